@@ -1,0 +1,98 @@
+// ingest-fixtures: end-to-end /ingest throughput of the real pprof fixtures against bare pprof-format
+// decode of the same bytes, measured in the same run; and ingest-sdk: profiles/s at typical SDK size.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { Profile } from 'pprof-format';
+import { median, progress, runConcurrent, startBenchServer, testdataDir, formatTable } from './lib.mjs';
+
+const FIXTURES = [
+  'go/cpu.pb.gz', 'go/go.cpu.labels.pprof', 'go/heap.pb.gz', 'go/heap', 'nodejs/nodejs-wall.pb.gz', 'nodejs/cpu-js.pb.gz',
+  'java/profile_java', 'python/profile_python', 'ruby/profile_ruby', 'rust/profile_rust', 'dotnet/dotnet.labels.pprof',
+  'nodejs-sdk/pyroscope-nodejs-0.6.4-wall-cpu.pprof.gz', 'nodejs-sdk/pyroscope-nodejs-0.6.4-heap.pprof.gz',
+];
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+
+function decodeAll(bodies) {
+  for (const bytes of bodies) {
+    const raw = bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes;
+    Profile.decode(raw);
+  }
+}
+
+async function postAll(baseUrl, bodies, concurrency, service) {
+  await runConcurrent(bodies.length, concurrency, async (i) => {
+    const response = await fetch(`${baseUrl}/ingest?name=${service}-${i % 20}&format=pprof&spyName=gospy`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: bodies[i],
+    });
+    if (response.status !== 200) throw new Error(`ingest ${i}: ${response.status} ${await response.text()}`);
+  });
+}
+
+export async function benchIngest() {
+  if (!testdataDir) {
+    console.log('ingest benchmarks skipped: ../shared/testdata not present');
+    return [];
+  }
+  const fixtureBodies = FIXTURES.map((file) => readFileSync(path.join(testdataDir, file)));
+  const repeat = 8;
+  const bodies = Array.from({ length: repeat }, () => fixtureBodies).flat();
+  const server = await startBenchServer(['--max-samples', '200000', '--max-profile-size', '64MiB']);
+  const results = [];
+  try {
+    progress('warm-up');
+    decodeAll(bodies);
+    await postAll(server.baseUrl, fixtureBodies, 4, 'warm');
+    const decodeRates = [];
+    const ingestRates = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      progress(`ingest-fixtures round ${round + 1}/${ROUNDS}`);
+      let start = performance.now();
+      decodeAll(bodies);
+      decodeRates.push(bodies.length / ((performance.now() - start) / 1000));
+      start = performance.now();
+      await postAll(server.baseUrl, bodies, 8, `fx${round}`);
+      ingestRates.push(bodies.length / ((performance.now() - start) / 1000));
+    }
+    const decodeMedian = median(decodeRates);
+    const ingestMedian = median(ingestRates);
+    results.push({ name: 'ingest-fixtures', metric: 'profiles/s', baseline: decodeMedian, value: ingestMedian, ratio: ingestMedian / decodeMedian, target: '≥ 0.7 × bare decode' });
+
+    const sdkBody = readFileSync(path.join(testdataDir, 'nodejs-sdk/pyroscope-nodejs-0.6.4-wall-cpu.pprof.gz'));
+    const sdkCount = 3000;
+    const sdkBodies = Array.from({ length: sdkCount }, () => sdkBody);
+    const sdkRates = [];
+    const sdkDecodeRates = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      progress(`ingest-sdk round ${round + 1}/${ROUNDS}`);
+      let start = performance.now();
+      decodeAll(sdkBodies);
+      sdkDecodeRates.push(sdkCount / ((performance.now() - start) / 1000));
+      start = performance.now();
+      await postAll(server.baseUrl, sdkBodies, 32, `sdk${round}`);
+      sdkRates.push(sdkCount / ((performance.now() - start) / 1000));
+    }
+    results.push({
+      name: 'ingest-sdk (4 KiB Node.js SDK profile)',
+      metric: 'profiles/s',
+      baseline: median(sdkDecodeRates),
+      value: median(sdkRates),
+      ratio: median(sdkRates) / median(sdkDecodeRates),
+      target: '≥ 1000/s',
+    });
+    results.push({ name: 'server peak RSS', metric: 'MiB', baseline: NaN, value: server.peakRssBytes() / 1024 / 1024, ratio: NaN, target: '' });
+  } finally {
+    await server.stop();
+  }
+  return results;
+}
+
+export function printResults(results) {
+  const rows = [['benchmark', 'unit', 'baseline (median)', 'cinder (median)', 'ratio', 'target']];
+  for (const r of results) {
+    rows.push([r.name, r.metric, Number.isNaN(r.baseline) ? '-' : r.baseline.toFixed(1), r.value.toFixed(1), Number.isNaN(r.ratio) ? '-' : r.ratio.toFixed(2), r.target]);
+  }
+  console.log(formatTable(rows));
+}

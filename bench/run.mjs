@@ -1,0 +1,13 @@
+// npm run bench [-- name...]: runs the benchmarks and prints medians with ratios to a baseline
+// measured in the same run. BENCH_ROUNDS sets the rounds per case (default 5).
+import { benchIngest, printResults } from './ingest.mjs';
+
+const selected = process.argv.slice(2);
+const all = { ingest: benchIngest };
+const results = [];
+for (const [name, run] of Object.entries(all)) {
+  if (selected.length > 0 && !selected.includes(name)) continue;
+  console.error(`== ${name}`);
+  results.push(...(await run()));
+}
+printResults(results);

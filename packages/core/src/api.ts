@@ -1,0 +1,92 @@
+/**
+ * Cinder's own JSON API (/api/v1/*), typed once here for the server and the web UI.
+ * Times are ms since the Unix epoch unless a name says otherwise. Documented in docs/api.md.
+ */
+
+/** GET /api/v1/config */
+export interface AppConfig {
+  /** As configured (may be relative like "/grafana", absolute, or empty → "/grafana"). */
+  grafana_url: string;
+  /** The public base URL of this Cinder server ("" = same origin as the page). */
+  public_url: string;
+  retention_ms: number;
+  rollup_retention_ms: number;
+  version: string;
+}
+
+export interface ProfileTypeInfo {
+  id: string;
+  name: string;
+  sampleType: string;
+  sampleUnit: string;
+  periodType: string;
+  periodUnit: string;
+}
+
+/** GET /api/v1/services?from=&until= → { services: ServiceInfo[] } */
+export interface ServiceInfo {
+  serviceName: string;
+  profileTypes: ProfileTypeInfo[];
+  lastSeenMs: number;
+}
+
+export interface FlameGraphData {
+  names: string[];
+  /** Pyroscope level encoding: per level, groups of [x_delta, total, self, name_index]. */
+  levels: number[][];
+  total: number;
+  maxSelf: number;
+}
+
+export interface TruncationInfo {
+  /** Real nodes that were folded into "other" nodes. */
+  hiddenNodes: number;
+  /** Value those hidden nodes carried. */
+  hiddenValue: number;
+  /** How many synthetic "other" nodes the graph contains. */
+  otherNodes: number;
+}
+
+export interface TopRow {
+  name: string;
+  self: number;
+  total: number;
+}
+
+/**
+ * GET /api/v1/flamegraph?query=<profileTypeId>{selector}&from=&until=&maxNodes=&focus=<a;b;c>
+ * focus re-roots the tree at that stack prefix before truncation (re-query on zoom).
+ */
+export interface FlameGraphResponse {
+  profileTypeId: string;
+  unit: string;
+  flamegraph: FlameGraphData;
+  truncation: TruncationInfo;
+  /** From the untruncated tree. */
+  top: TopRow[];
+  /** Number of stored profiles merged. */
+  profileCount: number;
+  fromMs: number;
+  untilMs: number;
+}
+
+/** GET /api/v1/timeline?query=&from=&until=&step=<seconds>&groupBy=<label> */
+export interface TimelineResponse {
+  stepMs: number;
+  series: { labels: Record<string, string>; points: [timeMs: number, value: number][] }[];
+}
+
+/** GET /api/v1/sandwich?query=&from=&until=&function=<name> */
+export interface SandwichResponse {
+  functionName: string;
+  callers: FlameGraphData;
+  callees: FlameGraphData;
+  self: number;
+  total: number;
+}
+
+/** Every error body of /api/v1 (and of /ingest): a stable code and a message a person can act on. */
+export interface ApiErrorBody {
+  code: string;
+  message: string;
+}

@@ -1,0 +1,218 @@
+import { parseArgs } from 'node:util';
+import path from 'node:path';
+
+/** Every setting of `cinder serve`, after flags and CINDER_* env vars are applied. */
+export interface ServerConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** How long raw (full-resolution) samples are kept. */
+  retentionMs: number;
+  /** How long the per-minute / per-hour rollups are kept (long ranges read these). */
+  rollupRetentionMs: number;
+  selfProfiling: boolean;
+  multitenancy: boolean;
+  /** Empty = ingest is open. Otherwise a request needs `Authorization: Bearer <token>` (or Basic with the token as password). */
+  ingestTokens: string[];
+  queryTokens: string[];
+  grafanaUrl: string;
+  publicUrl: string;
+  limits: IngestLimits;
+  /** Max flame-graph nodes when a query does not say (`max_nodes` absent or 0). */
+  maxNodesDefault: number;
+  maxNodesMax: number;
+  /** How often the background job rolls up and enforces retention. */
+  maintenanceIntervalMs: number;
+  logLevel: 'silent' | 'error' | 'warn' | 'info' | 'debug';
+}
+
+export interface IngestLimits {
+  /** Compressed request body, as received. */
+  maxBodyBytes: number;
+  /** One profile after gunzip: protects against gzip bombs. */
+  maxProfileBytes: number;
+  maxSamplesPerProfile: number;
+  maxLabelsPerSeries: number;
+  maxLabelNameLength: number;
+  maxLabelValueLength: number;
+  maxLabelsPerSample: number;
+  maxSeriesPerTenant: number;
+  /** Accept profiles whose time is within [now - this, now + futureWindowMs]. */
+  pastWindowMs: number;
+  futureWindowMs: number;
+}
+
+const MiB = 1024 * 1024;
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+
+export const defaultLimits: IngestLimits = {
+  maxBodyBytes: 256 * MiB,
+  maxProfileBytes: 4 * MiB,
+  maxSamplesPerProfile: 16_000,
+  maxLabelsPerSeries: 30,
+  maxLabelNameLength: 1024,
+  maxLabelValueLength: 2048,
+  maxLabelsPerSample: 100,
+  maxSeriesPerTenant: 5000,
+  pastWindowMs: HOUR_MS,
+  futureWindowMs: 10 * 60_000,
+};
+
+export function defaultConfig(): ServerConfig {
+  return {
+    host: '0.0.0.0',
+    port: 4040,
+    dataDir: path.resolve('data'),
+    retentionMs: 15 * DAY_MS,
+    rollupRetentionMs: 30 * DAY_MS,
+    selfProfiling: true,
+    multitenancy: false,
+    ingestTokens: [],
+    queryTokens: [],
+    grafanaUrl: '',
+    publicUrl: '',
+    limits: { ...defaultLimits },
+    maxNodesDefault: 8192,
+    maxNodesMax: 1_048_576,
+    maintenanceIntervalMs: 60_000,
+    logLevel: 'info',
+  };
+}
+
+/** `15d`, `36h`, `90m`, `30s`, `2w` → ms. A bare number is seconds. */
+export function parseDurationMs(text: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$/.exec(text);
+  if (!match) throw new ConfigError(`invalid duration "${text}": use e.g. 15d, 36h, 90m or 30s`);
+  const value = Number(match[1]);
+  const unitMs = { ms: 1, s: 1000, m: 60_000, h: HOUR_MS, d: DAY_MS, w: 7 * DAY_MS }[match[2] ?? 's']!;
+  return Math.round(value * unitMs);
+}
+
+/** `4MiB`, `512KiB`, `1GiB`, `1000` (bytes) → bytes. */
+export function parseBytes(text: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(B|KB|KiB|MB|MiB|GB|GiB)?\s*$/i.exec(text);
+  if (!match) throw new ConfigError(`invalid size "${text}": use e.g. 4MiB, 512KiB or a byte count`);
+  const unit = (match[2] ?? 'B').toLowerCase();
+  const factor = { b: 1, kb: 1000, kib: 1024, mb: 1e6, mib: MiB, gb: 1e9, gib: 1024 * MiB }[unit]!;
+  return Math.round(Number(match[1]) * factor);
+}
+
+export class ConfigError extends Error {}
+
+const options = {
+  host: { type: 'string' },
+  port: { type: 'string' },
+  'data-dir': { type: 'string' },
+  retention: { type: 'string' },
+  'rollup-retention': { type: 'string' },
+  'self-profiling': { type: 'string' },
+  'no-self-profiling': { type: 'boolean' },
+  multitenancy: { type: 'boolean' },
+  'ingest-token': { type: 'string', multiple: true },
+  'query-token': { type: 'string', multiple: true },
+  'grafana-url': { type: 'string' },
+  'public-url': { type: 'string' },
+  'max-body-size': { type: 'string' },
+  'max-profile-size': { type: 'string' },
+  'max-samples': { type: 'string' },
+  'max-labels': { type: 'string' },
+  'max-series': { type: 'string' },
+  'ingest-window': { type: 'string' },
+  'maintenance-interval': { type: 'string' },
+  'log-level': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export const serveUsage = `Usage: cinder serve [options]
+
+Options (each also as an env var, e.g. --data-dir → CINDER_DATA_DIR):
+  --host <addr>              listen address (default 0.0.0.0)
+  --port <n>                 listen port (default 4040)
+  --data-dir <path>          data folder of the embedded store (default ./data)
+  --retention <dur>          keep raw samples this long (default 15d)
+  --rollup-retention <dur>   keep per-minute/per-hour rollups this long (default 30d)
+  --no-self-profiling        do not profile the server itself (CINDER_SELF_PROFILING=false)
+  --multitenancy             require X-Scope-OrgID on every request
+  --ingest-token <t>         require this bearer token for ingest (repeatable; comma list in env)
+  --query-token <t>          require this bearer token for queries (repeatable)
+  --grafana-url <url>        Grafana base URL for the Profiling page links (default /grafana)
+  --public-url <url>         public URL of this server, for links
+  --max-body-size <size>     max request body as received (default 256MiB)
+  --max-profile-size <size>  max profile size after decompression (default 4MiB)
+  --max-samples <n>          max samples per profile (default 16000)
+  --max-labels <n>           max labels per series (default 30)
+  --max-series <n>           max series per tenant (default 5000)
+  --ingest-window <dur>      accept profiles up to this old (default 1h)
+  --maintenance-interval <dur>  rollup + retention job period (default 1m)
+  --log-level <level>        silent|error|warn|info|debug (default info)
+`;
+
+/** Flags win over env vars, env vars over defaults. */
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfig & { help: boolean } {
+  const { values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
+  const pick = (flag: keyof typeof options): string | undefined => {
+    const fromFlag = values[flag as keyof typeof values];
+    if (typeof fromFlag === 'string') return fromFlag;
+    const envName = 'CINDER_' + flag.toUpperCase().replace(/-/g, '_');
+    const fromEnv = env[envName];
+    return fromEnv === undefined || fromEnv === '' ? undefined : fromEnv;
+  };
+  const config = defaultConfig();
+  const host = pick('host');
+  if (host) config.host = host;
+  const port = pick('port');
+  if (port !== undefined) {
+    const portNumber = Number(port);
+    if (!Number.isInteger(portNumber) || portNumber < 0 || portNumber > 65535) {
+      throw new ConfigError(`invalid port "${port}": use a number from 0 to 65535`);
+    }
+    config.port = portNumber;
+  }
+  const dataDir = pick('data-dir');
+  if (dataDir) config.dataDir = path.resolve(dataDir);
+  const retention = pick('retention');
+  if (retention) config.retentionMs = parseDurationMs(retention);
+  const rollupRetention = pick('rollup-retention');
+  if (rollupRetention) config.rollupRetentionMs = parseDurationMs(rollupRetention);
+  if (config.rollupRetentionMs < config.retentionMs) config.rollupRetentionMs = config.retentionMs;
+  const selfProfiling = pick('self-profiling');
+  if (selfProfiling !== undefined) config.selfProfiling = !/^(0|false|off|no)$/i.test(selfProfiling);
+  if (values['no-self-profiling']) config.selfProfiling = false;
+  if (values.multitenancy || /^(1|true|on|yes)$/i.test(env.CINDER_MULTITENANCY ?? '')) config.multitenancy = true;
+  const tokens = (flag: 'ingest-token' | 'query-token'): string[] => {
+    const fromFlags = values[flag];
+    if (Array.isArray(fromFlags) && fromFlags.length > 0) return fromFlags;
+    const fromEnv = env['CINDER_' + flag.toUpperCase().replace(/-/g, '_') + 'S'] ?? env['CINDER_' + flag.toUpperCase().replace(/-/g, '_')];
+    return fromEnv ? fromEnv.split(',').map((t) => t.trim()).filter(Boolean) : [];
+  };
+  config.ingestTokens = tokens('ingest-token');
+  config.queryTokens = tokens('query-token');
+  config.grafanaUrl = pick('grafana-url') ?? '';
+  config.publicUrl = pick('public-url') ?? '';
+  const positive = (name: string, text: string | undefined, apply: (n: number) => void): void => {
+    if (text === undefined) return;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n <= 0) throw new ConfigError(`invalid ${name} "${text}": use a positive whole number`);
+    apply(n);
+  };
+  const maxBody = pick('max-body-size');
+  if (maxBody) config.limits.maxBodyBytes = parseBytes(maxBody);
+  const maxProfile = pick('max-profile-size');
+  if (maxProfile) config.limits.maxProfileBytes = parseBytes(maxProfile);
+  positive('--max-samples', pick('max-samples'), (n) => (config.limits.maxSamplesPerProfile = n));
+  positive('--max-labels', pick('max-labels'), (n) => (config.limits.maxLabelsPerSeries = n));
+  positive('--max-series', pick('max-series'), (n) => (config.limits.maxSeriesPerTenant = n));
+  const window = pick('ingest-window');
+  if (window) config.limits.pastWindowMs = parseDurationMs(window);
+  const maintenance = pick('maintenance-interval');
+  if (maintenance) config.maintenanceIntervalMs = parseDurationMs(maintenance);
+  const logLevel = pick('log-level');
+  if (logLevel) {
+    if (!['silent', 'error', 'warn', 'info', 'debug'].includes(logLevel)) {
+      throw new ConfigError(`invalid --log-level "${logLevel}": use silent, error, warn, info or debug`);
+    }
+    config.logLevel = logLevel as ServerConfig['logLevel'];
+  }
+  return { ...config, help: values.help === true };
+}

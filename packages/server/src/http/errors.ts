@@ -1,0 +1,79 @@
+import { Code, ConnectError } from '@connectrpc/connect';
+import { CinderError, ErrorCodes, type ErrorCode } from '@cinder/core';
+
+/**
+ * The one place that maps Cinder error codes to HTTP statuses and Connect codes.
+ * `ingestStatus` is what `/ingest` answers (pprof-style validation failures are 422 as upstream);
+ * Connect routes answer the status of `connectCode` (Push validation failures are 400).
+ */
+export const errorMapping: Record<ErrorCode, { ingestStatus: number; connectCode: Code }> = {
+  [ErrorCodes.INGEST_MISSING_NAME]: { ingestStatus: 400, connectCode: Code.InvalidArgument },
+  [ErrorCodes.INGEST_INVALID_NAME]: { ingestStatus: 400, connectCode: Code.InvalidArgument },
+  [ErrorCodes.INGEST_UNKNOWN_FORMAT]: { ingestStatus: 400, connectCode: Code.InvalidArgument },
+  [ErrorCodes.INGEST_UNKNOWN_PROFILE_SUFFIX]: { ingestStatus: 400, connectCode: Code.InvalidArgument },
+  [ErrorCodes.INGEST_UNSUPPORTED_CONTENT_TYPE]: { ingestStatus: 415, connectCode: Code.InvalidArgument },
+  [ErrorCodes.INGEST_MALFORMED_MULTIPART]: { ingestStatus: 400, connectCode: Code.InvalidArgument },
+  [ErrorCodes.INGEST_PREV_PROFILE_UNSUPPORTED]: { ingestStatus: 422, connectCode: Code.InvalidArgument },
+  [ErrorCodes.INGEST_EMPTY_DELTA]: { ingestStatus: 422, connectCode: Code.InvalidArgument },
+  [ErrorCodes.INGEST_BODY_TOO_LARGE]: { ingestStatus: 413, connectCode: Code.InvalidArgument },
+  [ErrorCodes.INGEST_DECOMPRESSED_TOO_LARGE]: { ingestStatus: 413, connectCode: Code.InvalidArgument },
+  [ErrorCodes.INGEST_BAD_GZIP]: { ingestStatus: 422, connectCode: Code.InvalidArgument },
+  [ErrorCodes.INGEST_MALFORMED_PPROF]: { ingestStatus: 422, connectCode: Code.InvalidArgument },
+  [ErrorCodes.INGEST_MALFORMED_TEXT]: { ingestStatus: 422, connectCode: Code.InvalidArgument },
+  [ErrorCodes.INGEST_MALFORMED_SPEEDSCOPE]: { ingestStatus: 422, connectCode: Code.InvalidArgument },
+  [ErrorCodes.INGEST_MALFORMED_JSON]: { ingestStatus: 422, connectCode: Code.InvalidArgument },
+  [ErrorCodes.INGEST_INVALID_UTF8]: { ingestStatus: 422, connectCode: Code.InvalidArgument },
+  [ErrorCodes.INGEST_TOO_MANY_SAMPLES]: { ingestStatus: 422, connectCode: Code.InvalidArgument },
+  [ErrorCodes.INGEST_TOO_MANY_LABELS]: { ingestStatus: 422, connectCode: Code.InvalidArgument },
+  [ErrorCodes.INGEST_INVALID_LABEL_NAME]: { ingestStatus: 422, connectCode: Code.InvalidArgument },
+  [ErrorCodes.INGEST_INVALID_LABEL_VALUE]: { ingestStatus: 422, connectCode: Code.InvalidArgument },
+  [ErrorCodes.INGEST_DUPLICATE_LABEL]: { ingestStatus: 422, connectCode: Code.InvalidArgument },
+  [ErrorCodes.INGEST_MISSING_PROFILE_NAME]: { ingestStatus: 422, connectCode: Code.InvalidArgument },
+  [ErrorCodes.INGEST_OUTSIDE_WINDOW]: { ingestStatus: 422, connectCode: Code.InvalidArgument },
+  [ErrorCodes.INGEST_NO_PROFILES]: { ingestStatus: 400, connectCode: Code.InvalidArgument },
+  [ErrorCodes.INGEST_SERIES_LIMIT]: { ingestStatus: 429, connectCode: Code.ResourceExhausted },
+  [ErrorCodes.AUTH_MISSING_TOKEN]: { ingestStatus: 401, connectCode: Code.Unauthenticated },
+  [ErrorCodes.AUTH_INVALID_TOKEN]: { ingestStatus: 401, connectCode: Code.Unauthenticated },
+  [ErrorCodes.TENANT_MISSING]: { ingestStatus: 401, connectCode: Code.Unauthenticated },
+  [ErrorCodes.TENANT_INVALID]: { ingestStatus: 400, connectCode: Code.InvalidArgument },
+  [ErrorCodes.QUERY_INVALID_SELECTOR]: { ingestStatus: 400, connectCode: Code.InvalidArgument },
+  [ErrorCodes.QUERY_INVALID_PROFILE_TYPE]: { ingestStatus: 400, connectCode: Code.InvalidArgument },
+  [ErrorCodes.QUERY_INVALID_TIME_RANGE]: { ingestStatus: 400, connectCode: Code.InvalidArgument },
+  [ErrorCodes.QUERY_INVALID_ARGUMENT]: { ingestStatus: 400, connectCode: Code.InvalidArgument },
+  [ErrorCodes.QUERY_MAX_NODES]: { ingestStatus: 400, connectCode: Code.InvalidArgument },
+  [ErrorCodes.QUERY_MALFORMED_REQUEST]: { ingestStatus: 400, connectCode: Code.InvalidArgument },
+  [ErrorCodes.NOT_FOUND]: { ingestStatus: 404, connectCode: Code.NotFound },
+  [ErrorCodes.STORE_IN_USE]: { ingestStatus: 503, connectCode: Code.Unavailable },
+  [ErrorCodes.STORE_NEWER_SCHEMA]: { ingestStatus: 503, connectCode: Code.Unavailable },
+  [ErrorCodes.INTERNAL]: { ingestStatus: 500, connectCode: Code.Internal },
+};
+
+/** Connect code names as they appear in JSON error bodies. */
+export function connectCodeName(code: Code): string {
+  return Code[code]!.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
+}
+
+export interface HttpErrorBody {
+  /** The Connect code name, as Pyroscope clients expect (e.g. "invalid_argument"). */
+  code: string;
+  message: string;
+  /** Cinder's stable error code (docs/errors.md). */
+  reason: string;
+}
+
+export function toHttpError(error: unknown): { status: number; body: HttpErrorBody } {
+  if (error instanceof CinderError) {
+    const mapping = errorMapping[error.code];
+    return { status: mapping.ingestStatus, body: { code: connectCodeName(mapping.connectCode), message: error.message, reason: error.code } };
+  }
+  return { status: 500, body: { code: 'internal', message: 'internal error; see the server log', reason: ErrorCodes.INTERNAL } };
+}
+
+/** For Connect handlers: CinderErrors become ConnectErrors with the mapped code. */
+export function toConnectError(error: unknown): ConnectError {
+  if (error instanceof ConnectError) return error;
+  if (error instanceof CinderError) {
+    return new ConnectError(error.message, errorMapping[error.code].connectCode, { 'cinder-error-code': error.code });
+  }
+  return new ConnectError('internal error; see the server log', Code.Internal);
+}

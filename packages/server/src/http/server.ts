@@ -1,0 +1,180 @@
+import path from 'node:path';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import fastifyStatic from '@fastify/static';
+import { fastifyConnectPlugin } from '@connectrpc/connect-fastify';
+import { createContextValues } from '@connectrpc/connect';
+import { CinderError, ErrorCodes } from '@cinder/core';
+import type { ServerConfig } from '../config.js';
+import type { IngestService } from '../ingest/pipeline.js';
+import type { PushService } from '../ingest/push.js';
+import type { ServerMetrics } from '../metrics.js';
+import type { QueryService } from '../query/service.js';
+import type { Store } from '../storage/store.js';
+import { registerPushService, tenantKey } from './connectIngest.js';
+import { registerQuerierService } from './connectQuery.js';
+import { toHttpError } from './errors.js';
+import { registerQueryRoutes } from './queryRoutes.js';
+import { checkToken, resolveTenant } from './tenancy.js';
+import { buildInfo } from '../version.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    tenant: string;
+  }
+}
+
+export interface ServerDeps {
+  config: ServerConfig;
+  store: Store;
+  ingest: IngestService;
+  push: PushService;
+  query: QueryService;
+  metrics: ServerMetrics;
+  /** null = the store is not open yet or failed: /ready answers 503 with this reason. */
+  notReadyReason: () => string | null;
+}
+
+const INGEST_PATHS = new Set(['/ingest', '/pyroscope/ingest', '/push.v1.PusherService/Push']);
+const OPEN_PATHS = new Set(['/ready', '/metrics', '/api/v1/status/buildinfo', '/api/v1/config']);
+
+type RouteKind = 'ingest' | 'query' | 'open' | 'ui';
+
+function routeKind(url: string): RouteKind {
+  const pathOnly = url.split('?', 1)[0]!;
+  if (INGEST_PATHS.has(pathOnly)) return 'ingest';
+  if (OPEN_PATHS.has(pathOnly)) return 'open';
+  if (pathOnly.startsWith('/api/') || pathOnly.startsWith('/pyroscope/') || /^\/[a-z]+\.v1[a-z0-9]*\.[A-Za-z]+\//.test(pathOnly)) return 'query';
+  return 'ui';
+}
+
+export function webDistDir(): string | null {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const candidate = path.resolve(here, '../../../web/dist');
+  return existsSync(path.join(candidate, 'index.html')) ? candidate : null;
+}
+
+/** Every route of the server is registered here; handlers parse, call a service, encode. */
+export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const { config, metrics } = deps;
+  const app = Fastify({
+    logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
+    bodyLimit: config.limits.maxBodyBytes,
+    disableRequestLogging: config.logLevel !== 'debug',
+  });
+  app.decorateRequest('tenant', '');
+
+  app.addHook('onRequest', async (request) => {
+    const kind = routeKind(request.url);
+    if (kind === 'ingest') checkToken(request.headers.authorization, config.ingestTokens, 'ingest');
+    if (kind === 'query') checkToken(request.headers.authorization, config.queryTokens, 'query');
+    if (kind === 'ingest' || kind === 'query') {
+      const header = request.headers['x-scope-orgid'];
+      request.tenant = resolveTenant(Array.isArray(header) ? header[0] : header, config.multitenancy);
+    }
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.requestDuration.observe(
+      { kind: routeKind(request.url), route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  app.setErrorHandler((error: Error & { code?: string; statusCode?: number }, request, reply) => {
+    let mapped = error;
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      mapped = new CinderError(
+        ErrorCodes.INGEST_BODY_TOO_LARGE,
+        `request body is larger than ${config.limits.maxBodyBytes} bytes; raise --max-body-size if such uploads are expected`,
+      );
+    } else if (error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      mapped = new CinderError(ErrorCodes.INGEST_UNSUPPORTED_CONTENT_TYPE, error.message);
+    } else if (!(error instanceof CinderError) && typeof error.statusCode === 'number' && error.statusCode < 500) {
+      const body = { code: 'invalid_argument', message: error.message, reason: ErrorCodes.QUERY_MALFORMED_REQUEST };
+      return reply.status(error.statusCode).header('x-content-type-options', 'nosniff').send(body);
+    }
+    const { status, body } = toHttpError(mapped);
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    return reply.status(status).header('x-content-type-options', 'nosniff').send(body);
+  });
+
+  // Raw bodies for /ingest: pprof, multipart, text and JSON are all decoded by the ingest pipeline.
+  await app.register(async (ingestScope) => {
+    ingestScope.removeAllContentTypeParsers();
+    ingestScope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: config.limits.maxBodyBytes }, (_request, body, done) => {
+      done(null, body);
+    });
+    const ingestHandler = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+      const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+      const header = (name: string): string | undefined => {
+        const value = request.headers[name];
+        return Array.isArray(value) ? value[0] : value;
+      };
+      await deps.ingest.ingestLegacy({
+        tenant: request.tenant,
+        query: request.query as Record<string, string | undefined>,
+        contentType: header('content-type') ?? '',
+        contentEncoding: header('content-encoding'),
+        body,
+      });
+      reply.status(200).send();
+    };
+    ingestScope.post('/ingest', ingestHandler);
+    ingestScope.post('/pyroscope/ingest', ingestHandler);
+  });
+
+  await app.register(fastifyConnectPlugin, {
+    readMaxBytes: config.limits.maxBodyBytes,
+    contextValues: (request: FastifyRequest) => createContextValues().set(tenantKey, request.tenant),
+    routes(router) {
+      registerPushService(router, deps.push);
+      registerQuerierService(router, deps.query, config);
+    },
+  });
+
+  // Connect services we do not serve answer `unimplemented` (501), as the spec requires, not a 404 page.
+  app.post('/:service/:method', async (request, reply) => {
+    const { service } = request.params as { service: string; method: string };
+    if (!/^[a-z]+\.v1[a-z0-9]*\.[A-Za-z]+$/.test(service) && !service.startsWith('grpc.health')) {
+      return reply.status(404).send({ code: 'not_found', message: `no route POST ${request.url}`, reason: ErrorCodes.NOT_FOUND });
+    }
+    return reply.status(501).send({ code: 'unimplemented', message: `${service} is not implemented by Cinder` });
+  });
+
+  app.get('/ready', async (_request, reply) => {
+    const reason = deps.notReadyReason();
+    if (reason !== null) return reply.status(503).type('text/plain').send(reason);
+    return reply.type('text/plain').send('ready');
+  });
+  app.get('/metrics', async (_request, reply) => {
+    const stats = await deps.store.stats('');
+    metrics.storeBytes.set(stats.bytesOnDisk);
+    metrics.storeSeries.set(stats.seriesCount);
+    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  app.get('/api/v1/status/buildinfo', async () => ({ status: 'success', data: buildInfo() }));
+
+  registerQueryRoutes(app, deps);
+
+  const webDir = webDistDir();
+  if (webDir) {
+    await app.register(fastifyStatic, { root: webDir, prefix: '/', wildcard: false, index: ['index.html'] });
+    const spa = async (_request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+      await reply.type('text/html').sendFile('index.html');
+    };
+    for (const route of ['/', '/pyroscope', '/profiling', '/explore', '/explore/*', '/compare', '/snapshots/*', '/request']) {
+      if (route !== '/') app.get(route, spa);
+    }
+  } else {
+    app.get('/', async (_request, reply) =>
+      reply
+        .type('text/html')
+        .send('<!doctype html><title>Cinder</title><p>Cinder is running. The web UI is not built: run <code>npm run build</code>.</p>'),
+    );
+  }
+  app.setNotFoundHandler(async (request, reply) =>
+    reply.status(404).send({ code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}`, reason: ErrorCodes.NOT_FOUND }),
+  );
+  return app;
+}

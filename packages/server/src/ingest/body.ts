@@ -1,0 +1,31 @@
+import { gunzipSync } from 'node:zlib';
+import { CinderError, ErrorCodes } from '@cinder/core';
+
+export function isGzip(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+}
+
+/**
+ * Gunzips when the bytes start with the gzip magic (clients rarely say so in a header), capping the
+ * output so a small gzip bomb cannot take the process's memory.
+ */
+export function maybeGunzip(bytes: Uint8Array, maxOutputBytes: number, what = 'profile'): Uint8Array {
+  if (!isGzip(bytes)) {
+    if (bytes.length > maxOutputBytes) throw tooLarge(what, maxOutputBytes);
+    return bytes;
+  }
+  try {
+    return gunzipSync(bytes, { maxOutputLength: maxOutputBytes });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'ERR_BUFFER_TOO_LARGE' || error instanceof RangeError) throw tooLarge(what, maxOutputBytes);
+    throw new CinderError(ErrorCodes.INGEST_BAD_GZIP, `${what} starts with the gzip magic bytes but does not decompress: ${(error as Error).message}`);
+  }
+}
+
+function tooLarge(what: string, maxOutputBytes: number): CinderError {
+  return new CinderError(
+    ErrorCodes.INGEST_DECOMPRESSED_TOO_LARGE,
+    `${what} is larger than ${maxOutputBytes} bytes after decompression; raise --max-profile-size if such profiles are expected`,
+  );
+}

@@ -1,0 +1,252 @@
+import { randomUUID } from 'node:crypto';
+import {
+  CinderError,
+  ErrorCodes,
+  decodeCollapsed,
+  decodeLines,
+  decodePprof,
+  decodeSpeedscope,
+  decodeTreeFormat,
+  decodeTrieFormat,
+  parseSampleTypeConfig,
+  parseTimeParam,
+  pprofMetricName,
+  profileTypeId,
+  textProfileType,
+  type Profile,
+  type SampleTypeConfig,
+} from '@cinder/core';
+import type { IngestLimits } from '../config.js';
+import type { ProfileSink, ValidatedProfile } from '../storage/store.js';
+import { maybeGunzip } from './body.js';
+import { allZero, cumulativeDelta, isGaugeSampleType } from './delta.js';
+import { parseMultipart } from './multipart.js';
+import { parseIngestName, type ParsedName } from './name.js';
+import { validateProfile } from './validate.js';
+
+/** A legacy `/ingest` request as the HTTP adapter hands it over. */
+export interface LegacyIngestRequest {
+  tenant: string;
+  query: Record<string, string | undefined>;
+  contentType: string;
+  contentEncoding: string | undefined;
+  body: Buffer;
+}
+
+export interface IngestResult {
+  /** Stored profiles (one per series the samples split into). */
+  storedProfiles: number;
+}
+
+export interface IngestMetrics {
+  accepted(count: number, bytes: number): void;
+  rejected(reason: string): void;
+}
+
+const TEXT_FORMATS = new Set(['', 'folded', 'collapsed', 'groups', 'lines', 'trie', 'tree', 'speedscope']);
+const KNOWN_FORMATS = new Set([...TEXT_FORMATS, 'pprof', 'jfr']);
+const SCRIPTING_SPIES = new Set(['pyspy', 'rbspy', 'scripting']);
+
+/**
+ * The ingest pipeline shared by `/ingest` and Push: read body → decode (core) → validate into
+ * ValidatedProfile → hand to the sink. The HTTP layer only translates requests and errors.
+ */
+export class IngestService {
+  constructor(
+    private readonly sink: ProfileSink,
+    private readonly limits: IngestLimits,
+    private readonly now: () => number,
+    private readonly metrics?: IngestMetrics,
+  ) {}
+
+  async ingestLegacy(request: LegacyIngestRequest): Promise<IngestResult> {
+    try {
+      const profiles = await this.decodeLegacy(request);
+      if (profiles.length > 0) await this.sink.append(profiles);
+      this.metrics?.accepted(profiles.length, request.body.length);
+      return { storedProfiles: profiles.length };
+    } catch (error) {
+      this.metrics?.rejected(error instanceof CinderError ? error.code : ErrorCodes.INTERNAL);
+      throw error;
+    }
+  }
+
+  /** Exposed for tests and the CLI: decode + validate without storing. */
+  async decodeLegacy(request: LegacyIngestRequest): Promise<ValidatedProfile[]> {
+    const query = request.query;
+    const name = parseIngestName(query.name);
+    const format = (query.format ?? '').toLowerCase();
+    const contentType = request.contentType.toLowerCase();
+    if (!KNOWN_FORMATS.has(format)) {
+      throw new CinderError(
+        ErrorCodes.INGEST_UNKNOWN_FORMAT,
+        `unknown format "${query.format}": use pprof, folded (collapsed), lines, trie, tree or speedscope, or omit it for multipart pprof uploads`,
+      );
+    }
+    if (format === 'jfr') {
+      throw new CinderError(ErrorCodes.INGEST_UNKNOWN_FORMAT, 'format=jfr is not supported yet; send pprof (e.g. async-profiler -o pprof) instead');
+    }
+    const nowMs = this.now();
+    const fromMs = query.from ? parseTimeParam(query.from, nowMs) : nowMs;
+    if (!Number.isFinite(fromMs)) {
+      throw new CinderError(ErrorCodes.INGEST_MALFORMED_TEXT, `"from=${query.from}" is not a time: use unix seconds/ms/ns, YYYYMMDD or now-1h`);
+    }
+    const sampleRate = parseSampleRate(query.sampleRate);
+    const spyName = query.spyName && query.spyName !== '' ? query.spyName : 'unknown';
+    let body: Buffer = request.body;
+    if (request.contentEncoding && /gzip/i.test(request.contentEncoding)) {
+      body = Buffer.from(maybeGunzip(body, this.limits.maxProfileBytes, 'request body'));
+    }
+
+    const isMultipart = contentType.includes('multipart/form-data');
+    if (format === 'pprof' || (format === '' && isMultipart)) {
+      if (contentType.startsWith('text/') || contentType.startsWith('application/json')) {
+        throw new CinderError(
+          ErrorCodes.INGEST_UNSUPPORTED_CONTENT_TYPE,
+          `a pprof upload cannot be "${request.contentType}": send the binary profile as application/octet-stream, or multipart/form-data with a "profile" part`,
+        );
+      }
+      return this.ingestPprofUpload(request.tenant, name, body, isMultipart ? request.contentType : null, spyName, fromMs, nowMs);
+    }
+    if (body.length === 0) return [];
+    return this.ingestText(request.tenant, name, format, body, sampleRate, spyName, fromMs, nowMs);
+  }
+
+  private async ingestPprofUpload(
+    tenant: string,
+    name: ParsedName,
+    body: Buffer,
+    multipartContentType: string | null,
+    spyName: string,
+    fromMs: number,
+    nowMs: number,
+  ): Promise<ValidatedProfile[]> {
+    let profileBytes: Uint8Array = body;
+    let previousBytes: Uint8Array | null = null;
+    let sampleTypeConfig: SampleTypeConfig | null = null;
+    if (multipartContentType !== null) {
+      const parts = await parseMultipart(multipartContentType, body, this.limits.maxBodyBytes);
+      profileBytes = parts.get('profile') ?? new Uint8Array(0);
+      const previousPart = parts.get('prev_profile');
+      if (previousPart && previousPart.length > 0) previousBytes = previousPart;
+      const configPart = parts.get('sample_type_config');
+      if (configPart && configPart.length > 0) sampleTypeConfig = parseSampleTypeConfig(configPart.toString('utf8'));
+    }
+    // Upstream answers 200 to an empty upload: SDKs send them when nothing was sampled.
+    if (profileBytes.length === 0) return [];
+    const isDotnet = spyName === 'dotnetspy' || (spyName === 'unknown' && sampleTypeConfig !== null && 'inuse-space' in sampleTypeConfig);
+    const decodeOptions = { spyName, dotnetFix: isDotnet };
+    const profile = decodePprof(maybeGunzip(profileBytes, this.limits.maxProfileBytes), decodeOptions);
+    if (previousBytes) {
+      const previous = decodePprof(maybeGunzip(previousBytes, this.limits.maxProfileBytes, 'prev_profile'), decodeOptions);
+      profile.values = cumulativeDelta(profile, previous, (t) => !isGaugeSampleType(profile.sampleTypes[t]!.type));
+      if (allZero(profile.values)) {
+        throw new CinderError(
+          ErrorCodes.INGEST_EMPTY_DELTA,
+          'profile minus prev_profile is zero for every stack: nothing happened between the two snapshots, or the same profile was sent twice',
+        );
+      }
+    }
+    const metricName = pprofMetricName(profile.sampleTypes, sampleTypeConfig);
+    const labels = new Map<string, string>();
+    for (const [key, value] of name.labels) {
+      if (!key.startsWith('__') || key === '__session_id__') labels.set(key, value);
+    }
+    labels.delete('__session_id__');
+    labels.set('__name__', metricName);
+    labels.set('pyroscope_spy', spyName);
+    if (!labels.has('service_name')) labels.set('service_name', name.appName);
+    return validateProfile(
+      profile,
+      {
+        tenant,
+        labels,
+        profileTypeIds: profile.sampleTypes.map((st) => profileTypeId(metricName, st, profile.periodType)),
+        timeMs: fromMs,
+        profileId: randomUUID(),
+      },
+      this.limits,
+      nowMs,
+    );
+  }
+
+  private ingestText(
+    tenant: string,
+    name: ParsedName,
+    format: string,
+    body: Buffer,
+    sampleRate: number,
+    spyName: string,
+    fromMs: number,
+    nowMs: number,
+  ): ValidatedProfile[] {
+    const decoded: { extraLabels: [string, string][]; appName: string; profile: Profile }[] = [];
+    if (format === 'speedscope') {
+      const entries = decodeSpeedscope(maybeGunzip(body, this.limits.maxProfileBytes).toString());
+      for (const entry of entries) {
+        const appName = entries.length > 1 ? `${name.appName}.${entry.unit === 'none' ? 'cpu' : entry.unit}` : name.appName;
+        decoded.push({ extraLabels: [['profile_name', entry.profileName]], appName, profile: entry.profile });
+      }
+    } else {
+      const text = (): string => Buffer.from(maybeGunzip(body, this.limits.maxProfileBytes)).toString('utf8');
+      const bytes = (): Uint8Array => maybeGunzip(body, this.limits.maxProfileBytes);
+      const profile =
+        format === 'lines'
+          ? decodeLines(text())
+          : format === 'trie'
+            ? decodeTrieFormat(bytes())
+            : format === 'tree'
+              ? decodeTreeFormat(bytes())
+              : decodeCollapsed(text());
+      decoded.push({ extraLabels: [], appName: name.appName, profile });
+    }
+    const validated: ValidatedProfile[] = [];
+    for (const { extraLabels, appName, profile } of decoded) {
+      const type = textProfileType(appName, sampleRate);
+      const scaled: Profile = {
+        ...profile,
+        sampleTypes: [type.sampleType],
+        periodType: type.periodType,
+        period: type.period,
+        values: [scaleColumn(profile.values[0] ?? new Float64Array(profile.stacks.length), type.scale)],
+      };
+      const labels = new Map<string, string>();
+      for (const [key, value] of name.labels) if (!key.startsWith('__')) labels.set(key, value);
+      for (const [key, value] of extraLabels) labels.set(key, value);
+      labels.set('__name__', type.metricName);
+      labels.set('pyroscope_spy', spyName);
+      if (!labels.has('service_name')) labels.set('service_name', type.serviceName);
+      else if (!labels.has('app_name')) labels.set('app_name', type.serviceName);
+      if (labels.get('profile_id')) continue; // upstream drops such uploads silently
+      validated.push(
+        ...validateProfile(
+          scaled,
+          {
+            tenant,
+            labels,
+            profileTypeIds: [profileTypeId(type.metricName, type.sampleType, type.periodType)],
+            timeMs: fromMs,
+            profileId: randomUUID(),
+          },
+          this.limits,
+          nowMs,
+        ),
+      );
+    }
+    return validated;
+  }
+}
+
+function scaleColumn(column: Float64Array, scale: number): Float64Array {
+  if (scale === 1) return column;
+  const scaled = new Float64Array(column.length);
+  for (let i = 0; i < column.length; i++) scaled[i] = column[i]! * scale;
+  return scaled;
+}
+
+/** Upstream silently falls back to 100 Hz for unparsable or negative rates; 0 is legal (no scaling). */
+function parseSampleRate(text: string | undefined): number {
+  if (text === undefined || text === '') return 100;
+  const rate = Number(text);
+  return Number.isInteger(rate) && rate >= 0 ? rate : 100;
+}

@@ -1,0 +1,80 @@
+import type { FastifyInstance } from 'fastify';
+import type { ServerConfig } from './config.js';
+import { IngestService } from './ingest/pipeline.js';
+import { PushService } from './ingest/push.js';
+import { ServerMetrics } from './metrics.js';
+import { QueryService } from './query/service.js';
+import { openDuckDbStore } from './storage/duckdb/store.js';
+import type { Store } from './storage/store.js';
+import { buildServer } from './http/server.js';
+import { startSelfProfiling } from './selfprofile/selfProfile.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  store: Store;
+  /** http://host:port as listened on (127.0.0.1 when listening on all interfaces). */
+  address: string;
+  close(): Promise<void>;
+}
+
+/** Wires store, services and HTTP together and starts listening. */
+export async function startCinder(config: ServerConfig, now: () => number = Date.now): Promise<RunningServer> {
+  const store = await openDuckDbStore({
+    dataDir: config.dataDir,
+    retentionMs: config.retentionMs,
+    rollupRetentionMs: config.rollupRetentionMs,
+    now,
+  });
+  const metrics = new ServerMetrics();
+  const ingest = new IngestService(store, config.limits, now, metrics);
+  const push = new PushService(store, config.limits, now, metrics);
+  const query = new QueryService(store, config, now);
+  let closing = false;
+  const app = await buildServer({
+    config,
+    store,
+    ingest,
+    push,
+    query,
+    metrics,
+    notReadyReason: () => (closing ? 'shutting down' : null),
+  });
+  await app.listen({ host: config.host, port: config.port });
+  const bound = app.server.address();
+  const port = typeof bound === 'object' && bound ? bound.port : config.port;
+  const connectHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  const address = `http://${connectHost.includes(':') ? `[${connectHost}]` : connectHost}:${port}`;
+
+  const maintenance = async (): Promise<void> => {
+    try {
+      const result = await store.maintain(now());
+      if (result.rawRowsDeleted + result.rollupRowsDeleted > 0) app.log.info(result, 'retention removed old rows');
+    } catch (error) {
+      app.log.error({ err: error }, 'maintenance (rollup/retention) failed');
+    }
+  };
+  const timer = setInterval(() => void maintenance(), config.maintenanceIntervalMs);
+  timer.unref();
+
+  let stopSelfProfiling: (() => Promise<void>) | null = null;
+  if (config.selfProfiling) {
+    try {
+      stopSelfProfiling = startSelfProfiling(address, config.ingestTokens[0], config.multitenancy ? 'cinder' : undefined);
+    } catch (error) {
+      app.log.warn({ err: error }, 'self-profiling could not start; continuing without it');
+    }
+  }
+
+  return {
+    app,
+    store,
+    address,
+    async close() {
+      closing = true;
+      clearInterval(timer);
+      if (stopSelfProfiling) await stopSelfProfiling().catch(() => undefined);
+      await app.close();
+      await store.close();
+    },
+  };
+}

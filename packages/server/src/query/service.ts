@@ -1,0 +1,236 @@
+import {
+  CinderError,
+  ErrorCodes,
+  callTreeFromStackTable,
+  parseProfileTypeId,
+  parseSelector,
+  type CallTree,
+  type LabelPairs,
+  type Matcher,
+  type Selector,
+} from '@cinder/core';
+import type { ProfileReader, SelectQuery, StoreStats } from '../storage/store.js';
+
+export interface QueryLimits {
+  maxNodesDefault: number;
+  maxNodesMax: number;
+}
+
+/** A profile-type-and-labels selection over a time range, as every merge/series query has. */
+export interface Selection {
+  profileTypeId: string;
+  labelSelector: string;
+  startMs: number;
+  endMs: number;
+  spanIds?: readonly string[];
+  traceIds?: readonly string[];
+  profileIds?: readonly string[];
+}
+
+export interface SeriesRequest extends Selection {
+  groupBy: readonly string[];
+  stepSec: number;
+  aggregation: 'sum' | 'average';
+  limit: number;
+}
+
+export interface SeriesResult {
+  labels: LabelPairs;
+  points: { timestampMs: number; value: number }[];
+}
+
+export interface ProfileTypeParts {
+  ID: string;
+  name: string;
+  sampleType: string;
+  sampleUnit: string;
+  periodType: string;
+  periodUnit: string;
+}
+
+const HOUR_MS = 3_600_000;
+const LEGACY_LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const SPAN_ID = /^[0-9a-fA-F]{16}$/;
+const TRACE_ID = /^[0-9a-fA-F]{32}$/;
+
+/**
+ * The query layer: validates what every API surface (Connect, legacy HTTP, /api/v1) asks, reads
+ * storage, and builds trees in one pass over the stack prefix tree storage returns.
+ */
+export class QueryService {
+  constructor(
+    private readonly reader: ProfileReader,
+    private readonly limits: QueryLimits,
+    private readonly now: () => number,
+  ) {}
+
+  /** start/end in ms. Both 0 = the last hour where upstream allows it (ProfileTypes, label calls). */
+  range(startMs: number, endMs: number, zeroMeansLastHour: boolean): { fromMs: number; toMs: number } {
+    if (startMs === 0 && endMs === 0 && zeroMeansLastHour) {
+      const nowMs = this.now();
+      return { fromMs: nowMs - HOUR_MS, toMs: nowMs };
+    }
+    if (!Number.isFinite(startMs) || !Number.isFinite(endMs) || startMs === 0 || endMs === 0) {
+      throw new CinderError(ErrorCodes.QUERY_INVALID_TIME_RANGE, 'missing time range: send start and end (milliseconds since the Unix epoch)');
+    }
+    if (startMs > endMs) {
+      throw new CinderError(ErrorCodes.QUERY_INVALID_TIME_RANGE, `query start time (${startMs}) is after end time (${endMs})`);
+    }
+    return { fromMs: startMs, toMs: endMs };
+  }
+
+  selector(text: string | undefined): Selector {
+    if (text === undefined || text.trim() === '') return [];
+    return parseSelector(text);
+  }
+
+  /** Several `matchers` entries are AND-merged into one selector, as the v2 read path does. */
+  matchers(texts: readonly string[]): Selector {
+    const merged: Matcher[] = [];
+    for (const text of texts) merged.push(...this.selector(text));
+    return merged;
+  }
+
+  maxNodes(requested: number | undefined): number {
+    if (requested === undefined || requested === 0) return this.limits.maxNodesDefault;
+    if (!Number.isInteger(requested) || requested < 0 || requested > this.limits.maxNodesMax) {
+      throw new CinderError(
+        ErrorCodes.QUERY_MAX_NODES,
+        `max_nodes must be between 0 (server default ${this.limits.maxNodesDefault}) and ${this.limits.maxNodesMax}, got ${requested}`,
+      );
+    }
+    return requested;
+  }
+
+  async profileTypes(tenant: string, startMs: number, endMs: number): Promise<ProfileTypeParts[]> {
+    const { fromMs, toMs } = this.range(startMs, endMs, true);
+    const ids = await this.reader.profileTypes(tenant, fromMs, toMs);
+    return [...new Set(ids)].sort().map((id) => {
+      const parts = parseProfileTypeId(id);
+      return { ID: id, name: parts.name, sampleType: parts.sampleType, sampleUnit: parts.sampleUnit, periodType: parts.periodType, periodUnit: parts.periodUnit };
+    });
+  }
+
+  async labelNames(tenant: string, matchers: readonly string[], startMs: number, endMs: number, allowUtf8: boolean): Promise<string[]> {
+    const { fromMs, toMs } = this.range(startMs, endMs, true);
+    const names = await this.reader.labelNames(tenant, this.matchers(matchers), fromMs, toMs);
+    return [...new Set(names)].filter((name) => allowUtf8 || LEGACY_LABEL_NAME.test(name)).sort();
+  }
+
+  async labelValues(tenant: string, name: string, matchers: readonly string[], startMs: number, endMs: number): Promise<string[]> {
+    if (name === '') throw new CinderError(ErrorCodes.QUERY_INVALID_ARGUMENT, 'label name is required');
+    const { fromMs, toMs } = this.range(startMs, endMs, true);
+    const values = await this.reader.labelValues(tenant, name, this.matchers(matchers), fromMs, toMs);
+    return [...new Set(values)].sort();
+  }
+
+  async series(tenant: string, matchers: readonly string[], labelNames: readonly string[], startMs: number, endMs: number, allowUtf8: boolean): Promise<LabelPairs[]> {
+    const { fromMs, toMs } = this.range(startMs, endMs, true);
+    const sets = await this.reader.series(tenant, this.matchers(matchers), fromMs, toMs);
+    const keep = labelNames.length > 0 ? new Set(labelNames) : null;
+    const unique = new Map<string, LabelPairs>();
+    for (const set of sets) {
+      const projected = set.filter(([name]) => (keep === null || keep.has(name)) && (allowUtf8 || LEGACY_LABEL_NAME.test(name)));
+      unique.set(projected.map(([n, v]) => `${n}\u0000${v}`).join('\u0001'), projected);
+    }
+    return [...unique.values()].sort((a, b) => compareLabelPairs(a, b));
+  }
+
+  toSelectQuery(tenant: string, selection: Selection): SelectQuery {
+    parseProfileTypeId(selection.profileTypeId);
+    const { fromMs, toMs } = this.range(selection.startMs, selection.endMs, false);
+    const profileTypeId = selection.profileTypeId.split(':').slice(0, 5).join(':');
+    for (const span of selection.spanIds ?? []) {
+      if (!SPAN_ID.test(span)) throw new CinderError(ErrorCodes.QUERY_INVALID_ARGUMENT, `span id "${span}" is not 16 hex characters`);
+    }
+    for (const trace of selection.traceIds ?? []) {
+      if (!TRACE_ID.test(trace)) throw new CinderError(ErrorCodes.QUERY_INVALID_ARGUMENT, `trace id "${trace}" is not 32 hex characters`);
+    }
+    if ((selection.spanIds?.length ?? 0) > 0 && (selection.traceIds?.length ?? 0) > 0) {
+      throw new CinderError(ErrorCodes.QUERY_INVALID_ARGUMENT, 'select by span ids or by trace ids, not both');
+    }
+    return {
+      tenant,
+      profileTypeId,
+      selector: this.selector(selection.labelSelector),
+      fromMs,
+      toMs,
+      ...(selection.spanIds?.length ? { spanIds: selection.spanIds } : {}),
+      ...(selection.traceIds?.length ? { traceIds: selection.traceIds.map((t) => t.toLowerCase()) } : {}),
+      ...(selection.profileIds?.length ? { profileIds: selection.profileIds } : {}),
+    };
+  }
+
+  /** The full (untruncated) merged call tree of a selection. */
+  async mergedTree(tenant: string, selection: Selection): Promise<CallTree> {
+    const table = await this.reader.mergeStacks(this.toSelectQuery(tenant, selection));
+    return callTreeFromStackTable(table);
+  }
+
+  async selectSeries(tenant: string, request: SeriesRequest): Promise<SeriesResult[]> {
+    if (!(request.stepSec >= 0.001)) {
+      throw new CinderError(ErrorCodes.QUERY_INVALID_ARGUMENT, `step must be at least 0.001 seconds, got ${request.stepSec}`);
+    }
+    if (request.limit < 0) throw new CinderError(ErrorCodes.QUERY_INVALID_ARGUMENT, `limit must not be negative, got ${request.limit}`);
+    const stepMs = Math.max(1, Math.floor(request.stepSec * 1000));
+    const query = this.toSelectQuery(tenant, request);
+    const bucketCount = Math.floor((query.toMs - query.fromMs) / stepMs) + 1;
+    if (bucketCount > 100_000) {
+      throw new CinderError(ErrorCodes.QUERY_INVALID_ARGUMENT, `step ${request.stepSec}s gives ${bucketCount} points for this range; use a step of at least ${Math.ceil((query.toMs - query.fromMs) / 100_000 / 1000)}s`);
+    }
+    // Bucket k covers (T_k - step, T_k] with T_k = start + k·step; T_0 also takes (start - step, start].
+    const totals = await this.reader.seriesTotals({ ...query, fromMs: query.fromMs - stepMs + 1 });
+    const groups = new Map<string, { labels: LabelPairs; sums: Float64Array; counts: Uint32Array }>();
+    const groupOfSeries = totals.labelSets.map((labels) => {
+      const projected: [string, string][] = [];
+      for (const name of request.groupBy) {
+        const pair = labels.find(([n]) => n === name);
+        if (pair) projected.push([pair[0], pair[1]]);
+      }
+      const key = projected.map(([n, v]) => `${n}\u0000${v}`).join('\u0001');
+      let group = groups.get(key);
+      if (!group) {
+        group = { labels: projected, sums: new Float64Array(bucketCount), counts: new Uint32Array(bucketCount) };
+        groups.set(key, group);
+      }
+      return group;
+    });
+    for (const point of totals.points) {
+      const bucket = Math.max(0, Math.ceil((point.timeMs - query.fromMs) / stepMs));
+      if (bucket >= bucketCount) continue;
+      const group = groupOfSeries[point.seriesIndex]!;
+      group.sums[bucket]! += point.total;
+      group.counts[bucket]!++;
+    }
+    const results: { result: SeriesResult; sum: number }[] = [];
+    for (const group of groups.values()) {
+      const points: { timestampMs: number; value: number }[] = [];
+      let sum = 0;
+      for (let k = 0; k < bucketCount; k++) {
+        if (group.counts[k] === 0) continue;
+        const value = request.aggregation === 'average' ? group.sums[k]! / group.counts[k]! : group.sums[k]!;
+        points.push({ timestampMs: query.fromMs + k * stepMs, value });
+        sum += value;
+      }
+      if (points.length > 0) results.push({ result: { labels: group.labels, points }, sum });
+    }
+    results.sort((a, b) => b.sum - a.sum || compareLabelPairs(a.result.labels, b.result.labels));
+    const limited = request.limit > 0 ? results.slice(0, request.limit) : results;
+    return limited.map((entry) => entry.result);
+  }
+
+  async stats(tenant: string): Promise<StoreStats> {
+    return this.reader.stats(tenant);
+  }
+}
+
+export function compareLabelPairs(a: LabelPairs, b: LabelPairs): number {
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i++) {
+    const [an, av] = a[i]!;
+    const [bn, bv] = b[i]!;
+    if (an !== bn) return an < bn ? -1 : 1;
+    if (av !== bv) return av < bv ? -1 : 1;
+  }
+  return a.length - b.length;
+}

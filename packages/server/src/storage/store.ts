@@ -1,0 +1,81 @@
+import type { LabelPairs, Profile, StackNodeTable } from '@cinder/core';
+import type { Selector } from '@cinder/core';
+
+/**
+ * A profile that passed validation (ingest/validate.ts is the only producer). Storage accepts
+ * nothing else.
+ *
+ * - `seriesLabels`: sorted by name, unique, including `__name__` and `service_name`; no control
+ *   labels (`__delta__` etc.). Sample labels other than span_id/trace_id were promoted here.
+ * - `profileTypeIds[t]` is the ID for `profile.values[t]` (`name:type:unit:ptype:punit`).
+ * - `profile.sampleLabels` holds at most `span_id` and `trace_id` per sample.
+ */
+export interface ValidatedProfile {
+  readonly kind: 'ValidatedProfile';
+  readonly tenant: string;
+  readonly seriesLabels: LabelPairs;
+  readonly profileTypeIds: readonly string[];
+  readonly timeMs: number;
+  readonly profileId: string;
+  readonly profile: Profile;
+}
+
+/** What ingest needs from storage. */
+export interface ProfileSink {
+  /** Resolves once every profile is durable (survives kill -9). */
+  append(profiles: readonly ValidatedProfile[]): Promise<void>;
+}
+
+export interface SelectQuery {
+  tenant: string;
+  profileTypeId: string;
+  selector: Selector;
+  /** inclusive, ms since the Unix epoch */
+  fromMs: number;
+  /** inclusive, ms since the Unix epoch */
+  toMs: number;
+  spanIds?: readonly string[];
+  traceIds?: readonly string[];
+  profileIds?: readonly string[];
+}
+
+export interface SeriesPoint {
+  /** index into SeriesTotals.labelSets */
+  seriesIndex: number;
+  timeMs: number;
+  /** sum of all sample values of one stored profile (or of one rollup bucket) */
+  total: number;
+}
+
+export interface SeriesTotals {
+  labelSets: LabelPairs[];
+  points: SeriesPoint[];
+}
+
+export interface StoreStats {
+  dataIngested: boolean;
+  oldestProfileMs: number;
+  newestProfileMs: number;
+  seriesCount: number;
+  sampleRows: number;
+  bytesOnDisk: number;
+}
+
+/** What the query layer needs from storage. */
+export interface ProfileReader {
+  profileTypes(tenant: string, fromMs: number, toMs: number): Promise<string[]>;
+  labelNames(tenant: string, selector: Selector, fromMs: number, toMs: number): Promise<string[]>;
+  labelValues(tenant: string, name: string, selector: Selector, fromMs: number, toMs: number): Promise<string[]>;
+  /** Label sets (incl. __profile_type__) of series with data in range. */
+  series(tenant: string, selector: Selector, fromMs: number, toMs: number): Promise<LabelPairs[]>;
+  mergeStacks(query: SelectQuery): Promise<StackNodeTable>;
+  /** Per-profile totals of matching series (labels of each series, incl. __profile_type__). */
+  seriesTotals(query: SelectQuery): Promise<SeriesTotals>;
+  stats(tenant: string): Promise<StoreStats>;
+}
+
+export interface Store extends ProfileSink, ProfileReader {
+  /** Removes raw rows older than the raw window and rollups older than the rollup window. */
+  enforceRetention(nowMs: number): Promise<{ rawRowsDeleted: number; rollupRowsDeleted: number }>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,140 @@
+/**
+ * The only module of the UI that calls fetch. Every call takes an AbortSignal so a newer request
+ * (new service, new range, a keystroke in a filter) cancels the one it replaces instead of racing it.
+ */
+import type {
+  ApiErrorBody,
+  AppConfig,
+  FlameGraphResponse,
+  SandwichResponse,
+  ServiceInfo,
+  TimelineResponse,
+} from '@cinder/core';
+
+/** Why a request failed, in the terms the UI shows: the server could not be reached, or it said no. */
+export type ApiErrorKind = 'unreachable' | 'http' | 'aborted' | 'malformed';
+
+export class ApiError extends Error {
+  constructor(
+    readonly kind: ApiErrorKind,
+    message: string,
+    readonly status: number | null = null,
+    readonly code: string | null = null,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export function isAbort(error: unknown): boolean {
+  return error instanceof ApiError ? error.kind === 'aborted' : error instanceof DOMException && error.name === 'AbortError';
+}
+
+export interface ApiClientOptions {
+  /** Base URL of the Cinder server; "" = same origin as the page. */
+  baseUrl?: string;
+  /** Where the app config comes from; the host app may point the page at its own config endpoint. */
+  configUrl?: string;
+  fetchImpl?: typeof fetch;
+}
+
+type Params = Record<string, string | number | undefined>;
+
+export class ApiClient {
+  private readonly baseUrl: string;
+  private readonly configUrl: string;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(options: ApiClientOptions = {}) {
+    this.baseUrl = (options.baseUrl ?? '').replace(/\/$/, '');
+    this.configUrl = options.configUrl ?? `${this.baseUrl}/api/v1/config`;
+    // Bound so `this` is the window when the global fetch is used (an unbound call throws "Illegal invocation").
+    this.fetchImpl = options.fetchImpl ?? ((input, init) => fetch(input, init));
+  }
+
+  url(path: string, params: Params = {}): string {
+    const search = new URLSearchParams();
+    for (const [key, value] of Object.entries(params)) if (value !== undefined && value !== '') search.set(key, String(value));
+    const query = search.toString();
+    return `${this.baseUrl}${path}${query ? `?${query}` : ''}`;
+  }
+
+  private async getJson<T>(url: string, signal: AbortSignal): Promise<T> {
+    let response: Response;
+    try {
+      response = await this.fetchImpl(url, { signal, headers: { accept: 'application/json' } });
+    } catch (error) {
+      if (signal.aborted || (error instanceof DOMException && error.name === 'AbortError')) throw new ApiError('aborted', 'request cancelled');
+      throw new ApiError('unreachable', `Cannot reach the Cinder server (${error instanceof Error ? error.message : String(error)}).`);
+    }
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (error) {
+      if (signal.aborted) throw new ApiError('aborted', 'request cancelled');
+      throw new ApiError('unreachable', `The connection to the server broke while reading its answer (${String(error)}).`);
+    }
+    if (!response.ok) {
+      let body: Partial<ApiErrorBody> = {};
+      try {
+        body = JSON.parse(text) as Partial<ApiErrorBody>;
+      } catch {
+        // A proxy's HTML error page: keep the status line as the message.
+      }
+      // 502/503/504 from a proxy in front of a stopped server read as "unreachable" to a person.
+      const kind: ApiErrorKind = response.status >= 502 && response.status <= 504 && !body.code ? 'unreachable' : 'http';
+      throw new ApiError(kind, body.message ?? `${response.status} ${response.statusText || 'error'}`.trim(), response.status, body.code ?? null);
+    }
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new ApiError('malformed', `The server answered ${url} with something that is not JSON.`, response.status);
+    }
+  }
+
+  config(signal: AbortSignal): Promise<AppConfig> {
+    return this.getJson<AppConfig>(this.configUrl, signal);
+  }
+
+  async services(fromMs: number, untilMs: number, signal: AbortSignal): Promise<ServiceInfo[]> {
+    const body = await this.getJson<{ services: ServiceInfo[] }>(this.url('/api/v1/services', { from: fromMs, until: untilMs }), signal);
+    return body.services ?? [];
+  }
+
+  flameGraph(
+    request: { query: string; fromMs: number; untilMs: number; maxNodes?: number; focus?: string },
+    signal: AbortSignal,
+  ): Promise<FlameGraphResponse> {
+    return this.getJson(
+      this.url('/api/v1/flamegraph', { query: request.query, from: request.fromMs, until: request.untilMs, maxNodes: request.maxNodes, focus: request.focus }),
+      signal,
+    );
+  }
+
+  timeline(request: { query: string; fromMs: number; untilMs: number; stepSeconds?: number; groupBy?: string }, signal: AbortSignal): Promise<TimelineResponse> {
+    return this.getJson(
+      this.url('/api/v1/timeline', { query: request.query, from: request.fromMs, until: request.untilMs, step: request.stepSeconds, groupBy: request.groupBy }),
+      signal,
+    );
+  }
+
+  sandwich(request: { query: string; fromMs: number; untilMs: number; functionName: string }, signal: AbortSignal): Promise<SandwichResponse> {
+    return this.getJson(
+      this.url('/api/v1/sandwich', { query: request.query, from: request.fromMs, until: request.untilMs, function: request.functionName }),
+      signal,
+    );
+  }
+
+  async labelNames(request: { query: string; fromMs: number; untilMs: number }, signal: AbortSignal): Promise<string[]> {
+    const body = await this.getJson<{ names: string[] }>(this.url('/api/v1/labels', { query: request.query, from: request.fromMs, until: request.untilMs }), signal);
+    return body.names ?? [];
+  }
+
+  async labelValues(request: { name: string; query: string; fromMs: number; untilMs: number }, signal: AbortSignal): Promise<string[]> {
+    const body = await this.getJson<{ names: string[] }>(
+      this.url('/api/v1/label-values', { name: request.name, query: request.query, from: request.fromMs, until: request.untilMs }),
+      signal,
+    );
+    return body.names ?? [];
+  }
+}

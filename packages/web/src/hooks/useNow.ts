@@ -1,0 +1,22 @@
+import { useEffect, useState } from 'react';
+
+export interface RefreshClock {
+  /** "Now" for resolving relative ranges, fixed between refreshes so every query of one refresh asks for the same window. */
+  nowMs: number;
+  /** Changes on every manual or automatic refresh; part of every query key so even absolute ranges re-query. */
+  generation: number;
+}
+
+export function useRefreshClock(manualRefreshToken: number, autoRefreshMs: number): RefreshClock {
+  const [clock, setClock] = useState<RefreshClock>(() => ({ nowMs: Date.now(), generation: 0 }));
+  useEffect(() => {
+    if (manualRefreshToken === 0) return;
+    setClock((c) => ({ nowMs: Date.now(), generation: c.generation + 1 }));
+  }, [manualRefreshToken]);
+  useEffect(() => {
+    if (autoRefreshMs <= 0) return;
+    const timer = setInterval(() => setClock((c) => ({ nowMs: Date.now(), generation: c.generation + 1 })), autoRefreshMs);
+    return () => clearInterval(timer);
+  }, [autoRefreshMs]);
+  return clock;
+}
