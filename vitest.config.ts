@@ -20,6 +20,8 @@ export default defineConfig({
           hookTimeout: 120_000,
         },
       },
+      // The web project has its own config (jsdom per file, e2e against the built server).
+      'packages/web/vitest.config.ts',
     ],
   },
 });

@@ -23,6 +23,7 @@ export async function startCinder(config: ServerConfig, now: () => number = Date
     dataDir: config.dataDir,
     retentionMs: config.retentionMs,
     rollupRetentionMs: config.rollupRetentionMs,
+    maxSeriesPerTenant: config.limits.maxSeriesPerTenant,
     now,
   });
   const metrics = new ServerMetrics();

@@ -129,7 +129,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     contextValues: (request: FastifyRequest) => createContextValues().set(tenantKey, request.tenant),
     routes(router) {
       registerPushService(router, deps.push);
-      registerQuerierService(router, deps.query, config);
+      registerQuerierService(router, deps.query);
     },
   });
 

@@ -15,7 +15,7 @@ export function parseMultipart(contentType: string, body: Buffer, maxPartBytes: 
       failed = true;
       reject(new CinderError(ErrorCodes.INGEST_MALFORMED_MULTIPART, message));
     };
-    let parser: Busboy;
+    let parser: InstanceType<typeof Busboy>;
     try {
       parser = new Busboy({
         headers: { 'content-type': contentType },

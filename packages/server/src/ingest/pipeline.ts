@@ -10,6 +10,7 @@ import {
   decodeTrieFormat,
   parseSampleTypeConfig,
   parseTimeParam,
+  SPEEDSCOPE_SAMPLE_RATE,
   pprofMetricName,
   profileTypeId,
   textProfileType,
@@ -43,9 +44,9 @@ export interface IngestMetrics {
   rejected(reason: string): void;
 }
 
+const TIME_UNITS = { nanoseconds: 1, microseconds: 1, milliseconds: 1, seconds: 1 };
 const TEXT_FORMATS = new Set(['', 'folded', 'collapsed', 'groups', 'lines', 'trie', 'tree', 'speedscope']);
 const KNOWN_FORMATS = new Set([...TEXT_FORMATS, 'pprof', 'jfr']);
-const SCRIPTING_SPIES = new Set(['pyspy', 'rbspy', 'scripting']);
 
 /**
  * The ingest pipeline shared by `/ingest` and Push: read body → decode (core) → validate into
@@ -180,12 +181,13 @@ export class IngestService {
     fromMs: number,
     nowMs: number,
   ): ValidatedProfile[] {
-    const decoded: { extraLabels: [string, string][]; appName: string; profile: Profile }[] = [];
+    const decoded: { extraLabels: [string, string][]; appName: string; profile: Profile; sampleRate: number }[] = [];
     if (format === 'speedscope') {
       const entries = decodeSpeedscope(maybeGunzip(body, this.limits.maxProfileBytes).toString());
       for (const entry of entries) {
-        const appName = entries.length > 1 ? `${name.appName}.${entry.unit === 'none' ? 'cpu' : entry.unit}` : name.appName;
-        decoded.push({ extraLabels: [['profile_name', entry.profileName]], appName, profile: entry.profile });
+        // A time unit makes it a wall profile (`.seconds` etc.), bytes a memory one; unit-less stays cpu.
+        const appName = entry.unit === 'none' || entry.unit === '' ? name.appName : `${name.appName}.${entry.unit}`;
+        decoded.push({ extraLabels: [['profile_name', entry.profileName]], appName, profile: entry.profile, sampleRate: entry.unit in TIME_UNITS ? SPEEDSCOPE_SAMPLE_RATE : sampleRate });
       }
     } else {
       const text = (): string => Buffer.from(maybeGunzip(body, this.limits.maxProfileBytes)).toString('utf8');
@@ -198,11 +200,11 @@ export class IngestService {
             : format === 'tree'
               ? decodeTreeFormat(bytes())
               : decodeCollapsed(text());
-      decoded.push({ extraLabels: [], appName: name.appName, profile });
+      decoded.push({ extraLabels: [], appName: name.appName, profile, sampleRate });
     }
     const validated: ValidatedProfile[] = [];
-    for (const { extraLabels, appName, profile } of decoded) {
-      const type = textProfileType(appName, sampleRate);
+    for (const { extraLabels, appName, profile, sampleRate: rate } of decoded) {
+      const type = textProfileType(appName, rate);
       const scaled: Profile = {
         ...profile,
         sampleTypes: [type.sampleType],

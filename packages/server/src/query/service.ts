@@ -3,6 +3,7 @@ import {
   ErrorCodes,
   callTreeFromStackTable,
   parseProfileTypeId,
+  validateProfileTypeId,
   parseSelector,
   type CallTree,
   type LabelPairs,
@@ -137,7 +138,7 @@ export class QueryService {
   }
 
   toSelectQuery(tenant: string, selection: Selection): SelectQuery {
-    parseProfileTypeId(selection.profileTypeId);
+    validateProfileTypeId(selection.profileTypeId);
     const { fromMs, toMs } = this.range(selection.startMs, selection.endMs, false);
     const profileTypeId = selection.profileTypeId.split(':').slice(0, 5).join(':');
     for (const span of selection.spanIds ?? []) {
@@ -217,6 +218,16 @@ export class QueryService {
     results.sort((a, b) => b.sum - a.sum || compareLabelPairs(a.result.labels, b.result.labels));
     const limited = request.limit > 0 ? results.slice(0, request.limit) : results;
     return limited.map((entry) => entry.result);
+  }
+
+  /** How many stored profiles a selection merges. */
+  async profileCount(tenant: string, selection: Selection): Promise<number> {
+    const totals = await this.reader.seriesTotals(this.toSelectQuery(tenant, selection));
+    return totals.points.length;
+  }
+
+  async lastSeenByService(tenant: string, fromMs: number, toMs: number): Promise<Map<string, number>> {
+    return this.reader.serviceLastSeen(tenant, fromMs, toMs);
   }
 
   async stats(tenant: string): Promise<StoreStats> {

@@ -72,10 +72,21 @@ export interface ProfileReader {
   /** Per-profile totals of matching series (labels of each series, incl. __profile_type__). */
   seriesTotals(query: SelectQuery): Promise<SeriesTotals>;
   stats(tenant: string): Promise<StoreStats>;
+  /** Newest profile time (ms) per service_name with data in range. */
+  serviceLastSeen(tenant: string, fromMs: number, toMs: number): Promise<Map<string, number>>;
+}
+
+export interface MaintenanceResult {
+  rawRowsDeleted: number;
+  rollupRowsDeleted: number;
+  /** Rows written into the per-minute/per-hour rollups by this run. */
+  rolledUpRows: number;
 }
 
 export interface Store extends ProfileSink, ProfileReader {
   /** Removes raw rows older than the raw window and rollups older than the rollup window. */
   enforceRetention(nowMs: number): Promise<{ rawRowsDeleted: number; rollupRowsDeleted: number }>;
+  /** The background job: rolls up complete buckets, then enforces retention. */
+  maintain(nowMs: number): Promise<MaintenanceResult>;
   close(): Promise<void>;
 }

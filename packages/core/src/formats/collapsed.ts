@@ -1,0 +1,67 @@
+/**
+ * Folded/collapsed text (`main;a;b 12` per line, as flamegraph.pl, py-spy and perf tooling write it)
+ * and Pyroscope's `lines` format (one stack per line, each worth 1).
+ */
+import { CinderError, ErrorCodes } from '../errors.js';
+import { ProfileBuilder, type Profile } from '../model.js';
+
+const SAMPLES = { type: 'samples', unit: 'count' };
+
+/**
+ * Blank lines, `#`/`//` comments and lines without a trailing count are skipped, as speedscope and
+ * flamegraph.pl do; a body with no stack at all is rejected.
+ */
+export function decodeCollapsed(text: string): Profile {
+  const builder = new ProfileBuilder([SAMPLES]);
+  let accepted = 0;
+  let rejected = 0;
+  for (const rawLine of text.split('\n')) {
+    const line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
+    const trimmed = line.trim();
+    if (trimmed === '' || trimmed.startsWith('#') || trimmed.startsWith('//')) continue;
+    const space = trimmed.lastIndexOf(' ');
+    const count = space > 0 ? Number(trimmed.slice(space + 1)) : Number.NaN;
+    if (space <= 0 || !Number.isFinite(count) || count < 0 || trimmed.slice(space + 1) === '') {
+      rejected++;
+      continue;
+    }
+    const stack = trimmed.slice(0, space).trimEnd();
+    if (stack === '') {
+      rejected++;
+      continue;
+    }
+    if (count > 0) builder.addSample(stack.split(';'), [count]);
+    accepted++;
+  }
+  if (accepted === 0 && rejected > 0) {
+    throw new CinderError(ErrorCodes.INGEST_MALFORMED_TEXT, 'no line of the body is "frame;frame;frame <count>": send folded stacks, one per line');
+  }
+  return builder.build();
+}
+
+export function decodeLines(text: string): Profile {
+  const builder = new ProfileBuilder([SAMPLES]);
+  for (const rawLine of text.split('\n')) {
+    const line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
+    if (line.trim() === '') continue;
+    builder.addSample(line.split(';'), [1]);
+  }
+  return builder.build();
+}
+
+/** One sample type as folded text, stacks sorted, equal stacks summed. */
+export function encodeCollapsed(profile: Profile, sampleTypeIndex: number): string {
+  const sums = new Map<string, number>();
+  const column = profile.values[sampleTypeIndex];
+  if (!column) return '';
+  for (let s = 0; s < profile.stacks.length; s++) {
+    const value = column[s]!;
+    if (value === 0) continue;
+    const key = Array.from(profile.stacks[s]!, (i) => profile.names[i]!).join(';');
+    sums.set(key, (sums.get(key) ?? 0) + value);
+  }
+  return [...sums.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([stack, value]) => `${stack} ${value}`)
+    .join('\n');
+}

@@ -1,0 +1,4 @@
+export * from './pprof.js';
+export * from './collapsed.js';
+export * from './speedscope.js';
+export * from './trie.js';

@@ -1,0 +1,219 @@
+/**
+ * pprof (profile.proto) ↔ the profile model, on top of the `pprof-format` codec.
+ * Input bytes are already decompressed (gzip is the server's concern).
+ */
+import { Function as PprofFunction, Line, Location, Profile as PprofProfile, Sample, StringTable, ValueType as PprofValueType } from 'pprof-format';
+import { CinderError, ErrorCodes } from '../errors.js';
+import type { LabelPairs, Profile, ValueType } from '../model.js';
+
+export interface DecodePprofOptions {
+  spyName?: string;
+  /** pyroscope-dotnet quirks: `-` in sample type names, all function ids 0. */
+  dotnetFix?: boolean;
+}
+
+function num(value: number | bigint | undefined): number {
+  return value === undefined ? 0 : Number(value);
+}
+
+/**
+ * pprof-format decodes strings leniently (invalid bytes become U+FFFD). When such a character shows
+ * up, the raw string table is checked strictly so real U+FFFD characters are still accepted.
+ */
+function assertValidUtf8Strings(bytes: Uint8Array): void {
+  const strict = new TextDecoder('utf-8', { fatal: true });
+  let offset = 0;
+  const varint = (): number => {
+    let value = 0;
+    let scale = 1;
+    for (let i = 0; i < 10; i++) {
+      if (offset >= bytes.length) throw new Error('truncated varint');
+      const byte = bytes[offset++]!;
+      value += (byte & 0x7f) * scale;
+      if (byte < 0x80) return value;
+      scale *= 128;
+    }
+    throw new Error('varint too long');
+  };
+  while (offset < bytes.length) {
+    const key = varint();
+    const field = Math.floor(key / 8);
+    const wireType = key & 7;
+    if (wireType === 0) varint();
+    else if (wireType === 1) offset += 8;
+    else if (wireType === 5) offset += 4;
+    else if (wireType === 2) {
+      const length = varint();
+      if (field === 6) {
+        try {
+          strict.decode(bytes.subarray(offset, offset + length));
+        } catch {
+          throw new CinderError(ErrorCodes.INGEST_INVALID_UTF8, `pprof string table entry at byte ${offset} is not valid UTF-8; the profiler produced corrupt symbol names`);
+        }
+      }
+      offset += length;
+    } else throw new Error(`wire type ${wireType}`);
+  }
+}
+
+export function decodePprof(bytes: Uint8Array, options: DecodePprofOptions = {}): Profile {
+  let decoded: PprofProfile;
+  try {
+    decoded = PprofProfile.decode(bytes);
+  } catch (error) {
+    throw new CinderError(
+      ErrorCodes.INGEST_MALFORMED_PPROF,
+      `body is not a valid pprof profile (${(error as Error).message}); send the profile.proto bytes, optionally gzipped`,
+    );
+  }
+  const strings = decoded.stringTable.strings;
+  if (strings.some((s) => s.includes('\uFFFD'))) {
+    try {
+      assertValidUtf8Strings(bytes);
+    } catch (error) {
+      if (error instanceof CinderError) throw error;
+      throw new CinderError(ErrorCodes.INGEST_MALFORMED_PPROF, `body is not a valid pprof profile (${(error as Error).message})`);
+    }
+  }
+  const str = (index: number | bigint | undefined): string => {
+    const i = num(index);
+    if (i < 0 || i >= strings.length) {
+      throw new CinderError(ErrorCodes.INGEST_MALFORMED_PPROF, `pprof refers to string ${i} but its string table has ${strings.length} entries`);
+    }
+    return strings[i]!;
+  };
+  if (decoded.sampleType.length === 0 && decoded.sample.length > 0) {
+    throw new CinderError(ErrorCodes.INGEST_MALFORMED_PPROF, 'pprof has samples but no sample types');
+  }
+  const sampleTypes: ValueType[] = decoded.sampleType.map((vt) => {
+    let type = str(vt.type);
+    if (type.includes('-')) {
+      if (!options.dotnetFix) {
+        throw new CinderError(ErrorCodes.INGEST_MALFORMED_PPROF, `sample type "${type}" contains "-"; sample type names may only use letters, digits and "_"`);
+      }
+      type = type.replace(/-/g, '_');
+    }
+    return { type, unit: str(vt.unit) };
+  });
+  const periodType: ValueType | null = decoded.periodType ? { type: str(decoded.periodType.type), unit: str(decoded.periodType.unit) } : null;
+
+  // Early pyroscope-dotnet builds wrote every function id as 0; pair function i with location i.
+  if (options.dotnetFix && decoded.function.length > 0 && decoded.function.every((fn) => num(fn.id) === 0)) {
+    decoded.function.forEach((fn, i) => {
+      const location = decoded.location[i];
+      if (location) fn.id = location.id;
+    });
+  }
+
+  const names: string[] = [];
+  const nameIds = new Map<string, number>();
+  const nameId = (name: string): number => {
+    let id = nameIds.get(name);
+    if (id === undefined) {
+      id = names.length;
+      names.push(name);
+      nameIds.set(name, id);
+    }
+    return id;
+  };
+  const functionName = new Map<number, string>();
+  for (const fn of decoded.function) functionName.set(num(fn.id), str(fn.name));
+  /** Frames of a location, root-most first (pprof lists inlined lines innermost first). */
+  const locationFrames = new Map<number, number[]>();
+  for (const location of decoded.location) {
+    const frames: number[] = [];
+    for (let l = location.line.length - 1; l >= 0; l--) {
+      const line = location.line[l]!;
+      const name = functionName.get(num(line.functionId));
+      if (name === undefined) {
+        throw new CinderError(ErrorCodes.INGEST_MALFORMED_PPROF, `pprof location ${num(location.id)} refers to function ${num(line.functionId)}, which does not exist`);
+      }
+      frames.push(nameId(name === '' ? `0x${Number(location.address).toString(16)}` : name));
+    }
+    if (frames.length === 0) frames.push(nameId(`0x${BigInt(location.address).toString(16)}`));
+    locationFrames.set(num(location.id), frames);
+  }
+
+  const typeCount = sampleTypes.length;
+  const sampleCount = decoded.sample.length;
+  const values = sampleTypes.map(() => new Float64Array(sampleCount));
+  const stacks: Uint32Array[] = new Array<Uint32Array>(sampleCount);
+  const sampleLabels: (LabelPairs | null)[] = new Array<LabelPairs | null>(sampleCount);
+  const stackCache = new Map<string, Uint32Array>();
+  for (let s = 0; s < sampleCount; s++) {
+    const sample = decoded.sample[s]!;
+    if (sample.value.length !== typeCount) {
+      throw new CinderError(ErrorCodes.INGEST_MALFORMED_PPROF, `pprof sample ${s} has ${sample.value.length} values but the profile has ${typeCount} sample types`);
+    }
+    for (let t = 0; t < typeCount; t++) values[t]![s] = num(sample.value[t]);
+    const key = sample.locationId.join(',');
+    let stack = stackCache.get(key);
+    if (!stack) {
+      const frames: number[] = [];
+      for (let i = sample.locationId.length - 1; i >= 0; i--) {
+        const locationId = num(sample.locationId[i]);
+        const locationFramesOf = locationFrames.get(locationId);
+        if (!locationFramesOf) throw new CinderError(ErrorCodes.INGEST_MALFORMED_PPROF, `pprof sample ${s} refers to location ${locationId}, which does not exist`);
+        for (const frame of locationFramesOf) frames.push(frame);
+      }
+      stack = Uint32Array.from(frames);
+      stackCache.set(key, stack);
+    }
+    stacks[s] = stack;
+    let labels: [string, string][] | null = null;
+    for (const label of sample.label) {
+      if (num(label.str) === 0) continue; // numeric labels are not series/sample dimensions here
+      (labels ??= []).push([str(label.key), str(label.str)]);
+    }
+    sampleLabels[s] = labels;
+  }
+
+  return {
+    sampleTypes,
+    periodType,
+    period: num(decoded.period),
+    timeMs: Math.floor(num(decoded.timeNanos) / 1e6),
+    durationNs: num(decoded.durationNanos),
+    names,
+    stacks,
+    values,
+    sampleLabels,
+  };
+}
+
+/** The model back to pprof: one function and location per distinct frame name. */
+export function encodePprof(profile: Profile): Uint8Array {
+  const stringTable = new StringTable();
+  const functions: PprofFunction[] = profile.names.map(
+    (name, i) => new PprofFunction({ id: i + 1, name: stringTable.dedup(name), systemName: stringTable.dedup(name) }),
+  );
+  const locations: Location[] = profile.names.map((_, i) => new Location({ id: i + 1, line: [new Line({ functionId: i + 1 })] }));
+  const samples: Sample[] = [];
+  for (let s = 0; s < profile.stacks.length; s++) {
+    const stack = profile.stacks[s]!;
+    const locationId: number[] = [];
+    for (let i = stack.length - 1; i >= 0; i--) locationId.push(stack[i]! + 1);
+    const labels = profile.sampleLabels[s];
+    samples.push(
+      new Sample({
+        locationId,
+        value: profile.values.map((column) => Math.round(column[s]!)),
+        label: labels ? labels.map(([key, value]) => ({ key: stringTable.dedup(key), str: stringTable.dedup(value) })) : [],
+      }),
+    );
+  }
+  const encoded = new PprofProfile({
+    sampleType: profile.sampleTypes.map((st) => new PprofValueType({ type: stringTable.dedup(st.type), unit: stringTable.dedup(st.unit) })),
+    sample: samples,
+    location: locations,
+    function: functions,
+    stringTable,
+    timeNanos: BigInt(Math.round(profile.timeMs)) * 1_000_000n,
+    durationNanos: Math.round(profile.durationNs),
+    period: Math.round(profile.period),
+    ...(profile.periodType
+      ? { periodType: new PprofValueType({ type: stringTable.dedup(profile.periodType.type), unit: stringTable.dedup(profile.periodType.unit) }) }
+      : {}),
+  });
+  return encoded.encode();
+}

@@ -1,0 +1,203 @@
+/**
+ * The merged call tree every query answer is drawn from: flame graphs, top tables, sandwich views,
+ * diffs and tree bytes. Columnar so a 100k-node tree is a handful of typed arrays, not 100k objects.
+ *
+ * Node 0 is the virtual root ("total"); every other node has a parent with a smaller index, so a
+ * backward pass accumulates totals and a forward pass visits parents before children.
+ * Siblings never share a name (nodes are keyed by parent × function name).
+ *
+ * Example: stacks `main;a 3`, `main 1`, `gc 2` →
+ *   node 0 root (self 0, total 6); node 1 main (self 1, total 4); node 2 a (self 3, total 3);
+ *   node 3 gc (self 2, total 2)
+ */
+import type { Profile } from '../model.js';
+import type { StackNodeTable } from '../stackTable.js';
+
+export interface CallTree {
+  /** Distinct function names; nodes refer to them by index. */
+  readonly names: readonly string[];
+  readonly nodeCount: number;
+  /** -1 for the virtual root. */
+  readonly parent: Int32Array;
+  /** -1 for the virtual root. */
+  readonly nameIndex: Int32Array;
+  readonly self: Float64Array;
+  readonly total: Float64Array;
+}
+
+export const ROOT_NODE = 0;
+
+/** Collects stacks into a tree; `build()` computes totals. */
+export class CallTreeBuilder {
+  private readonly names: string[] = [];
+  private readonly nameIds = new Map<string, number>();
+  private readonly childKey = new Map<number, number>();
+  private parent: number[] = [-1];
+  private nameIndex: number[] = [-1];
+  private self: number[] = [0];
+
+  nameId(name: string): number {
+    let id = this.nameIds.get(name);
+    if (id === undefined) {
+      id = this.names.length;
+      this.names.push(name);
+      this.nameIds.set(name, id);
+    }
+    return id;
+  }
+
+  /** The child of `parentNode` called `nameId`, created on first use. */
+  child(parentNode: number, nameId: number): number {
+    // parent < 2^21 nodes keeps the key exact in a double.
+    const key = parentNode * 4294967296 + nameId;
+    let node = this.childKey.get(key);
+    if (node === undefined) {
+      node = this.parent.length;
+      this.parent.push(parentNode);
+      this.nameIndex.push(nameId);
+      this.self.push(0);
+      this.childKey.set(key, node);
+    }
+    return node;
+  }
+
+  addSelf(node: number, value: number): void {
+    this.self[node]! += value;
+  }
+
+  /** Frames root first. */
+  addStack(framesRootFirst: readonly string[], value: number): void {
+    let node = ROOT_NODE;
+    for (const frame of framesRootFirst) node = this.child(node, this.nameId(frame));
+    this.addSelf(node, value);
+  }
+
+  build(): CallTree {
+    const nodeCount = this.parent.length;
+    const parent = Int32Array.from(this.parent);
+    const self = Float64Array.from(this.self);
+    const total = Float64Array.from(this.self);
+    for (let node = nodeCount - 1; node > 0; node--) total[parent[node]!]! += total[node]!;
+    return { names: this.names, nodeCount, parent, nameIndex: Int32Array.from(this.nameIndex), self, total };
+  }
+}
+
+/** Storage's answer → call tree (merging any siblings that share a name). */
+export function callTreeFromStackTable(table: StackNodeTable): CallTree {
+  const builder = new CallTreeBuilder();
+  const nameIds = table.names.map((name) => builder.nameId(name));
+  const nodeOf = new Int32Array(table.parent.length);
+  for (let i = 0; i < table.parent.length; i++) {
+    const parentRow = table.parent[i]!;
+    const parentNode = parentRow < 0 ? ROOT_NODE : nodeOf[parentRow]!;
+    const node = builder.child(parentNode, nameIds[table.nameIndex[i]!]!);
+    nodeOf[i] = node;
+    const value = table.self[i]!;
+    if (value !== 0) builder.addSelf(node, value);
+  }
+  return builder.build();
+}
+
+/** One sample type of a decoded profile → call tree. */
+export function callTreeFromProfile(profile: Profile, sampleTypeIndex: number): CallTree {
+  const builder = new CallTreeBuilder();
+  const nameIds = profile.names.map((name) => builder.nameId(name));
+  const values = profile.values[sampleTypeIndex];
+  if (!values) return builder.build();
+  for (let s = 0; s < profile.stacks.length; s++) {
+    const value = values[s]!;
+    if (value === 0) continue;
+    const stack = profile.stacks[s]!;
+    let node = ROOT_NODE;
+    for (let i = 0; i < stack.length; i++) node = builder.child(node, nameIds[stack[i]!]!);
+    builder.addSelf(node, value);
+  }
+  return builder.build();
+}
+
+export function nodeName(tree: CallTree, node: number): string {
+  return node === ROOT_NODE ? 'total' : tree.names[tree.nameIndex[node]!]!;
+}
+
+function compareBytewise(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Children of every node, sorted by name (byte-wise): CSR layout, `children.subarray(start[n], start[n+1])`.
+ */
+export interface ChildIndex {
+  start: Int32Array;
+  children: Int32Array;
+}
+
+export function childIndex(tree: CallTree): ChildIndex {
+  const counts = new Int32Array(tree.nodeCount + 1);
+  for (let node = 1; node < tree.nodeCount; node++) counts[tree.parent[node]! + 1]!++;
+  const start = new Int32Array(tree.nodeCount + 1);
+  for (let n = 0; n < tree.nodeCount; n++) start[n + 1] = start[n]! + counts[n + 1]!;
+  const fill = start.slice(0, tree.nodeCount);
+  const children = new Int32Array(Math.max(0, tree.nodeCount - 1));
+  for (let node = 1; node < tree.nodeCount; node++) children[fill[tree.parent[node]!]!++] = node;
+  for (let n = 0; n < tree.nodeCount; n++) {
+    const from = start[n]!;
+    const to = start[n + 1]!;
+    if (to - from > 1) {
+      const sorted = Array.from(children.subarray(from, to)).sort((a, b) => compareBytewise(nodeName(tree, a), nodeName(tree, b)));
+      children.set(sorted, from);
+    }
+  }
+  return { start, children };
+}
+
+export function childrenOfNode(index: ChildIndex, node: number): Int32Array {
+  return index.children.subarray(index.start[node]!, index.start[node + 1]!);
+}
+
+/** The node reached by following names root-first from the virtual root, or -1. */
+export function nodeAtPath(tree: CallTree, path: readonly string[]): number {
+  const index = childIndex(tree);
+  let node = ROOT_NODE;
+  for (const name of path) {
+    let next = -1;
+    for (const child of childrenOfNode(index, node)) {
+      if (nodeName(tree, child) === name) {
+        next = child;
+        break;
+      }
+    }
+    if (next < 0) return -1;
+    node = next;
+  }
+  return node;
+}
+
+/**
+ * The tree re-rooted at `path`: the result's only root child is the node at `path` (keeping its
+ * name), with its whole subtree. Empty tree when the path does not exist.
+ */
+export function focusTree(tree: CallTree, path: readonly string[], options: { keepPrefix?: boolean } = {}): CallTree {
+  const builder = new CallTreeBuilder();
+  if (path.length === 0) return tree;
+  const target = nodeAtPath(tree, path);
+  if (target < 0) return builder.build();
+  const mapped = new Int32Array(tree.nodeCount).fill(-1);
+  // keepPrefix: the path's callers stay as ancestors (with no self), as a call-site filter wants.
+  let parentOfTarget = ROOT_NODE;
+  if (options.keepPrefix) for (const name of path.slice(0, -1)) parentOfTarget = builder.child(parentOfTarget, builder.nameId(name));
+  mapped[target] = builder.child(parentOfTarget, builder.nameId(nodeName(tree, target)));
+  builder.addSelf(mapped[target]!, tree.self[target]!);
+  for (let node = target + 1; node < tree.nodeCount; node++) {
+    const parentMapped = mapped[tree.parent[node]!]!;
+    if (parentMapped < 0) continue;
+    const copy = builder.child(parentMapped, builder.nameId(nodeName(tree, node)));
+    mapped[node] = copy;
+    builder.addSelf(copy, tree.self[node]!);
+  }
+  return builder.build();
+}
+
+/** Sum over all samples (the root's total). */
+export function treeTotal(tree: CallTree): number {
+  return tree.total[ROOT_NODE] ?? 0;
+}
