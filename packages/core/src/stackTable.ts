@@ -11,4 +11,6 @@ export interface StackNodeTable {
   parent: Int32Array;
   nameIndex: Int32Array;
   self: Float64Array;
+  /** Value of samples with an empty stack (no frames at all); counted in the root's total. */
+  rootSelf?: number;
 }

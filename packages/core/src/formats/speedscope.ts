@@ -33,7 +33,7 @@ export function decodeSpeedscope(text: string): SpeedscopeEntry[] {
   try {
     file = JSON.parse(text) as RawFile;
   } catch (error) {
-    malformed(`invalid JSON (${(error as Error).message})`);
+    throw new CinderError(ErrorCodes.INGEST_MALFORMED_JSON, `speedscope body is not valid JSON: ${(error as Error).message}`);
   }
   if (file === null || typeof file !== 'object') malformed('the top level is not an object');
   const frames = file.shared?.frames;

@@ -95,6 +95,7 @@ export function callTreeFromStackTable(table: StackNodeTable): CallTree {
     const value = table.self[i]!;
     if (value !== 0) builder.addSelf(node, value);
   }
+  if (table.rootSelf) builder.addSelf(ROOT_NODE, table.rootSelf);
   return builder.build();
 }
 
@@ -110,6 +111,7 @@ export function callTreeFromProfile(profile: Profile, sampleTypeIndex: number): 
     const stack = profile.stacks[s]!;
     let node = ROOT_NODE;
     for (let i = 0; i < stack.length; i++) node = builder.child(node, nameIds[stack[i]!]!);
+    // An empty stack stays on the root: its value is part of the total but of no frame.
     builder.addSelf(node, value);
   }
   return builder.build();

@@ -81,6 +81,14 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     );
   });
 
+  // connect-es reports a request body that is not valid protobuf as `internal` ("parse binary: …")
+  // and writes straight to the socket, so the rewrite happens there: it is the client's error and is
+  // answered as Connect's invalid_argument (HTTP 400), as connect-go does.
+  app.addHook('onRequest', async (request, reply) => {
+    if (!/^application\/proto/i.test(request.headers['content-type'] ?? '')) return;
+    rewriteProtoParseErrors(reply.raw);
+  });
+
   app.setErrorHandler((error: Error & { code?: string; statusCode?: number }, request, reply) => {
     let mapped = error;
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
@@ -177,4 +185,38 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     reply.status(404).send({ code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}`, reason: ErrorCodes.NOT_FOUND }),
   );
   return app;
+}
+
+/** See the onRequest hook above: holds back a 500 answer until its body shows what it is. */
+function rewriteProtoParseErrors(response: import('node:http').ServerResponse): void {
+  const writeHead = response.writeHead.bind(response) as (...args: unknown[]) => unknown;
+  const write = response.write.bind(response) as (...args: unknown[]) => boolean;
+  const end = response.end.bind(response) as (...args: unknown[]) => unknown;
+  let heldHead: unknown[] | null = null;
+  const heldChunks: Buffer[] = [];
+  const patched = response as unknown as Record<string, unknown>;
+  patched.writeHead = (...args: unknown[]) => {
+    if (args[0] === 500) {
+      heldHead = args;
+      return response;
+    }
+    return writeHead(...args);
+  };
+  patched.write = (chunk: unknown, ...rest: unknown[]) => {
+    if (heldHead === null) return write(chunk, ...rest);
+    heldChunks.push(Buffer.from(chunk as Uint8Array | string));
+    return true;
+  };
+  patched.end = (chunk?: unknown, ...rest: unknown[]) => {
+    if (heldHead === null) return end(chunk, ...rest);
+    if (chunk !== undefined && typeof chunk !== 'function') heldChunks.push(Buffer.from(chunk as Uint8Array | string));
+    const body = Buffer.concat(heldChunks).toString('utf8');
+    if (body.includes('"parse binary:')) {
+      const message = `request body is not a valid protobuf message (${(JSON.parse(body) as { message: string }).message})`;
+      writeHead(400, { 'content-type': 'application/json' });
+      return end(JSON.stringify({ code: 'invalid_argument', message }));
+    }
+    writeHead(...heldHead);
+    return end(Buffer.concat(heldChunks));
+  };
 }

@@ -237,9 +237,6 @@ export class DuckDbStore implements Store {
         leaf[s] = node;
       }
       validated.profileTypeIds.forEach((typeId, t) => {
-        let seriesId = this.catalog.findSeries(validated.tenant, typeId, validated.seriesLabels);
-        if (seriesId === undefined) seriesId = this.catalog.addSeries(validated.tenant, typeId, validated.seriesLabels);
-        const pid = this.nextPid++;
         const values = profile.values[t]!;
         // One row per distinct (stack, span, trace) of this profile.
         const merged = new Map<string, number>();
@@ -247,7 +244,8 @@ export class DuckDbStore implements Store {
         let total = 0;
         for (let s = 0; s < values.length; s++) {
           const value = values[s]!;
-          if (value === 0 || leaf[s]! < 0) continue;
+          // Stack id -1 = a sample with no frames (kept: it is part of the profile's total).
+          if (value === 0) continue;
           total += value;
           let spanId: string | null = null;
           let traceId: string | null = null;
@@ -265,6 +263,11 @@ export class DuckDbStore implements Store {
             keyParts.set(key, [leaf[s]!, spanId, traceId]);
           } else merged.set(key, previous + value);
         }
+        // A sample type with nothing in it (e.g. a cumulative delta that did not move) is not stored.
+        if (merged.size === 0) return;
+        let seriesId = this.catalog.findSeries(validated.tenant, typeId, validated.seriesLabels);
+        if (seriesId === undefined) seriesId = this.catalog.addSeries(validated.tenant, typeId, validated.seriesLabels);
+        const pid = this.nextPid++;
         for (const [key, value] of merged) {
           const [stackId, spanId, traceId] = keyParts.get(key)!;
           rows.seriesId.push(seriesId);
@@ -576,7 +579,10 @@ export class DuckDbStore implements Store {
   private stackTable(stackIds: number[], values: number[]): StackNodeTable {
     const catalog = this.catalog;
     const included = new Set<number>();
-    for (const id of stackIds) {
+    let rootSelf = 0;
+    for (let i = 0; i < stackIds.length; i++) {
+      const id = stackIds[i]!;
+      if (id < 0) rootSelf += values[i]!;
       for (let node = id; node >= 0 && !included.has(node); node = catalog.stackParent[node]!) included.add(node);
     }
     const order = Int32Array.from(included).sort();
@@ -599,8 +605,8 @@ export class DuckDbStore implements Store {
       }
       nameIndex[row] = index;
     });
-    for (let i = 0; i < stackIds.length; i++) self[rowOf.get(stackIds[i]!)!]! += values[i]!;
-    return { names, parent, nameIndex, self };
+    for (let i = 0; i < stackIds.length; i++) if (stackIds[i]! >= 0) self[rowOf.get(stackIds[i]!)!]! += values[i]!;
+    return { names, parent, nameIndex, self, ...(rootSelf !== 0 ? { rootSelf } : {}) };
   }
 
   async seriesTotals(query: SelectQuery): Promise<SeriesTotals> {
