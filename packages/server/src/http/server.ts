@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -188,7 +189,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 }
 
 /** See the onRequest hook above: holds back a 500 answer until its body shows what it is. */
-function rewriteProtoParseErrors(response: import('node:http').ServerResponse): void {
+function rewriteProtoParseErrors(response: ServerResponse): void {
   const writeHead = response.writeHead.bind(response) as (...args: unknown[]) => unknown;
   const write = response.write.bind(response) as (...args: unknown[]) => boolean;
   const end = response.end.bind(response) as (...args: unknown[]) => unknown;

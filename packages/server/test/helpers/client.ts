@@ -36,7 +36,7 @@ export async function ingest(
   headers: Record<string, string> = {},
 ): Promise<{ status: number; text: string; json: () => { code?: string; message?: string; reason?: string } }> {
   const url = `${baseUrl}/ingest?${new URLSearchParams(params).toString()}`;
-  const response = await fetch(url, { method: 'POST', body: body as BodyInit, headers: { 'content-type': contentType, ...headers } });
+  const response = await fetch(url, { method: 'POST', body: body as Uint8Array<ArrayBuffer> | string, headers: { 'content-type': contentType, ...headers } });
   const text = await response.text();
   return { status: response.status, text, json: () => JSON.parse(text) as { code?: string; message?: string; reason?: string } };
 }

@@ -58,7 +58,7 @@ export function makeProfile(options: {
   };
 }
 
-function query(overrides: Partial<SelectQuery> & { selector?: string }): SelectQuery {
+function query(overrides: Partial<Omit<SelectQuery, 'selector'>> & { selector?: string }): SelectQuery {
   const { selector, ...rest } = overrides;
   return {
     tenant: '',
