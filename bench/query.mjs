@@ -1,5 +1,6 @@
 // Query benchmarks (server time, in-process against the built store and query layer):
-// - query-1h-20svc: 20 services, a realistic CPU profile every 10 s for 1 h; merged flame graph for
+// - query-1h-20svc: 20 services, a realistic CPU profile (async-profiler, 2,614 samples) every 10 s
+//   for 1 h; merged flame graph for
 //   one service and for all.
 // - query-30d: the same services over 30 days read from rollups (older profiles are sparser, see
 //   DENSITY below, so the data set fits a benchmark run; the query reads hourly rollups either way).
@@ -30,7 +31,7 @@ export async function benchQuery() {
   const core = await load('packages/core/dist/index.js');
   const { openDuckDbStore } = await load('packages/server/dist/storage/duckdb/store.js');
   const { QueryService } = await load('packages/server/dist/query/service.js');
-  const raw = readFileSync(path.join(testdataDir, 'go/go.cpu.labels.pprof'));
+  const raw = readFileSync(path.join(testdataDir, 'java/profile_java'));
   const base = core.decodePprof(raw[0] === 0x1f ? gunzipSync(raw) : raw);
   const cpuIndex = base.sampleTypes.findIndex((st) => st.type === 'cpu');
   const nowMs = Date.UTC(2026, 10, 25, 12, 0, 0);

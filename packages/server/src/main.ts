@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ServerConfig } from './config.js';
 import { IngestService } from './ingest/pipeline.js';
 import { PushService } from './ingest/push.js';
+import { createPprofDecoder } from './ingest/decodePool.js';
 import { ServerMetrics } from './metrics.js';
 import { QueryService } from './query/service.js';
 import { openDuckDbStore } from './storage/duckdb/store.js';
@@ -27,8 +28,9 @@ export async function startCinder(config: ServerConfig, now: () => number = Date
     now,
   });
   const metrics = new ServerMetrics();
-  const ingest = new IngestService(store, config.limits, now, metrics);
-  const push = new PushService(store, config.limits, now, metrics);
+  const decoder = createPprofDecoder();
+  const ingest = new IngestService(store, config.limits, now, metrics, decoder);
+  const push = new PushService(store, config.limits, now, metrics, decoder);
   const query = new QueryService(store, config, now);
   let closing = false;
   const app = await buildServer({
@@ -75,6 +77,7 @@ export async function startCinder(config: ServerConfig, now: () => number = Date
       clearInterval(timer);
       if (stopSelfProfiling) await stopSelfProfiling().catch(() => undefined);
       await app.close();
+      await decoder.close();
       await store.close();
     },
   };

@@ -4,7 +4,6 @@ import {
   ErrorCodes,
   decodeCollapsed,
   decodeLines,
-  decodePprof,
   decodeSpeedscope,
   decodeTreeFormat,
   decodeTrieFormat,
@@ -20,6 +19,7 @@ import {
 import type { IngestLimits } from '../config.js';
 import type { ProfileSink, ValidatedProfile } from '../storage/store.js';
 import { maybeGunzip } from './body.js';
+import { createPprofDecoder, type PprofDecoder } from './decodePool.js';
 import { allZero, cumulativeDelta, isGaugeSampleType } from './delta.js';
 import { parseMultipart } from './multipart.js';
 import { parseIngestName, type ParsedName } from './name.js';
@@ -58,6 +58,7 @@ export class IngestService {
     private readonly limits: IngestLimits,
     private readonly now: () => number,
     private readonly metrics?: IngestMetrics,
+    private readonly decoder: PprofDecoder = createPprofDecoder(0),
   ) {}
 
   async ingestLegacy(request: LegacyIngestRequest): Promise<IngestResult> {
@@ -137,9 +138,12 @@ export class IngestService {
     if (profileBytes.length === 0) return [];
     const isDotnet = spyName === 'dotnetspy' || (spyName === 'unknown' && sampleTypeConfig !== null && 'inuse-space' in sampleTypeConfig);
     const decodeOptions = { spyName, dotnetFix: isDotnet };
-    const profile = decodePprof(maybeGunzip(profileBytes, this.limits.maxProfileBytes), decodeOptions);
-    if (previousBytes) {
-      const previous = decodePprof(maybeGunzip(previousBytes, this.limits.maxProfileBytes, 'prev_profile'), decodeOptions);
+    const maxOutputBytes = this.limits.maxProfileBytes;
+    const [profile, previous] = await Promise.all([
+      this.decoder.decode({ bytes: profileBytes, maxOutputBytes, what: 'profile', options: decodeOptions }),
+      previousBytes ? this.decoder.decode({ bytes: previousBytes, maxOutputBytes, what: 'prev_profile', options: decodeOptions }) : null,
+    ]);
+    if (previous) {
       profile.values = cumulativeDelta(profile, previous, (t) => !isGaugeSampleType(profile.sampleTypes[t]!.type));
       if (allZero(profile.values)) {
         throw new CinderError(

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { CinderError, ErrorCodes, decodePprof, profileTypeId } from '@cinder/core';
+import { CinderError, ErrorCodes, profileTypeId } from '@cinder/core';
 import type { IngestLimits } from '../config.js';
 import type { ProfileSink, ValidatedProfile } from '../storage/store.js';
 import { maybeGunzip } from './body.js';
+import { createPprofDecoder, type PprofDecoder } from './decodePool.js';
 import { cumulativeDelta } from './delta.js';
 import type { IngestMetrics } from './pipeline.js';
 import { validateProfile } from './validate.js';
@@ -33,11 +34,12 @@ export class PushService {
     private readonly limits: IngestLimits,
     private readonly now: () => number,
     private readonly metrics?: IngestMetrics,
+    private readonly decoder: PprofDecoder = createPprofDecoder(0),
   ) {}
 
   async push(tenant: string, series: readonly PushSeries[]): Promise<void> {
     try {
-      const validated = this.validate(tenant, series);
+      const validated = await this.validate(tenant, series);
       await this.sink.append(validated);
       this.metrics?.accepted(validated.length, 0);
     } catch (error) {
@@ -46,7 +48,7 @@ export class PushService {
     }
   }
 
-  private validate(tenant: string, series: readonly PushSeries[]): ValidatedProfile[] {
+  private async validate(tenant: string, series: readonly PushSeries[]): Promise<ValidatedProfile[]> {
     const nowMs = this.now();
     const validated: ValidatedProfile[] = [];
     let decompressedBytes = 0;
@@ -84,7 +86,7 @@ export class PushService {
           );
         }
         if (bytes.length === 0) continue;
-        const profile = decodePprof(bytes);
+        const profile = await this.decoder.decode({ bytes, maxOutputBytes: this.limits.maxProfileBytes, what: 'profile', options: {} });
         if (isDelta === undefined && metricName === 'memory') this.applyServerSideDelta(tenant, labels, profile);
         const timeMs = profile.timeMs > 0 ? profile.timeMs : nowMs;
         validated.push(
