@@ -180,6 +180,31 @@ describe.skipIf(!testdataDir)('query API (needs ../shared/testdata)', () => {
       }
     });
 
+    it('every MUST method answers in proto with the shapes Grafana decodes', async () => {
+      const c = client();
+      const start = BigInt(fromMs);
+      const end = BigInt(untilMs);
+      const types = await c.profileTypes({ start, end });
+      expect(types.profileTypes.map((t) => t.ID)).toContain(CPU);
+      const names = await c.labelNames({ matchers: ['{service_name="cart"}'], start, end });
+      expect(names.names).toContain('service_name');
+      const series = await c.series({ matchers: ['{}'], labelNames: ['service_name'], start, end });
+      expect(series.labelsSet.map((set) => set.labels[0]!.value).sort()).toEqual(['billing', 'cart', 'checkout']);
+      const timeline = await c.selectSeries({ profileTypeID: CPU, labelSelector: '{}', start, end, step: 60, groupBy: [] });
+      expect(timeline.series).toHaveLength(1);
+      expect(timeline.series[0]!.points[0]!.timestamp).toBeTypeOf('bigint');
+      const spans = await c.selectMergeSpanProfile({ profileTypeID: CPU, labelSelector: '{}', spanSelector: ['00000000000000ff'], start, end });
+      expect(spans.flamegraph?.total ?? 0n).toBe(0n);
+      const diff = await c.diff({
+        left: { profileTypeID: CPU, labelSelector: '{service_name="checkout"}', start, end },
+        right: { profileTypeID: CPU, labelSelector: '{service_name="billing"}', start, end },
+      });
+      expect(diff.flamegraph!.leftTicks + diff.flamegraph!.rightTicks).toBe(diff.flamegraph!.total);
+      const stats = await c.getProfileStats({});
+      expect(stats.dataIngested).toBe(true);
+      await expect(c.selectMergeStacktraces({ profileTypeID: 'nope', labelSelector: '{}', start, end })).rejects.toThrow(/profile type/);
+    });
+
     it('SelectMergeStacktraces as tree bytes and flame graph agree', async () => {
       const request = { profileTypeID: CPU, labelSelector: '{service_name="cart"}', start: BigInt(fromMs), end: BigInt(untilMs) };
       const flame = await client().selectMergeStacktraces({ ...request, format: ProfileFormat.FLAMEGRAPH });

@@ -157,7 +157,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     return reply.type('text/plain').send('ready');
   });
   app.get('/metrics', async (_request, reply) => {
-    const stats = await deps.store.stats('');
+    const stats = await deps.store.stats(null);
     metrics.storeBytes.set(stats.bytesOnDisk);
     metrics.storeSeries.set(stats.seriesCount);
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());

@@ -71,7 +71,8 @@ export interface ProfileReader {
   mergeStacks(query: SelectQuery): Promise<StackNodeTable>;
   /** Per-profile totals of matching series (labels of each series, incl. __profile_type__). */
   seriesTotals(query: SelectQuery): Promise<SeriesTotals>;
-  stats(tenant: string): Promise<StoreStats>;
+  /** null = every tenant (operations metrics). */
+  stats(tenant: string | null): Promise<StoreStats>;
   /** Newest profile time (ms) per service_name with data in range. */
   serviceLastSeen(tenant: string, fromMs: number, toMs: number): Promise<Map<string, number>>;
 }

@@ -652,8 +652,8 @@ export class DuckDbStore implements Store {
     return lastSeen;
   }
 
-  async stats(tenant: string): Promise<StoreStats> {
-    const entries = this.matchingSeries(tenant, []).filter((e) => e.id < this.catalog.persistedSeries);
+  async stats(tenant: string | null): Promise<StoreStats> {
+    const entries = (tenant === null ? this.catalog.series : this.matchingSeries(tenant, [])).filter((e) => e.id < this.catalog.persistedSeries);
     let bytesOnDisk = 0;
     try {
       bytesOnDisk = statSync(this.file).size;
