@@ -84,3 +84,28 @@ describe('@pyroscope/nodejs SDK against a real server', () => {
     expect(tree.body.flamegraph?.names?.some((name) => name.includes('fib'))).toBe(true);
   });
 });
+
+describe('self-profiling', () => {
+  it('is on by default: the server shows up as service "cinder" within seconds', async () => {
+    const server = await startServer({ selfProfiling: true });
+    try {
+      const deadline = Date.now() + 45_000;
+      let services: string[] = [];
+      while (Date.now() < deadline) {
+        const nowMs = Date.now();
+        const { body } = await connectJson<{ names?: string[] }>(server.baseUrl, 'querier.v1.QuerierService/LabelValues', {
+          name: 'service_name',
+          matchers: [],
+          start: String(nowMs - 600_000),
+          end: String(nowMs + 60_000),
+        });
+        services = body.names ?? [];
+        if (services.includes('cinder')) break;
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+      expect(services).toContain('cinder');
+    } finally {
+      await server.stop();
+    }
+  }, 60_000);
+});

@@ -10,6 +10,8 @@ export function startSelfProfiling(serverAddress: string, ingestToken: string | 
     serverAddress,
     appName: 'cinder',
     tags: { component: 'server' },
+    // Well under a minute, so a fresh install shows its own profile almost at once.
+    flushIntervalMs: 10_000,
     ...(ingestToken ? { authToken: ingestToken } : {}),
     ...(tenant ? { tenantID: tenant } : {}),
     wall: { collectCpuTime: true },
