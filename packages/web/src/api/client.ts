@@ -131,10 +131,10 @@ export class ApiClient {
   }
 
   async labelValues(request: { name: string; query: string; fromMs: number; untilMs: number }, signal: AbortSignal): Promise<string[]> {
-    const body = await this.getJson<{ names: string[] }>(
+    const body = await this.getJson<{ values: string[] }>(
       this.url('/api/v1/label-values', { name: request.name, query: request.query, from: request.fromMs, until: request.untilMs }),
       signal,
     );
-    return body.names ?? [];
+    return body.values ?? [];
   }
 }

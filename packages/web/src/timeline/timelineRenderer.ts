@@ -1,7 +1,7 @@
 /**
  * Canvas timeline (one line per series, time on x) with drag-to-select. React-free like the flame
- * graph, and tested the same way. We draw it ourselves rather than with uPlot because uPlot is not
- * installed in this workspace; the needs here (a few lines, a legend, a brush) are small.
+ * graph, and tested the same way against a recording context. The needs (a few lines, markers, a
+ * legend, a brush) are small enough that a charting library would add more than it saves.
  */
 import { formatValue } from '@cinder/core';
 import type { Canvas2DLike } from '../flamegraph/renderer.js';
@@ -136,6 +136,11 @@ export function renderTimeline(ctx: TimelineCanvas, input: TimelineRenderInput):
       else ctx.lineTo(x, y);
     });
     ctx.stroke();
+    // Markers: profiles arrive every ~10 s, and a series with one point has no line to show.
+    if (series.points.length <= 400) {
+      ctx.fillStyle = SERIES_COLORS[index % SERIES_COLORS.length]!;
+      for (const [t, v] of series.points) ctx.fillRect(timeToCssX(layout, t) - 2, valueToCssY(layout, v) - 2, 4, 4);
+    }
     linesDrawn++;
   });
   if (input.brushCssX) {
