@@ -1,6 +1,7 @@
 // ingest-fixtures: end-to-end /ingest throughput of the real pprof fixtures against bare pprof-format
 // decode of the same bytes, measured in the same run; and ingest-sdk: profiles/s at typical SDK size.
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { Profile } from 'pprof-format';
@@ -20,14 +21,26 @@ function decodeAll(bodies) {
   }
 }
 
+// node:http with keep-alive rather than fetch: the load generator shares the 2 cores with the
+// server, and undici's per-request cost would otherwise be measured as if it were the server's.
+const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+
+function post(baseUrl, path, body) {
+  return new Promise((resolve, reject) => {
+    const request = http.request(`${baseUrl}${path}`, { method: 'POST', agent, headers: { 'content-type': 'application/octet-stream', 'content-length': body.length } }, (response) => {
+      const chunks = [];
+      response.on('data', (chunk) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode, text: Buffer.concat(chunks).toString() }));
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
 async function postAll(baseUrl, bodies, concurrency, service) {
   await runConcurrent(bodies.length, concurrency, async (i) => {
-    const response = await fetch(`${baseUrl}/ingest?name=${service}-${i % 20}&format=pprof&spyName=gospy`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/octet-stream' },
-      body: bodies[i],
-    });
-    if (response.status !== 200) throw new Error(`ingest ${i}: ${response.status} ${await response.text()}`);
+    const response = await post(baseUrl, `/ingest?name=${service}-${i % 20}&format=pprof&spyName=gospy`, bodies[i]);
+    if (response.status !== 200) throw new Error(`ingest ${i}: ${response.status} ${response.text}`);
   });
 }
 

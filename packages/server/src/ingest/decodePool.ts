@@ -15,7 +15,16 @@ export interface DecodeRequest {
   options: DecodePprofOptions;
 }
 
-type DecodeReply = { id: number; profile: Profile } | { id: number; error: { code?: ErrorCode; message: string } };
+/** A decoded profile with its stacks packed into one frame array (see decodeWorker.ts). */
+type PackedProfile = Profile & { frames: Uint32Array; offsets: Uint32Array };
+type DecodeReply = { id: number; profile: PackedProfile } | { id: number; error: { code?: ErrorCode; message: string } };
+
+function unpack(packed: PackedProfile): Profile {
+  const { frames, offsets, ...profile } = packed;
+  const stacks = new Array<Uint32Array>(offsets.length - 1);
+  for (let s = 0; s < stacks.length; s++) stacks[s] = frames.subarray(offsets[s]!, offsets[s + 1]!);
+  return { ...profile, stacks };
+}
 
 export interface PprofDecoder {
   decode(request: DecodeRequest): Promise<Profile>;
@@ -48,7 +57,7 @@ class WorkerPool implements PprofDecoder {
         const entry = this.pending.get(reply.id);
         if (!entry) return;
         this.pending.delete(reply.id);
-        if ('profile' in reply) entry.resolve(reply.profile);
+        if ('profile' in reply) entry.resolve(unpack(reply.profile));
         else entry.reject(reply.error.code ? new CinderError(reply.error.code, reply.error.message) : new Error(reply.error.message));
       });
       worker.on('error', (error) => {
