@@ -41,6 +41,8 @@ describe.skipIf(!testdataDir)('Profiling page in Chromium (needs ../shared/testd
     await upload('go/go.cpu.labels.pprof', 'backend', 120);
     await upload('go/heap.pb.gz', 'backend', 120);
     await upload('java/profile_java', 'ai-llm', 300);
+    // Loki's heap: far more call-tree nodes than the UI asks the server for.
+    await upload('go/heap', 'loki', 200);
     userDataDir = mkdtempSync(path.join(os.tmpdir(), 'cinder-chromium-'));
     // A fresh user-data-dir per run: no profile state leaks between runs.
     context = await chromium.launchPersistentContext(userDataDir, { executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, viewport: { width: 1400, height: 1000 } });
@@ -161,6 +163,40 @@ describe.skipIf(!testdataDir)('Profiling page in Chromium (needs ../shared/testd
     await page.screenshot({ path: path.join(artifacts, 'focused.png') });
     await page.getByTestId('flamegraph-reset').first().click();
     await expect.poll(() => page.url()).not.toContain('focus=');
+    await page.close();
+  });
+
+  it('a truncated graph says what it hides; zooming loads the subtree in full detail; the legend names packages', async () => {
+    const page = await open('/pyroscope?service=loki&type=' + encodeURIComponent('memory:alloc_space:bytes:space:bytes'));
+    const info = page.getByTestId('truncation-info').first();
+    await info.waitFor();
+    expect(await info.textContent()).toMatch(/small nodes \(.+\) folded into “other”/);
+    const legend = page.getByTestId('flamegraph-legend').first();
+    expect(await legend.textContent()).toMatch(/runtime|github\.com/);
+    const canvas = page.getByTestId('flamegraph-canvas').first();
+    const box = (await canvas.boundingBox())!;
+    await page.mouse.click(box.x + box.width * 0.3, box.y + 30);
+    await expect.poll(() => info.textContent()).toMatch(/zoomed subtree loaded in full detail/);
+    await page.screenshot({ path: path.join(artifacts, 'truncated-zoom.png') });
+    await page.close();
+  });
+
+  it('dragging across the timeline selects that range (graph and URL follow)', async () => {
+    const page = await open('/pyroscope?service=backend');
+    const timeline = page.getByTestId('timeline-canvas');
+    await timeline.waitFor();
+    await page.getByTestId('flamegraph-canvas').first().waitFor();
+    const box = (await timeline.boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.99, box.y + box.height / 2, { steps: 5 });
+    await page.mouse.up();
+    await expect.poll(() => new URL(page.url()).searchParams.get('from') ?? '').toMatch(/^\d{13}$/);
+    const fromMs = Number(new URL(page.url()).searchParams.get('from'));
+    const untilMs = Number(new URL(page.url()).searchParams.get('until'));
+    expect(untilMs).toBeGreaterThan(fromMs);
+    expect(untilMs - fromMs).toBeLessThan(30 * 60_000);
+    expect(await page.getByTestId('time-range-button').textContent()).not.toBe('Last 1 hour');
     await page.close();
   });
 

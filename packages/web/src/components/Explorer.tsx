@@ -81,17 +81,25 @@ export function Explorer(props: ExplorerProps): JSX.Element {
   const flameQuery = useQuery<FlameGraphResponse>(baseKey, (signal) =>
     client.flameGraph({ query: query!, fromMs: range.fromMs, untilMs: range.untilMs, maxNodes: MAX_NODES }, signal),
   );
+  // Truncated graph + a zoom: fetch the zoomed subtree in full detail (the server re-roots at the
+  // focus path before truncating), so zooming never shows a lump of "other".
+  const focusText = state.focus.join(';');
+  const detailKey = baseKey && focusText !== '' && (flameQuery.data?.truncation.hiddenNodes ?? 0) > 0 ? `${baseKey}|focus|${focusText}` : null;
+  const detailQuery = useQuery<FlameGraphResponse>(detailKey, (signal) =>
+    client.flameGraph({ query: query!, fromMs: range.fromMs, untilMs: range.untilMs, maxNodes: MAX_NODES, focus: focusText }, signal),
+  );
+  const shownFlame = detailKey && detailQuery.data ? detailQuery.data : flameQuery.data;
   const sandwichKey = baseKey && state.view === 'sandwich' && state.selectedFunction ? `${baseKey}|${state.selectedFunction}` : null;
   const sandwichQuery = useQuery<SandwichResponse>(sandwichKey, (signal) =>
     client.sandwich({ query: query!, fromMs: range.fromMs, untilMs: range.untilMs, functionName: state.selectedFunction }, signal),
   );
 
-  const busy = servicesQuery.loading || timelineQuery.loading || flameQuery.loading || sandwichQuery.loading;
+  const busy = servicesQuery.loading || timelineQuery.loading || flameQuery.loading || detailQuery.loading || sandwichQuery.loading;
   const { onBusyChange } = props;
   useEffect(() => onBusyChange?.(busy), [busy, onBusyChange]);
 
   // Heavy for big profiles (a few ms per 100k frames); memoised so hover and search do not redo it.
-  const frames = useMemo(() => (flameQuery.data ? decodeLevels(flameQuery.data.flamegraph) : null), [flameQuery.data]);
+  const frames = useMemo(() => (shownFlame ? decodeLevels(shownFlame.flamegraph) : null), [shownFlame]);
   const timelineSeries = useMemo(
     () =>
       (timelineQuery.data?.series ?? []).map((s) => ({
@@ -158,9 +166,13 @@ export function Explorer(props: ExplorerProps): JSX.Element {
               {flameQuery.data ? (
                 <span className="muted">
                   {formatValue(flameQuery.data.flamegraph.total, unit)} in {flameQuery.data.profileCount} profiles
-                  {flameQuery.data.truncation.hiddenNodes > 0
-                    ? ` · ${flameQuery.data.truncation.hiddenNodes} small nodes folded into “other”`
-                    : ''}
+                  {flameQuery.data.truncation.hiddenNodes > 0 ? (
+                    <span data-testid="truncation-info">
+                      {shownFlame !== flameQuery.data
+                        ? ' · zoomed subtree loaded in full detail'
+                        : ` · ${flameQuery.data.truncation.hiddenNodes} small nodes (${formatValue(flameQuery.data.truncation.hiddenValue, unit)}) folded into “other”; zoom into a frame to load its detail`}
+                    </span>
+                  ) : null}
                 </span>
               ) : null}
             </h2>

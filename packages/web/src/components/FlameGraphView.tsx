@@ -5,6 +5,8 @@
 import { useCallback, useEffect, useMemo, useRef, useState, type JSX, type KeyboardEvent, type MouseEvent } from 'react';
 import {
   breadcrumbs,
+  colorForPackage,
+  packageOf,
   formatPercent,
   formatValue,
   frameAtPath,
@@ -159,6 +161,7 @@ export function FlameGraphView(props: FlameGraphViewProps): JSX.Element {
   const tooltip = hovered && hovered.frame >= 0 ? frameDetails(frames, hovered.frame, unit) : null;
   const mirrorRows = useMemo(() => topFramesUnder(frames, focusFrame, MIRROR_ROWS), [frames, focusFrame]);
   const cursorDetails = cursorFrame >= 0 ? frameDetails(frames, cursorFrame, unit) : null;
+  const legend = useMemo(() => packageLegend(frames, LEGEND_ENTRIES), [frames]);
 
   const commitSearch = (text: string, regex: boolean): void => props.onSearch?.(text, regex);
 
@@ -276,6 +279,16 @@ export function FlameGraphView(props: FlameGraphViewProps): JSX.Element {
           </table>
         </div>
       ) : null}
+      {legend.length > 0 ? (
+        <ul className="package-legend" aria-label="Colours by package" data-testid="flamegraph-legend">
+          {legend.map((entry) => (
+            <li key={entry.pkg} title={`${entry.pkg}: ${formatPercent(entry.share)} of self time`}>
+              <span className="swatch" style={{ background: colorForPackage(entry.pkg) }} aria-hidden="true" />
+              {entry.pkg} <span className="muted">{formatPercent(entry.share)}</span>
+            </li>
+          ))}
+        </ul>
+      ) : null}
       <div className="sr-only" aria-live="polite">
         {cursorDetails ? `${cursorDetails.name}: total ${cursorDetails.total}, ${cursorDetails.percentOfTotal} of total, self ${cursorDetails.self}` : ''}
       </div>
@@ -303,6 +316,26 @@ export function FlameGraphView(props: FlameGraphViewProps): JSX.Element {
       </table>
     </div>
   );
+}
+
+const LEGEND_ENTRIES = 10;
+
+/** Packages carrying the most self value: what the colours mean, largest first. */
+function packageLegend(frames: FlameFrames, limit: number): { pkg: string; share: number }[] {
+  const byPackage = new Map<string, number>();
+  let total = 0;
+  for (let i = 1; i < frames.count; i++) {
+    const self = frames.selfValues[i]!;
+    if (self <= 0) continue;
+    const pkg = packageOf(frameName(frames, i));
+    byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + self);
+    total += self;
+  }
+  if (total === 0) return [];
+  return [...byPackage.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, limit)
+    .map(([pkg, value]) => ({ pkg, share: value / total }));
 }
 
 /** The `limit` widest frames under `root` (root excluded), for the screen-reader mirror. */

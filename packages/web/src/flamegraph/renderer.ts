@@ -84,6 +84,24 @@ export function fitLabel(name: string, availableCssPx: number, charWidthCssPx: n
   return `${name.slice(0, maxChars - 1)}…`;
 }
 
+/** Colours per name, computed once per profile: deriving a package takes regexes and a hash. */
+const colorCache = new WeakMap<FlameFrames, (string | undefined)[]>();
+
+function frameColor(frames: FlameFrames, frameIndex: number): string {
+  let colors = colorCache.get(frames);
+  if (!colors) {
+    colors = new Array<string | undefined>(frames.names.length);
+    colorCache.set(frames, colors);
+  }
+  const nameIndex = frames.nameIndex[frameIndex]!;
+  let color = colors[nameIndex];
+  if (color === undefined) {
+    color = colorForFrameName(frameName(frames, frameIndex));
+    colors[nameIndex] = color;
+  }
+  return color;
+}
+
 export function renderFlameGraph(ctx: Canvas2DLike, input: RenderInput): RenderStats {
   const rowHeight = input.rowHeightCssPx ?? ROW_HEIGHT_CSS_PX;
   const { frames, viewport, search } = input;
@@ -118,7 +136,7 @@ export function renderFlameGraph(ctx: Canvas2DLike, input: RenderInput): RenderS
       color = searching && !anyMatch ? DIMMED_COLOR : MERGED_COLOR;
     } else {
       const isMatch = searching && search.matched[rect.frameIndex] === 1;
-      color = searching && !isMatch && frames.depth[rect.frameIndex]! > 0 ? DIMMED_COLOR : colorForFrameName(frameName(frames, rect.frameIndex));
+      color = searching && !isMatch && frames.depth[rect.frameIndex]! > 0 ? DIMMED_COLOR : frameColor(frames, rect.frameIndex);
     }
     ctx.fillStyle = color;
     ctx.fillRect(rect.cssX, cssY, boxWidth, rowHeight - 1);
