@@ -1,8 +1,10 @@
-/** Profile timeline: one line per series with a legend (mean, max); drag across it to pick a range. */
-import { useEffect, useMemo, useRef, useState, type JSX, type PointerEvent } from 'react';
+/** Profile timeline (uPlot): one line per series with markers, a legend (mean, max); drag to pick a range. */
+import { useEffect, useMemo, useRef, type JSX } from 'react';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
 import { formatValue } from '@cinder/core';
 import { useElementSize } from '../hooks/useElementSize.js';
-import { SERIES_COLORS, cssXToTime, renderTimeline, seriesStats, timelineLayout, type TimelineSeries } from '../timeline/timelineRenderer.js';
+import { SERIES_COLORS, alignSeries, seriesStats, type TimelineSeries } from '../timeline/timelineData.js';
 
 export interface TimelineProps {
   series: readonly TimelineSeries[];
@@ -17,74 +19,63 @@ const MIN_DRAG_CSS_PX = 4;
 
 export function Timeline(props: TimelineProps): JSX.Element {
   const boxRef = useRef<HTMLDivElement>(null);
-  const canvasRef = useRef<HTMLCanvasElement>(null);
   const { widthCssPx } = useElementSize(boxRef);
   const heightCssPx = props.heightCssPx ?? 140;
-  const [brush, setBrush] = useState<[number, number] | null>(null);
+  // The latest callback, read by uPlot's hook without re-creating the chart.
+  const onSelectRange = useRef(props.onSelectRange);
+  onSelectRange.current = props.onSelectRange;
+  const { series, fromMs, untilMs, unit } = props;
 
   useEffect(() => {
-    const canvas = canvasRef.current;
-    if (!canvas || widthCssPx <= 0) return;
-    const dpr = window.devicePixelRatio || 1;
-    canvas.width = Math.floor(widthCssPx * dpr);
-    canvas.height = Math.floor(heightCssPx * dpr);
-    canvas.style.width = `${widthCssPx}px`;
-    canvas.style.height = `${heightCssPx}px`;
-    const ctx = canvas.getContext('2d');
-    if (!ctx) return;
-    renderTimeline(ctx, {
-      series: props.series,
-      fromMs: props.fromMs,
-      untilMs: props.untilMs,
-      widthCssPx,
-      heightCssPx,
-      devicePixelRatio: dpr,
-      unit: props.unit,
-      brushCssX: brush,
-    });
-  }, [props.series, props.fromMs, props.untilMs, props.unit, widthCssPx, heightCssPx, brush]);
+    const box = boxRef.current;
+    if (!box || widthCssPx <= 0) return;
+    const options: uPlot.Options = {
+      width: widthCssPx,
+      height: heightCssPx,
+      legend: { show: false },
+      scales: { x: { time: true, min: fromMs / 1000, max: untilMs / 1000 }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
+      axes: [
+        { stroke: '#9a9a9a', grid: { stroke: '#2a2a2a', width: 1 }, ticks: { stroke: '#2a2a2a' } },
+        { stroke: '#9a9a9a', grid: { stroke: '#2a2a2a', width: 1 }, ticks: { stroke: '#2a2a2a' }, size: 72, values: (_u, splits) => splits.map((v) => formatValue(v, unit)) },
+      ],
+      series: [
+        {},
+        ...series.map((s, index) => {
+          const color = SERIES_COLORS[index % SERIES_COLORS.length]!;
+          // Markers: profiles arrive every ~10 s, and a series with one point has no line to show.
+          return { label: s.label, stroke: color, width: 1.5, points: { show: true, size: 5, fill: color, stroke: color } };
+        }),
+      ],
+      cursor: { drag: { x: true, y: false, setScale: false } },
+      hooks: {
+        setSelect: [
+          (u) => {
+            if (u.select.width >= MIN_DRAG_CSS_PX) {
+              const a = u.posToVal(u.select.left, 'x');
+              const b = u.posToVal(u.select.left + u.select.width, 'x');
+              onSelectRange.current(Math.round(Math.min(a, b) * 1000), Math.round(Math.max(a, b) * 1000));
+            }
+            u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+          },
+        ],
+      },
+    };
+    const plot = new uPlot(options, alignSeries(series), box);
+    return () => plot.destroy();
+  }, [series, fromMs, untilMs, unit, widthCssPx, heightCssPx]);
 
-  const cssXOf = (event: PointerEvent<HTMLCanvasElement>): number => event.clientX - event.currentTarget.getBoundingClientRect().left;
-  const stats = useMemo(() => props.series.map((s) => seriesStats(s)), [props.series]);
+  const stats = useMemo(() => series.map((s) => seriesStats(s)), [series]);
 
   return (
     <div className="timeline" data-testid="timeline">
-      <div ref={boxRef} className="timeline-canvas-box">
-        <canvas
-          ref={canvasRef}
-          role="img"
-          aria-label={`Timeline of ${props.series.length} series; drag to select a time range`}
-          data-testid="timeline-canvas"
-          onPointerDown={(event) => {
-            event.currentTarget.setPointerCapture?.(event.pointerId);
-            const x = cssXOf(event);
-            setBrush([x, x]);
-          }}
-          onPointerMove={(event) => {
-            if (brush) setBrush([brush[0], cssXOf(event)]);
-          }}
-          onPointerUp={(event) => {
-            if (!brush) return;
-            const end = cssXOf(event);
-            setBrush(null);
-            if (Math.abs(end - brush[0]) < MIN_DRAG_CSS_PX) return;
-            const layout = timelineLayout({
-              series: props.series,
-              fromMs: props.fromMs,
-              untilMs: props.untilMs,
-              widthCssPx,
-              heightCssPx,
-              devicePixelRatio: 1,
-              unit: props.unit,
-              brushCssX: null,
-            });
-            const a = cssXToTime(layout, brush[0]);
-            const b = cssXToTime(layout, end);
-            props.onSelectRange(Math.round(Math.min(a, b)), Math.round(Math.max(a, b)));
-          }}
-          onPointerCancel={() => setBrush(null)}
-        />
-      </div>
+      <div
+        ref={boxRef}
+        className="timeline-canvas-box"
+        role="img"
+        aria-label={`Timeline of ${series.length} series; drag to select a time range`}
+        data-testid="timeline-canvas"
+        style={{ minHeight: heightCssPx }}
+      />
       <table className="legend" data-testid="timeline-legend">
         <thead>
           <tr>
@@ -94,14 +85,14 @@ export function Timeline(props: TimelineProps): JSX.Element {
           </tr>
         </thead>
         <tbody>
-          {props.series.map((series, index) => (
-            <tr key={series.label}>
+          {series.map((s, index) => (
+            <tr key={s.label}>
               <td>
                 <span className="swatch" style={{ background: SERIES_COLORS[index % SERIES_COLORS.length] }} aria-hidden="true" />
-                {series.label}
+                {s.label}
               </td>
-              <td className="num">{formatValue(stats[index]!.mean, props.unit)}</td>
-              <td className="num">{formatValue(stats[index]!.max, props.unit)}</td>
+              <td className="num">{formatValue(stats[index]!.mean, unit)}</td>
+              <td className="num">{formatValue(stats[index]!.max, unit)}</td>
             </tr>
           ))}
         </tbody>
