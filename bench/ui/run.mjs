@@ -27,14 +27,15 @@ const median = (values) => {
 
 const core = await import(path.join(repoRoot, 'packages/core/dist/index.js'));
 
-/** A deterministic random call tree of about `nodeCount` nodes: bushy near the root, deep chains below. */
+/** A deterministic random call tree of `nodeCount` nodes: bushy near the root, deep chains below. */
 function makeTree(nodeCount) {
   let seed = 12345;
   const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
   const builder = new core.CallTreeBuilder();
   const nodes = [0];
   const depth = [0];
-  for (let i = 1; i < nodeCount; i++) {
+  // Until exactly nodeCount distinct nodes exist (a repeated name under the same parent merges).
+  while (nodes.length < nodeCount) {
     // Mostly extend a recent node (stacks), sometimes branch near the top.
     let parent = nodes[Math.max(0, nodes.length - 1 - Math.floor(random() ** 3 * Math.min(nodes.length, 5000)))];
     if (depth[parent] >= 40 || random() < 0.02) parent = nodes[Math.floor(random() * Math.min(nodes.length, 2000))];

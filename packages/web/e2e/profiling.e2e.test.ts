@@ -137,8 +137,8 @@ describe.skipIf(!testdataDir)('Profiling page in Chromium (needs ../shared/testd
     await page.goto(`${server.baseUrl}/pyroscope?service=backend`);
     const typeSelect = page.getByTestId('profile-type-select');
     await typeSelect.waitFor();
+    await expect.poll(async () => (await typeSelect.locator('option').allTextContents()).join('|')).toMatch(/CPU/);
     const options = await typeSelect.locator('option').allTextContents();
-    expect(options.join('|')).toMatch(/CPU/);
     expect(options.join('|')).toMatch(/Memory in-use bytes/);
     const heapId = await typeSelect.locator('option', { hasText: 'Memory in-use bytes' }).getAttribute('value');
     await typeSelect.selectOption(heapId!);
@@ -277,6 +277,29 @@ describe.skipIf(!testdataDir)('Profiling page in Chromium (needs ../shared/testd
     expect(await other.getByTestId('services-with-data').first().textContent()).toMatch(/backend[\s\S]*ai-llm|ai-llm[\s\S]*backend/);
     await other.screenshot({ path: path.join(artifacts, 'no-data.png') });
     await other.close();
+  });
+
+  it('a slow query shows a spinner after 300 ms; a failed one shows the server’s message', async () => {
+    const page = await context.newPage();
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route('**/api/v1/flamegraph*', async (route) => {
+      await held;
+      await route.continue();
+    });
+    await page.goto(`${server.baseUrl}/pyroscope?service=backend`);
+    await page.getByTestId('slow-query-spinner').first().waitFor();
+    release();
+    await page.getByTestId('flamegraph-canvas').first().waitFor();
+    await page.unroute('**/api/v1/flamegraph*');
+    await page.route('**/api/v1/flamegraph*', (route) =>
+      route.fulfill({ status: 400, contentType: 'application/json', body: JSON.stringify({ code: 'invalid_argument', message: 'the zoo is closed on Mondays' }) }),
+    );
+    await page.goto(`${server.baseUrl}/pyroscope?service=ai-llm`);
+    const failed = page.getByTestId('query-failed').first();
+    await failed.waitFor();
+    expect(await failed.textContent()).toContain('the zoo is closed on Mondays');
+    await page.close();
   });
 
   it('server unreachable is a readable state, not a blank page', async () => {
