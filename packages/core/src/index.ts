@@ -12,3 +12,4 @@ export * from './formats/index.js';
 export * from './profileTypes.js';
 export * from './time.js';
 export * from './selectorParse.js';
+export * from './tree/diff.js';

@@ -1,0 +1,92 @@
+/**
+ * Comparing two call trees (baseline vs comparison) by function, in the two modes users need:
+ * - absolute: values as measured, optionally normalised to the same duration (per-second rates), so
+ *   an optimisation elsewhere does not paint unchanged code red;
+ * - relative: each function's share of its own side's total.
+ *
+ * Example (absolute, no normalisation): baseline `main;a 3`, `main;b 1`; comparison `main;a 1`,
+ * `main;b 4`, `main;c 2` → a: 3 → 1 (−2, −66.7 %), b: 1 → 4 (+3, +300 %), c: new (+2).
+ */
+import type { CallTree } from './callTree.js';
+import { topTable } from './render.js';
+
+export type DiffMode = 'absolute' | 'relative';
+
+export interface DiffOptions {
+  mode: DiffMode;
+  /**
+   * Absolute mode only: multiply baseline values by this before comparing (e.g. comparison
+   * duration / baseline duration). 1 = as measured.
+   */
+  baselineScale?: number;
+}
+
+export type DiffStatus = 'new' | 'removed' | 'grew' | 'shrank' | 'unchanged';
+
+export interface DiffRow {
+  name: string;
+  /** In the mode's unit: value (absolute, after scaling) or share of the side's total (relative, 0..1). */
+  baselineSelf: number;
+  comparisonSelf: number;
+  baselineTotal: number;
+  comparisonTotal: number;
+  /** comparisonTotal − baselineTotal */
+  change: number;
+  /** change / baselineTotal; Infinity for new functions, −1 for removed ones. */
+  changeRatio: number;
+  status: DiffStatus;
+}
+
+/** Below this relative change a function counts as unchanged (measurement noise). */
+export const UNCHANGED_EPSILON = 1e-9;
+
+/**
+ * Scale factor that puts a baseline on the comparison's footing when the two ranges differ in
+ * length: e.g. 1 h baseline vs 2 h comparison → 2 (the baseline would have seen twice as much).
+ */
+export function durationScale(baselineDurationMs: number, comparisonDurationMs: number): number {
+  return baselineDurationMs > 0 && comparisonDurationMs > 0 ? comparisonDurationMs / baselineDurationMs : 1;
+}
+
+export function diffTable(baseline: CallTree, comparison: CallTree, options: DiffOptions): DiffRow[] {
+  const baselineRows = topTable(baseline);
+  const comparisonRows = topTable(comparison);
+  const baselineSum = baseline.total[0] ?? 0;
+  const comparisonSum = comparison.total[0] ?? 0;
+  const scale = options.mode === 'absolute' ? (options.baselineScale ?? 1) : 1;
+  const toBaseline = (value: number): number => (options.mode === 'relative' ? (baselineSum > 0 ? value / baselineSum : 0) : value * scale);
+  const toComparison = (value: number): number => (options.mode === 'relative' ? (comparisonSum > 0 ? value / comparisonSum : 0) : value);
+  const rows = new Map<string, DiffRow>();
+  const row = (name: string): DiffRow => {
+    let existing = rows.get(name);
+    if (!existing) {
+      existing = { name, baselineSelf: 0, comparisonSelf: 0, baselineTotal: 0, comparisonTotal: 0, change: 0, changeRatio: 0, status: 'unchanged' };
+      rows.set(name, existing);
+    }
+    return existing;
+  };
+  for (const r of baselineRows) {
+    const target = row(r.name);
+    target.baselineSelf = toBaseline(r.self);
+    target.baselineTotal = toBaseline(r.total);
+  }
+  for (const r of comparisonRows) {
+    const target = row(r.name);
+    target.comparisonSelf = toComparison(r.self);
+    target.comparisonTotal = toComparison(r.total);
+  }
+  for (const r of rows.values()) {
+    r.change = r.comparisonTotal - r.baselineTotal;
+    if (r.baselineTotal === 0 && r.comparisonTotal > 0) {
+      r.status = 'new';
+      r.changeRatio = Number.POSITIVE_INFINITY;
+    } else if (r.comparisonTotal === 0 && r.baselineTotal > 0) {
+      r.status = 'removed';
+      r.changeRatio = -1;
+    } else {
+      r.changeRatio = r.baselineTotal > 0 ? r.change / r.baselineTotal : 0;
+      r.status = Math.abs(r.changeRatio) <= UNCHANGED_EPSILON ? 'unchanged' : r.change > 0 ? 'grew' : 'shrank';
+    }
+  }
+  return [...rows.values()].sort((a, b) => Math.abs(b.change) - Math.abs(a.change) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
