@@ -90,3 +90,29 @@ export interface ApiErrorBody {
   code: string;
   message: string;
 }
+
+/**
+ * GET /api/v1/diff?baseline=<query>&baselineFrom=&baselineUntil=&comparison=<query>&comparisonFrom=&comparisonUntil=&mode=absolute|relative&normalize=duration|none&maxNodes=
+ * Both queries must name the same profile type. The table is per function, from the untruncated trees.
+ */
+export interface DiffResponse {
+  profileTypeId: string;
+  unit: string;
+  mode: 'absolute' | 'relative';
+  /** What was done to make the sides comparable, in words a person can read. */
+  normalization: { kind: 'none' | 'duration'; baselineScale: number; description: string };
+  /** §3.4 encoding: per level, groups of [xL, totalL, selfL, xR, totalR, selfR, name]. */
+  flamegraph: { names: string[]; levels: number[][]; total: number; maxSelf: number; leftTicks: number; rightTicks: number };
+  table: {
+    name: string;
+    baselineSelf: number;
+    comparisonSelf: number;
+    baselineTotal: number;
+    comparisonTotal: number;
+    change: number;
+    changeRatio: number | null;
+    status: 'new' | 'removed' | 'grew' | 'shrank' | 'unchanged';
+  }[];
+  baselineTotal: number;
+  comparisonTotal: number;
+}

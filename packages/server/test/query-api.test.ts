@@ -293,6 +293,43 @@ describe.skipIf(!testdataDir)('query API (needs ../shared/testdata)', () => {
       expect(Math.abs(cart.lastSeenMs - Math.floor(profileMs / 1000) * 1000)).toBeLessThan(1000);
     });
 
+    it('/api/v1/diff compares two selections by function, with the normalisation it applied', async () => {
+      const params = (extra: Record<string, string>) =>
+        new URLSearchParams({
+          baseline: `${CPU}{service_name="checkout"}`,
+          baselineFrom: String(fromMs),
+          baselineUntil: String(untilMs),
+          comparison: `${CPU}{service_name="cart"}`,
+          comparisonFrom: String(fromMs),
+          comparisonUntil: String(untilMs),
+          ...extra,
+        });
+      const body = (await (await fetch(`${baseUrl}/api/v1/diff?${params({})}`)).json()) as {
+        mode: string;
+        normalization: { kind: string; baselineScale: number };
+        flamegraph: { leftTicks: number; rightTicks: number; levels: number[][] };
+        table: { name: string; status: string; baselineTotal: number; comparisonTotal: number }[];
+        baselineTotal: number;
+        comparisonTotal: number;
+      };
+      expect(body.mode).toBe('absolute');
+      expect(body.normalization).toMatchObject({ kind: 'none', baselineScale: 1 });
+      expect(body.flamegraph.leftTicks).toBe(body.baselineTotal);
+      expect(body.flamegraph.rightTicks).toBe(body.comparisonTotal);
+      expect(body.baselineTotal).toBe(470_000_000);
+      expect(body.flamegraph.levels[0]).toHaveLength(7);
+      const statuses = new Set(body.table.map((r) => r.status));
+      expect(statuses.has('new') || statuses.has('grew')).toBe(true);
+      const relative = (await (await fetch(`${baseUrl}/api/v1/diff?${params({ mode: 'relative' })}`)).json()) as { table: { baselineTotal: number }[] };
+      for (const row of relative.table) expect(row.baselineTotal).toBeLessThanOrEqual(1);
+      // A longer comparison range: the baseline is scaled to it.
+      const scaled = (await (await fetch(`${baseUrl}/api/v1/diff?${params({ baselineFrom: String(untilMs - 600_000) })}`)).json()) as { normalization: { kind: string; baselineScale: number } };
+      expect(scaled.normalization.kind).toBe('duration');
+      expect(scaled.normalization.baselineScale).toBeCloseTo((untilMs - fromMs) / 600_000);
+      const mismatch = await fetch(`${baseUrl}/api/v1/diff?${params({ comparison: `${HEAP_INUSE}{service_name="cart"}` })}`);
+      expect(mismatch.status).toBe(400);
+    });
+
     it('/api/v1/sandwich is computed from the full tree', async () => {
       const profile = decodePprof(maybeGunzipFile(readFixture(testdataDir!, 'go/heap.pb.gz')));
       const tree = callTreeFromProfile(profile, profile.sampleTypes.findIndex((st) => st.type === 'inuse_space'));

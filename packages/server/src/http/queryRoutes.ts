@@ -15,7 +15,10 @@ import {
   sandwich,
   topTable,
   validateProfileTypeId,
+  diffTable,
+  durationScale,
   type AppConfig,
+  type DiffResponse,
   type FlameGraphResponse,
   type SandwichResponse,
   type ServiceInfo,
@@ -225,6 +228,44 @@ export function registerQueryRoutes(app: FastifyInstance, deps: ServerDeps): voi
       callees: result.callees.nodeCount > 1 ? flameGraphFromTree(result.callees, maxNodes).flamegraph : emptyFlameGraph(),
       self: result.self,
       total: result.total,
+    };
+  });
+
+  app.get('/api/v1/diff', async (request): Promise<DiffResponse> => {
+    const q = request.query as Query;
+    const baseline = splitQuery(first(q.baseline));
+    const comparison = splitQuery(first(q.comparison));
+    if (baseline.profileTypeId !== comparison.profileTypeId) {
+      throw new CinderError(ErrorCodes.QUERY_INVALID_ARGUMENT, `baseline and comparison must be the same profile type (got ${baseline.profileTypeId} and ${comparison.profileTypeId})`);
+    }
+    const baselineRange = timeRange(q, now(), 'baselineFrom', 'baselineUntil');
+    const comparisonRange = timeRange(q, now(), 'comparisonFrom', 'comparisonUntil');
+    const mode = first(q.mode) === 'relative' ? 'relative' : 'absolute';
+    const normalize = first(q.normalize) === 'none' ? 'none' : 'duration';
+    const maxNodes = query.maxNodes(positiveInt(first(q.maxNodes), 'maxNodes'));
+    const [left, right] = await Promise.all([
+      query.mergedTree(request.tenant, { ...baseline, startMs: baselineRange.fromMs, endMs: baselineRange.untilMs }),
+      query.mergedTree(request.tenant, { ...comparison, startMs: comparisonRange.fromMs, endMs: comparisonRange.untilMs }),
+    ]);
+    const baselineMs = baselineRange.untilMs - baselineRange.fromMs;
+    const comparisonMs = comparisonRange.untilMs - comparisonRange.fromMs;
+    const baselineScale = mode === 'absolute' && normalize === 'duration' ? durationScale(baselineMs, comparisonMs) : 1;
+    const description =
+      mode === 'relative'
+        ? 'relative: each function as a share of its own side’s total'
+        : baselineScale === 1
+          ? 'absolute: values as measured (both ranges are equally long)'
+          : `absolute: baseline scaled ×${baselineScale.toPrecision(3)} to the comparison’s range length`;
+    const rows = diffTable(left, right, { mode, baselineScale });
+    return {
+      profileTypeId: baseline.profileTypeId,
+      unit: validateProfileTypeId(baseline.profileTypeId).sampleUnit,
+      mode,
+      normalization: { kind: baselineScale === 1 ? 'none' : 'duration', baselineScale, description },
+      flamegraph: diffFlameGraph(left, right, maxNodes),
+      table: rows.slice(0, positiveInt(first(q.topLimit), 'topLimit') ?? 500).map((r) => ({ ...r, changeRatio: Number.isFinite(r.changeRatio) ? r.changeRatio : null })),
+      baselineTotal: left.total[0] ?? 0,
+      comparisonTotal: right.total[0] ?? 0,
     };
   });
 
