@@ -1,5 +1,6 @@
 import { useEffect, useMemo, type JSX } from 'react';
 import { ApiClient } from './api/client.js';
+import { ComparePage } from './pages/ComparePage.js';
 import { ExplorePage } from './pages/ExplorePage.js';
 import { ProfilingPage } from './pages/ProfilingPage.js';
 import { matchRoute, navigate, useLocation } from './router.js';
@@ -17,6 +18,8 @@ export function App({ client: given }: { client?: ApiClient }): JSX.Element {
       return <ProfilingPage client={client} />;
     case 'explore':
       return <ExplorePage client={client} />;
+    case 'compare':
+      return <ComparePage client={client} />;
     case 'home':
       return <div className="page" />;
     case 'notFound':

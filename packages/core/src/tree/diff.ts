@@ -90,3 +90,69 @@ export function diffTable(baseline: CallTree, comparison: CallTree, options: Dif
   }
   return [...rows.values()].sort((a, b) => Math.abs(b.change) - Math.abs(a.change) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
+
+/** The §3.4 diff levels, as one flame graph (widths = both sides together) plus each side per frame. */
+export interface DiffFrames {
+  flamegraph: { names: string[]; levels: number[][]; total: number; maxSelf: number };
+  /** Per frame, in decodeLevels order (level by level, left to right): each side's total. */
+  leftTotal: Float64Array;
+  rightTotal: Float64Array;
+}
+
+/**
+ * Both sides are laid out in the same child order, so a frame's combined x is xLeft + xRight and its
+ * combined width totalLeft + totalRight: a consistent single flame graph to draw and zoom.
+ */
+export function diffToFlameGraph(diff: { names: string[]; levels: number[][]; leftTicks: number; rightTicks: number }): DiffFrames {
+  let count = 0;
+  for (const level of diff.levels) count += Math.floor(level.length / 7);
+  const leftTotal = new Float64Array(count);
+  const rightTotal = new Float64Array(count);
+  const levels: number[][] = [];
+  let frame = 0;
+  let maxSelf = 0;
+  for (const level of diff.levels) {
+    const out: number[] = [];
+    let endLeft = 0;
+    let endRight = 0;
+    let endCombined = 0;
+    for (let i = 0; i + 6 < level.length; i += 7) {
+      const xLeft = endLeft + level[i]!;
+      const xRight = endRight + level[i + 3]!;
+      const totalL = level[i + 1]!;
+      const totalR = level[i + 4]!;
+      const self = level[i + 2]! + level[i + 5]!;
+      const x = xLeft + xRight;
+      out.push(x - endCombined, totalL + totalR, self, level[i + 6]!);
+      endLeft = xLeft + totalL;
+      endRight = xRight + totalR;
+      endCombined = x + totalL + totalR;
+      leftTotal[frame] = totalL;
+      rightTotal[frame] = totalR;
+      maxSelf = Math.max(maxSelf, self);
+      frame++;
+    }
+    levels.push(out);
+  }
+  return { flamegraph: { names: diff.names, levels, total: diff.leftTicks + diff.rightTicks, maxSelf }, leftTotal, rightTotal };
+}
+
+export const DIFF_COLORS = { new: 'hsl(275, 60%, 58%)', removed: 'hsl(210, 70%, 55%)', unchanged: 'hsl(0, 0%, 42%)' } as const;
+
+/**
+ * Colour of one frame in a diff graph: red grew, green shrank (stronger = bigger change, saturating
+ * at ±100 %), purple new, blue removed, grey unchanged (within ±2 %).
+ * `mode` as in diffTable; in absolute mode `baselineScale` has already been chosen by the caller.
+ */
+export function diffColor(left: number, right: number, leftSum: number, rightSum: number, mode: DiffMode, baselineScale = 1): string {
+  if (left === 0 && right === 0) return DIFF_COLORS.unchanged;
+  if (left === 0) return DIFF_COLORS.new;
+  if (right === 0) return DIFF_COLORS.removed;
+  const before = mode === 'relative' ? left / (leftSum || 1) : left * baselineScale;
+  const after = mode === 'relative' ? right / (rightSum || 1) : right;
+  const ratio = (after - before) / before;
+  if (Math.abs(ratio) <= 0.02) return DIFF_COLORS.unchanged;
+  const strength = Math.min(1, Math.abs(ratio));
+  const lightness = Math.round(62 - strength * 22);
+  return ratio > 0 ? `hsl(0, ${Math.round(55 + strength * 30)}%, ${lightness}%)` : `hsl(125, ${Math.round(45 + strength * 30)}%, ${lightness}%)`;
+}

@@ -59,3 +59,25 @@ describe('diffTable', () => {
     expect(pick(rows, 'gone')).toMatchObject({ status: 'removed', changeRatio: -1, change: -2 });
   });
 });
+
+describe('diff flame graph for drawing', () => {
+  it('combines both sides into one consistent layout (spec §3.4 example)', async () => {
+    const { diffFlameGraph, diffToFlameGraph, decodeLevels, diffColor, DIFF_COLORS } = await import('@cinder/core');
+    const diff = diffFlameGraph(tree('main;a 3, main;b 1'), tree('main;a 1, main;b 4'));
+    const combined = diffToFlameGraph(diff);
+    const frames = decodeLevels(combined.flamegraph);
+    const byName = (name: string) => Array.from({ length: frames.count }, (_, i) => i).find((i) => combined.flamegraph.names[frames.nameIndex[i]!] === name)!;
+    expect(frames.totalValue).toBe(9);
+    expect([combined.leftTotal[byName('a')], combined.rightTotal[byName('a')]]).toEqual([3, 1]);
+    expect([combined.leftTotal[byName('b')], combined.rightTotal[byName('b')]]).toEqual([1, 4]);
+    // a then b, side by side inside main.
+    expect(frames.startValue[byName('a')]).toBe(0);
+    expect(frames.startValue[byName('b')]).toBe(4);
+    expect(frames.totalValues[byName('b')]).toBe(5);
+    expect(diffColor(3, 1, 4, 5, 'absolute')).toMatch(/^hsl\(125/);
+    expect(diffColor(1, 4, 4, 5, 'absolute')).toMatch(/^hsl\(0,/);
+    expect(diffColor(0, 4, 4, 5, 'absolute')).toBe(DIFF_COLORS.new);
+    expect(diffColor(4, 0, 4, 5, 'absolute')).toBe(DIFF_COLORS.removed);
+    expect(diffColor(2, 4, 2, 4, 'relative')).toBe(DIFF_COLORS.unchanged);
+  });
+});

@@ -3,6 +3,7 @@
  * (new service, new range, a keystroke in a filter) cancels the one it replaces instead of racing it.
  */
 import type {
+  DiffResponse,
   ApiErrorBody,
   AppConfig,
   FlameGraphResponse,
@@ -107,6 +108,36 @@ export class ApiClient {
   ): Promise<FlameGraphResponse> {
     return this.getJson(
       this.url('/api/v1/flamegraph', { query: request.query, from: request.fromMs, until: request.untilMs, maxNodes: request.maxNodes, focus: request.focus }),
+      signal,
+    );
+  }
+
+  diff(
+    request: {
+      baseline: string;
+      baselineFromMs: number;
+      baselineUntilMs: number;
+      comparison: string;
+      comparisonFromMs: number;
+      comparisonUntilMs: number;
+      mode: 'absolute' | 'relative';
+      normalize: boolean;
+      maxNodes?: number;
+    },
+    signal: AbortSignal,
+  ): Promise<DiffResponse> {
+    return this.getJson(
+      this.url('/api/v1/diff', {
+        baseline: request.baseline,
+        baselineFrom: request.baselineFromMs,
+        baselineUntil: request.baselineUntilMs,
+        comparison: request.comparison,
+        comparisonFrom: request.comparisonFromMs,
+        comparisonUntil: request.comparisonUntilMs,
+        mode: request.mode,
+        normalize: request.normalize ? 'duration' : 'none',
+        maxNodes: request.maxNodes,
+      }),
       signal,
     );
   }

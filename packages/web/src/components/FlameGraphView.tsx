@@ -40,6 +40,10 @@ export interface FlameGraphViewProps {
   maxHeightCssPx?: number;
   label: string;
   testId?: string;
+  /** Colour per frame instead of by package (diff graphs). */
+  colorOf?: (frameIndex: number) => string;
+  /** Hide the package legend (when colours mean something else). */
+  hideLegend?: boolean;
 }
 
 const MIRROR_ROWS = 40;
@@ -94,10 +98,11 @@ export function FlameGraphView(props: FlameGraphViewProps): JSX.Element {
         selectedFrame: cursorFrame,
         hoveredFrame: hovered?.frame ?? -1,
         highlightName: props.selectedFunction || null,
+        ...(props.colorOf ? { colorOf: props.colorOf } : {}),
       });
     });
     return () => cancelAnimationFrame(frameRequest);
-  }, [frames, viewport, viewHeightCssPx, scrollTopCssPx, search, cursorFrame, hovered, props.selectedFunction, widthCssPx]);
+  }, [frames, viewport, viewHeightCssPx, scrollTopCssPx, search, cursorFrame, hovered, props.selectedFunction, props.colorOf, widthCssPx]);
 
   const frameAt = useCallback(
     (event: MouseEvent<HTMLElement>): { frame: number; cssX: number; cssY: number } => {
@@ -279,7 +284,7 @@ export function FlameGraphView(props: FlameGraphViewProps): JSX.Element {
           </table>
         </div>
       ) : null}
-      {legend.length > 0 ? (
+      {legend.length > 0 && !props.hideLegend ? (
         <ul className="package-legend" aria-label="Colours by package" data-testid="flamegraph-legend">
           {legend.map((entry) => (
             <li key={entry.pkg} title={`${entry.pkg}: ${formatPercent(entry.share)} of self time`}>

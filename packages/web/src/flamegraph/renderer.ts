@@ -56,6 +56,8 @@ export interface RenderInput {
   hoveredFrame: number;
   /** Function picked in the top table: every frame with this name is outlined. */
   highlightName: string | null;
+  /** Overrides the colour by package (diff graphs colour by change). */
+  colorOf?: (frameIndex: number) => string;
 }
 
 export interface RenderStats {
@@ -136,7 +138,7 @@ export function renderFlameGraph(ctx: Canvas2DLike, input: RenderInput): RenderS
       color = searching && !anyMatch ? DIMMED_COLOR : MERGED_COLOR;
     } else {
       const isMatch = searching && search.matched[rect.frameIndex] === 1;
-      color = searching && !isMatch && frames.depth[rect.frameIndex]! > 0 ? DIMMED_COLOR : frameColor(frames, rect.frameIndex);
+      color = searching && !isMatch && frames.depth[rect.frameIndex]! > 0 ? DIMMED_COLOR : input.colorOf ? input.colorOf(rect.frameIndex) : frameColor(frames, rect.frameIndex);
     }
     ctx.fillStyle = color;
     ctx.fillRect(rect.cssX, cssY, boxWidth, rowHeight - 1);

@@ -113,9 +113,24 @@ export function ProfilingPage({ client }: { client: ApiClient }): JSX.Element {
           <>
             <ServicesOverview services={services} selected={state.services} onPick={(name) => update({ services: [name], focus: [], selectedFunction: '' })} />
             <TopFunctions client={client} services={services} selected={state.services} from={state.from} until={state.until} nowMs={clock.nowMs} generation={clock.generation} />
-            <section className="panel placeholder" aria-labelledby="comparison-heading" data-testid="comparison-placeholder">
+            <section className="panel" aria-labelledby="comparison-heading" data-testid="comparison-section">
               <h2 id="comparison-heading">Comparison (baseline vs current)</h2>
-              <p>A diff flame graph and diff table of the current range against a baseline (by default the same length, one day earlier) come in a later release.</p>
+              <p>
+                A diff flame graph and a per-function diff table of the current range against a baseline (by default the same length, one day earlier; or the previous
+                period, or one label value against another), in absolute or relative terms.{' '}
+                <a
+                  className="btn btn-small"
+                  data-testid="compare-link"
+                  href={`/compare?${new URLSearchParams({
+                    ...(state.services.length === 1 ? { service: state.services[0]! } : {}),
+                    ...(state.profileType ? { type: state.profileType } : {}),
+                    from: state.from,
+                    until: state.until,
+                  }).toString()}`}
+                >
+                  Open comparison
+                </a>
+              </p>
             </section>
             <section className="panel placeholder" aria-labelledby="regressions-heading" data-testid="regressions-placeholder">
               <h2 id="regressions-heading">Regression detection</h2>
