@@ -2,6 +2,7 @@ import { useEffect, useMemo, type JSX } from 'react';
 import { ApiClient } from './api/client.js';
 import { ComparePage } from './pages/ComparePage.js';
 import { ExplorePage } from './pages/ExplorePage.js';
+import { RequestPage } from './pages/RequestPage.js';
 import { ProfilingPage } from './pages/ProfilingPage.js';
 import { matchRoute, navigate, useLocation } from './router.js';
 
@@ -20,6 +21,8 @@ export function App({ client: given }: { client?: ApiClient }): JSX.Element {
       return <ExplorePage client={client} />;
     case 'compare':
       return <ComparePage client={client} />;
+    case 'request':
+      return <RequestPage client={client} />;
     case 'home':
       return <div className="page" />;
     case 'notFound':

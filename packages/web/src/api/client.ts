@@ -103,11 +103,19 @@ export class ApiClient {
   }
 
   flameGraph(
-    request: { query: string; fromMs: number; untilMs: number; maxNodes?: number; focus?: string },
+    request: { query: string; fromMs: number; untilMs: number; maxNodes?: number; focus?: string; traceId?: string; spanId?: string },
     signal: AbortSignal,
   ): Promise<FlameGraphResponse> {
     return this.getJson(
-      this.url('/api/v1/flamegraph', { query: request.query, from: request.fromMs, until: request.untilMs, maxNodes: request.maxNodes, focus: request.focus }),
+      this.url('/api/v1/flamegraph', {
+        query: request.query,
+        from: request.fromMs,
+        until: request.untilMs,
+        maxNodes: request.maxNodes,
+        focus: request.focus,
+        traceId: request.traceId,
+        spanId: request.spanId,
+      }),
       signal,
     );
   }

@@ -136,9 +136,18 @@ export function ProfilingPage({ client }: { client: ApiClient }): JSX.Element {
               <h2 id="regressions-heading">Regression detection</h2>
               <p>Per service and per function current-vs-baseline ratios, flagged at 120 % and 150 %, come in a later release.</p>
             </section>
-            <section className="panel placeholder" aria-labelledby="request-heading" data-testid="request-view-placeholder">
+            <section className="panel" aria-labelledby="request-heading" data-testid="request-section">
               <h2 id="request-heading">Request-level view</h2>
-              <p>Flame graphs filtered to one request by its trace_id / span_id labels come in a later release.</p>
+              <p>
+                The flame graph of one request, from the samples labelled with its trace_id / span_id.{' '}
+                <a
+                  className="btn btn-small"
+                  data-testid="request-link"
+                  href={`/request?${new URLSearchParams({ ...(state.services.length === 1 ? { service: state.services[0]! } : {}), from: state.from, until: state.until }).toString()}`}
+                >
+                  Find a request
+                </a>
+              </p>
             </section>
           </>
         )}
