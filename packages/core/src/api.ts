@@ -116,3 +116,18 @@ export interface DiffResponse {
   baselineTotal: number;
   comparisonTotal: number;
 }
+
+/** POST /api/v1/snapshots {query, from, until, focus?, title?, viewUrl} → 201 SnapshotMeta & {url}; GET /api/v1/snapshots → {snapshots}; GET|DELETE /api/v1/snapshots/:id */
+export interface SnapshotMeta {
+  id: string;
+  title: string;
+  createdMs: number;
+  viewUrl: string;
+  profileTypeId: string;
+  fromMs: number;
+  untilMs: number;
+}
+
+export interface Snapshot extends SnapshotMeta {
+  result: FlameGraphResponse;
+}

@@ -3,6 +3,7 @@ import { ApiClient } from './api/client.js';
 import { ComparePage } from './pages/ComparePage.js';
 import { ExplorePage } from './pages/ExplorePage.js';
 import { RequestPage } from './pages/RequestPage.js';
+import { SnapshotListPage, SnapshotPage } from './pages/SnapshotPage.js';
 import { ProfilingPage } from './pages/ProfilingPage.js';
 import { matchRoute, navigate, useLocation } from './router.js';
 
@@ -23,6 +24,10 @@ export function App({ client: given }: { client?: ApiClient }): JSX.Element {
       return <ComparePage client={client} />;
     case 'request':
       return <RequestPage client={client} />;
+    case 'snapshots':
+      return <SnapshotListPage client={client} />;
+    case 'snapshot':
+      return <SnapshotPage client={client} id={decodeURIComponent(pathname.slice('/snapshots/'.length).replace(/\/+$/, ''))} />;
     case 'home':
       return <div className="page" />;
     case 'notFound':

@@ -2,6 +2,7 @@
  * Plain-HTTP query routes: Cinder's own /api/v1 (typed in core/api.ts, documented in docs/api.md)
  * and Pyroscope's legacy /pyroscope/render, render-diff, label-values and labels.
  */
+import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   CinderError,
@@ -18,6 +19,7 @@ import {
   diffTable,
   durationScale,
   type AppConfig,
+  type CallTree,
   type DiffResponse,
   type FlameGraphResponse,
   type SandwichResponse,
@@ -29,6 +31,7 @@ import { ProfileSchema } from '../gen/google/v1/profile_pb.js';
 import type { ServerDeps } from './server.js';
 import { pprofFromTree } from '../query/pprofExport.js';
 import { CINDER_VERSION } from '../version.js';
+import { SnapshotStore } from '../snapshots/snapshotStore.js';
 
 const HOUR_MS = 3_600_000;
 
@@ -154,15 +157,32 @@ export function registerQueryRoutes(app: FastifyInstance, deps: ServerDeps): voi
     return { services };
   });
 
-  app.get('/api/v1/flamegraph', async (request, reply) => {
-    const q = request.query as Query;
+  /** The /api/v1/flamegraph answer for a set of query parameters (also what a snapshot freezes). */
+  const flameGraphResponse = async (tenant: string, q: Query): Promise<{ response: FlameGraphResponse; tree: CallTree; profileTypeId: string; untilMs: number }> => {
     const { fromMs, untilMs } = timeRange(q, now());
     const { profileTypeId, labelSelector } = splitQuery(first(q.query));
     const maxNodes = query.maxNodes(positiveInt(first(q.maxNodes), 'maxNodes'));
     const selection = { profileTypeId, labelSelector, startMs: fromMs, endMs: untilMs, ...spanFilters(q) };
-    const [full, profileCount] = await Promise.all([query.mergedTree(request.tenant, selection), query.profileCount(request.tenant, selection)]);
+    const [full, profileCount] = await Promise.all([query.mergedTree(tenant, selection), query.profileCount(tenant, selection)]);
     const focus = first(q.focus);
     const tree = focus ? focusTree(full, focus.split(';'), { keepPrefix: true }) : full;
+    const rendered = tree.nodeCount > 1 ? flameGraphFromTree(tree, maxNodes) : { flamegraph: emptyFlameGraph(), truncation: { hiddenNodes: 0, hiddenValue: 0, otherNodes: 0 } };
+    const response: FlameGraphResponse = {
+      profileTypeId,
+      unit: validateProfileTypeId(profileTypeId).sampleUnit,
+      flamegraph: rendered.flamegraph,
+      truncation: rendered.truncation,
+      top: topTable(tree, positiveInt(first(q.topLimit), 'topLimit') ?? 500),
+      profileCount,
+      fromMs,
+      untilMs,
+    };
+    return { response, tree, profileTypeId, untilMs };
+  };
+
+  app.get('/api/v1/flamegraph', async (request, reply) => {
+    const q = request.query as Query;
+    const { response, tree, profileTypeId, untilMs } = await flameGraphResponse(request.tenant, q);
     const format = first(q.format);
     if (format === 'collapsed' || format === 'folded') {
       return reply.type('text/plain; charset=utf-8').send(collapsedFromTree(tree));
@@ -175,18 +195,25 @@ export function registerQueryRoutes(app: FastifyInstance, deps: ServerDeps): voi
         .header('content-disposition', `attachment; filename="cinder-${parts.name}.pb"`)
         .send(Buffer.from(toBinary(ProfileSchema, message)));
     }
-    const rendered = tree.nodeCount > 1 ? flameGraphFromTree(tree, maxNodes) : { flamegraph: emptyFlameGraph(), truncation: { hiddenNodes: 0, hiddenValue: 0, otherNodes: 0 } };
-    const response: FlameGraphResponse = {
-      profileTypeId,
-      unit: validateProfileTypeId(profileTypeId).sampleUnit,
-      flamegraph: rendered.flamegraph,
-      truncation: rendered.truncation,
-      top: topTable(tree, positiveInt(first(q.topLimit), 'topLimit') ?? 500),
-      profileCount,
-      fromMs,
-      untilMs,
-    };
     return response;
+  });
+
+  const snapshots = new SnapshotStore(path.join(config.dataDir, 'snapshots'));
+  app.post('/api/v1/snapshots', async (request, reply) => {
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    const text = (key: string): string | undefined => (typeof body[key] === 'string' ? (body[key] as string) : typeof body[key] === 'number' ? String(body[key]) : undefined);
+    const q: Query = { query: text('query'), from: text('from'), until: text('until'), maxNodes: text('maxNodes'), focus: text('focus') };
+    const { response } = await flameGraphResponse(request.tenant, q);
+    const title = (text('title') ?? '').slice(0, 200) || `${response.profileTypeId} ${new Date(response.fromMs).toISOString()}`;
+    const viewUrl = (text('viewUrl') ?? '').startsWith('/') ? text('viewUrl')!.slice(0, 2000) : '';
+    const meta = await snapshots.create(request.tenant, { title, viewUrl, profileTypeId: response.profileTypeId, fromMs: response.fromMs, untilMs: response.untilMs, result: response });
+    return reply.status(201).send({ ...meta, url: `/snapshots/${meta.id}` });
+  });
+  app.get('/api/v1/snapshots', async (request) => ({ snapshots: await snapshots.list(request.tenant) }));
+  app.get('/api/v1/snapshots/:id', async (request) => snapshots.get(request.tenant, (request.params as { id: string }).id));
+  app.delete('/api/v1/snapshots/:id', async (request, reply) => {
+    await snapshots.delete(request.tenant, (request.params as { id: string }).id);
+    return reply.status(204).send();
   });
 
   app.get('/api/v1/timeline', async (request): Promise<TimelineResponse> => {

@@ -4,6 +4,8 @@
  */
 import type {
   DiffResponse,
+  Snapshot,
+  SnapshotMeta,
   ApiErrorBody,
   AppConfig,
   FlameGraphResponse,
@@ -60,10 +62,15 @@ export class ApiClient {
     return `${this.baseUrl}${path}${query ? `?${query}` : ''}`;
   }
 
-  private async getJson<T>(url: string, signal: AbortSignal): Promise<T> {
+  private async getJson<T>(url: string, signal: AbortSignal, init: { method?: string; body?: string } = {}): Promise<T> {
     let response: Response;
     try {
-      response = await this.fetchImpl(url, { signal, headers: { accept: 'application/json' } });
+      response = await this.fetchImpl(url, {
+        signal,
+        method: init.method ?? 'GET',
+        headers: init.body !== undefined ? { accept: 'application/json', 'content-type': 'application/json' } : { accept: 'application/json' },
+        ...(init.body !== undefined ? { body: init.body } : {}),
+      });
     } catch (error) {
       if (signal.aborted || (error instanceof DOMException && error.name === 'AbortError')) throw new ApiError('aborted', 'request cancelled');
       throw new ApiError('unreachable', `Cannot reach the Cinder server (${error instanceof Error ? error.message : String(error)}).`);
@@ -86,6 +93,7 @@ export class ApiClient {
       const kind: ApiErrorKind = response.status >= 502 && response.status <= 504 && !body.code ? 'unreachable' : 'http';
       throw new ApiError(kind, body.message ?? `${response.status} ${response.statusText || 'error'}`.trim(), response.status, body.code ?? null);
     }
+    if (text === '') return undefined as T;
     try {
       return JSON.parse(text) as T;
     } catch {
@@ -118,6 +126,26 @@ export class ApiClient {
       }),
       signal,
     );
+  }
+
+  createSnapshot(
+    request: { query: string; fromMs: number; untilMs: number; focus?: string; title?: string; viewUrl: string },
+    signal: AbortSignal,
+  ): Promise<SnapshotMeta & { url: string }> {
+    const body = { query: request.query, from: request.fromMs, until: request.untilMs, focus: request.focus, title: request.title, viewUrl: request.viewUrl, maxNodes: 16384 };
+    return this.getJson(this.url('/api/v1/snapshots'), signal, { method: 'POST', body: JSON.stringify(body) });
+  }
+
+  snapshot(id: string, signal: AbortSignal): Promise<Snapshot> {
+    return this.getJson(this.url(`/api/v1/snapshots/${encodeURIComponent(id)}`), signal);
+  }
+
+  async snapshots(signal: AbortSignal): Promise<SnapshotMeta[]> {
+    return (await this.getJson<{ snapshots: SnapshotMeta[] }>(this.url('/api/v1/snapshots'), signal)).snapshots ?? [];
+  }
+
+  deleteSnapshot(id: string, signal: AbortSignal): Promise<void> {
+    return this.getJson(this.url(`/api/v1/snapshots/${encodeURIComponent(id)}`), signal, { method: 'DELETE' });
   }
 
   diff(

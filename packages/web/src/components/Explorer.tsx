@@ -23,6 +23,7 @@ import type { FlameView, ViewState } from '../state/viewState.js';
 import { LabelFilters, ProfileTypeSelect, RefreshSelect, ServiceSelect, TimeRangePicker } from './Controls.js';
 import { FlameGraphView } from './FlameGraphView.js';
 import { ErrorState, Notice, Spinner } from './States.js';
+import { ShareButton } from './ShareButton.js';
 import { Timeline } from './Timeline.js';
 import { TopTable } from './TopTable.js';
 
@@ -176,6 +177,7 @@ export function Explorer(props: ExplorerProps): JSX.Element {
                 </span>
               ) : null}
             </h2>
+            {query && flameQuery.data ? <ShareButton client={client} query={query} fromMs={range.fromMs} untilMs={range.untilMs} focus={state.focus} /> : null}
             <ViewTabs view={state.view} onChange={(view) => update({ view })} />
           </div>
           {flameQuery.error ? <ErrorState error={flameQuery.error} what="The flame graph query" /> : null}
