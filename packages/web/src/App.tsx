@@ -4,6 +4,7 @@ import { ComparePage } from './pages/ComparePage.js';
 import { ExplorePage } from './pages/ExplorePage.js';
 import { RequestPage } from './pages/RequestPage.js';
 import { SnapshotListPage, SnapshotPage } from './pages/SnapshotPage.js';
+import { UploadPage } from './pages/UploadPage.js';
 import { ProfilingPage } from './pages/ProfilingPage.js';
 import { matchRoute, navigate, useLocation } from './router.js';
 
@@ -24,6 +25,8 @@ export function App({ client: given }: { client?: ApiClient }): JSX.Element {
       return <ComparePage client={client} />;
     case 'request':
       return <RequestPage client={client} />;
+    case 'upload':
+      return <UploadPage client={client} />;
     case 'snapshots':
       return <SnapshotListPage client={client} />;
     case 'snapshot':

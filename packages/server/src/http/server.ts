@@ -172,7 +172,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     const spa = async (_request: FastifyRequest, reply: FastifyReply): Promise<void> => {
       await reply.type('text/html').sendFile('index.html');
     };
-    for (const route of ['/', '/pyroscope', '/profiling', '/explore', '/explore/*', '/compare', '/snapshots', '/snapshots/*', '/request']) {
+    for (const route of ['/', '/pyroscope', '/profiling', '/explore', '/explore/*', '/compare', '/snapshots', '/snapshots/*', '/request', '/upload']) {
       if (route !== '/') app.get(route, spa);
     }
   } else {

@@ -23,6 +23,7 @@ import type { FlameView, ViewState } from '../state/viewState.js';
 import { LabelFilters, ProfileTypeSelect, RefreshSelect, ServiceSelect, TimeRangePicker } from './Controls.js';
 import { FlameGraphView } from './FlameGraphView.js';
 import { ErrorState, Notice, Spinner } from './States.js';
+import { ExportMenu } from './ExportMenu.js';
 import { ShareButton } from './ShareButton.js';
 import { Timeline } from './Timeline.js';
 import { TopTable } from './TopTable.js';
@@ -178,6 +179,9 @@ export function Explorer(props: ExplorerProps): JSX.Element {
               ) : null}
             </h2>
             {query && flameQuery.data ? <ShareButton client={client} query={query} fromMs={range.fromMs} untilMs={range.untilMs} focus={state.focus} /> : null}
+            {query && shownFlame && frames ? (
+              <ExportMenu client={client} query={query} fromMs={range.fromMs} untilMs={range.untilMs} profileTypeId={shownFlame.profileTypeId} unit={unit} data={shownFlame.flamegraph} frames={frames} />
+            ) : null}
             <ViewTabs view={state.view} onChange={(view) => update({ view })} />
           </div>
           {flameQuery.error ? <ErrorState error={flameQuery.error} what="The flame graph query" /> : null}
