@@ -57,8 +57,17 @@ describe.skipIf(!testdataDir)('exports and file upload in Chromium (needs ../sha
     expect(totalOf(foldedProfile, 0)).toBe(CPU_TOTAL_NS);
     expect(collapsedFromTree(callTreeFromProfile(foldedProfile, 0))).toBe(input);
 
-    const json = JSON.parse((await exportAs(page, 'json')).bytes.toString('utf8')) as { flamebearer: { numTicks: number; levels: number[][] } };
+    const jsonExport = await exportAs(page, 'json');
+    const json = JSON.parse(jsonExport.bytes.toString('utf8')) as { flamebearer: { numTicks: number; levels: number[][] } };
     expect(json.flamebearer.numTicks).toBe(CPU_TOTAL_NS);
+    // The JSON export re-imports through the file opener with the same stacks.
+    const { decodeFlamebearer } = await import('@cinder/core');
+    expect(collapsedFromTree(callTreeFromProfile(decodeFlamebearer(jsonExport.bytes.toString('utf8')), 0))).toBe(input);
+    const reopen = await context.newPage();
+    await reopen.goto(`${server.baseUrl}/upload`);
+    await reopen.getByTestId('upload-input').setInputFiles(path.join(downloads, jsonExport.name));
+    await expect.poll(async () => (await reopen.getByTestId('upload-view').textContent().catch(() => '')) ?? '').toContain('(flamebearer JSON)');
+    await reopen.close();
 
     const svg = (await exportAs(page, 'svg')).bytes.toString('utf8');
     expect(svg.startsWith('<svg')).toBe(true);

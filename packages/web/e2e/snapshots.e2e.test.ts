@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
@@ -30,6 +30,7 @@ describe.skipIf(!testdataDir)('snapshots in Chromium (needs ../shared/testdata)'
   afterAll(async () => {
     for (const context of contexts) await context.close();
     await server?.stop();
+    if (server) rmSync(server.dataDir, { recursive: true, force: true });
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -50,6 +51,19 @@ describe.skipIf(!testdataDir)('snapshots in Chromium (needs ../shared/testdata)'
     await reader.getByTestId('flamegraph-canvas').waitFor();
     expect(await reader.getByTestId('flamegraph-a11y-table').textContent()).toContain('runtime');
 
+    // Delete the profile data itself (stop, remove the store, start on the same folder): the link still works.
+    const dataDir = server.dataDir;
+    await server.stop({ keepData: true });
+    for (const name of readdirSync(dataDir)) if (name.startsWith('cinder.duckdb')) rmSync(path.join(dataDir, name));
+    server = await startServer({ dataDir });
+    const movedUrl = `${server.baseUrl}${new URL(url).pathname}`;
+    const later = await (await freshContext()).newPage();
+    await later.goto(movedUrl);
+    await later.getByTestId('snapshot-view').waitFor();
+    expect(await later.getByTestId('flamegraph-a11y-table').textContent()).toContain('runtime');
+    const live = (await (await fetch(`${server.baseUrl}/api/v1/services`)).json()) as { services: unknown[] };
+    expect(live.services).toEqual([]);
+
     await reader.goto(`${server.baseUrl}/snapshots/00000000000000000000`);
     await reader.getByTestId('snapshot-not-found').waitFor();
 
@@ -57,7 +71,7 @@ describe.skipIf(!testdataDir)('snapshots in Chromium (needs ../shared/testdata)'
     const id = url.split('/').pop()!;
     await reader.getByTestId(`delete-snapshot-${id}`).click();
     await expect.poll(() => reader.getByTestId(`delete-snapshot-${id}`).count()).toBe(0);
-    await reader.goto(url);
+    await reader.goto(movedUrl);
     await reader.getByTestId('snapshot-not-found').waitFor();
   });
 });

@@ -2,3 +2,4 @@ export * from './pprof.js';
 export * from './collapsed.js';
 export * from './speedscope.js';
 export * from './trie.js';
+export * from './flamebearer.js';

@@ -190,3 +190,28 @@ describe.skipIf(!hasTestdata)('collapsed, speedscope, tree and trie', () => {
     expect(encodeCollapsed(decodeTrieFormat(bytes), 0)).toBe('a;b 2\na;b;c 3\na;b;d 1');
   });
 });
+
+describe.skipIf(!hasTestdata)('export → re-import round trips', () => {
+  it('pprof, folded and flamebearer JSON give back identical stacks and totals', async () => {
+    const { decodeFlamebearer, flameGraphFromTree } = await import('@cinder/core');
+    for (const file of ['go/cpu.pb.gz', 'go/heap.pb.gz', 'java/profile_java']) {
+      const profile = decodePprof(read(file));
+      const t = profile.sampleTypes.length - 1;
+      const tree = callTreeFromProfile(profile, t);
+      const expectedStacks = collapsedFromTree(tree);
+      // pprof
+      expect(collapsedFromTree(callTreeFromProfile(decodePprof(encodePprof(profile)), t))).toBe(expectedStacks);
+      // folded
+      const folded = decodeCollapsed(encodeCollapsed(profile, t));
+      expect(collapsedFromTree(callTreeFromProfile(folded, 0))).toBe(expectedStacks);
+      expect(totalOf(folded, 0)).toBe(totalOf(profile, t));
+      // flamebearer JSON, as /pyroscope/render and the UI export write it
+      const { flamegraph } = flameGraphFromTree(tree, 0);
+      const json = JSON.stringify({ version: 1, flamebearer: { names: flamegraph.names, levels: flamegraph.levels, numTicks: flamegraph.total, maxSelf: flamegraph.maxSelf }, metadata: { format: 'single', units: 'bytes', name: 'x' } });
+      const back = decodeFlamebearer(json);
+      expect(collapsedFromTree(callTreeFromProfile(back, 0))).toBe(expectedStacks);
+      expect(totalOf(back, 0)).toBe(totalOf(profile, t));
+    }
+    expect(() => decodeFlamebearer('{"flamebearer": {}}')).toThrow(CinderError);
+  });
+});

@@ -6,6 +6,7 @@ import { useMemo, useState, type JSX } from 'react';
 import {
   callTreeFromProfile,
   decodeCollapsed,
+  decodeFlamebearer,
   decodeLevels,
   decodePprof,
   decodeSpeedscope,
@@ -24,7 +25,7 @@ import { useQuery } from '../hooks/useQuery.js';
 
 interface Loaded {
   fileName: string;
-  format: 'pprof' | 'folded' | 'speedscope';
+  format: 'pprof' | 'folded' | 'speedscope' | 'flamebearer JSON';
   profile: Profile;
 }
 
@@ -45,7 +46,11 @@ export async function decodeFile(fileName: string, raw: Uint8Array): Promise<Loa
   if (bytes.length === 0) throw new Error(`${fileName} is empty.`);
   const firstChar = bytes.find((b) => b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09);
   if (firstChar === 0x7b) {
-    const entries = decodeSpeedscope(new TextDecoder().decode(bytes));
+    const text = new TextDecoder().decode(bytes);
+    if (/^\s*\{\s*"version"\s*:\s*1\s*,\s*"flamebearer"/.test(text) || /"flamebearer"\s*:\s*\{\s*"names"/.test(text.slice(0, 200))) {
+      return { fileName, format: 'flamebearer JSON', profile: decodeFlamebearer(text) };
+    }
+    const entries = decodeSpeedscope(text);
     return { fileName, format: 'speedscope', profile: entries[0]!.profile };
   }
   try {
@@ -129,7 +134,7 @@ export function UploadPage({ client }: { client: ApiClient }): JSX.Element {
             if (file) void open(file);
           }}
         >
-          Drop a pprof, folded or speedscope file here, or{' '}
+          Drop a pprof, folded, speedscope or flamebearer JSON file here, or{' '}
           <input type="file" data-testid="upload-input" onChange={(event) => event.target.files?.[0] && void open(event.target.files[0])} />
           <span className="muted"> (read in this browser; nothing is uploaded to the server)</span>
         </label>
