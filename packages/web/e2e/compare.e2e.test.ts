@@ -105,6 +105,8 @@ describe.skipIf(!testdataDir)('Compare view in Chromium (needs ../shared/testdat
     expect(href).toContain('/compare?');
     expect(href).toContain('service=backend');
     expect(href).toContain('from=now-3h');
+    await page.goto(`${server.baseUrl}/explore?service=backend`);
+    expect(await page.getByTestId('explore-compare-link').getAttribute('href')).toContain('/compare?service=backend');
     await page.close();
   });
 });

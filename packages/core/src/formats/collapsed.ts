@@ -8,8 +8,9 @@ import { ProfileBuilder, type Profile } from '../model.js';
 const SAMPLES = { type: 'samples', unit: 'count' };
 
 /**
- * Blank lines, `#`/`//` comments and lines without a trailing count are skipped, as speedscope and
- * flamegraph.pl do; a body with no stack at all is rejected.
+ * Blank lines, `#`/`//` comments and lines without a trailing integer count are skipped, as
+ * speedscope and flamegraph.pl do; a body where no line is valid is rejected (INGEST_MALFORMED_TEXT),
+ * an empty body gives an empty profile. Equal stacks on several lines are kept as separate samples.
  */
 export function decodeCollapsed(text: string): Profile {
   const builder = new ProfileBuilder([SAMPLES]);
@@ -19,12 +20,14 @@ export function decodeCollapsed(text: string): Profile {
     const line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
     const trimmed = line.trim();
     if (trimmed === '' || trimmed.startsWith('#') || trimmed.startsWith('//')) continue;
-    const space = trimmed.lastIndexOf(' ');
-    const count = space > 0 ? Number(trimmed.slice(space + 1)) : Number.NaN;
-    if (space <= 0 || !Number.isFinite(count) || count < 0 || trimmed.slice(space + 1) === '') {
+    // Frames may contain spaces (`void foo(int) 3`): the count is whatever follows the last one.
+    const space = Math.max(trimmed.lastIndexOf(' '), trimmed.lastIndexOf('\t'));
+    const countText = space > 0 ? trimmed.slice(space + 1) : '';
+    if (!/^\d+$/.test(countText)) {
       rejected++;
       continue;
     }
+    const count = Number(countText);
     const stack = trimmed.slice(0, space).trimEnd();
     if (stack === '') {
       rejected++;

@@ -12,6 +12,14 @@ export interface DecodePprofOptions {
   dotnetFix?: boolean;
 }
 
+/** Spy names for which Pyroscope rewrites function names to `<file> <function>`. */
+export const SCRIPTING_SPIES: ReadonlySet<string> = new Set(['pyspy', 'rbspy', 'scripting']);
+
+/** Unsymbolized frames are named by their address, e.g. `0x7f3a12`, as `pprof -traces` shows them. */
+function addressName(address: number | bigint | undefined): string {
+  return `0x${BigInt(address ?? 0).toString(16)}`;
+}
+
 function num(value: number | bigint | undefined): number {
   return value === undefined ? 0 : Number(value);
 }
@@ -100,8 +108,14 @@ export function decodePprof(bytes: Uint8Array, options: DecodePprofOptions = {})
   });
   const periodType: ValueType | null = decoded.periodType ? { type: str(decoded.periodType.type), unit: str(decoded.periodType.unit) } : null;
 
-  // Early pyroscope-dotnet builds wrote every function id as 0; pair function i with location i.
-  if (options.dotnetFix && decoded.function.length > 0 && decoded.function.every((fn) => num(fn.id) === 0)) {
+  // Early pyroscope-dotnet builds wrote every function id as 0; pair function i with location i
+  // (upstream's FixFunctionIDForBrokenDotnet, which also needs the two tables to be equally long).
+  if (
+    options.dotnetFix &&
+    decoded.function.length > 0 &&
+    decoded.function.length === decoded.location.length &&
+    decoded.function.every((fn) => num(fn.id) === 0)
+  ) {
     decoded.function.forEach((fn, i) => {
       const location = decoded.location[i];
       if (location) fn.id = location.id;
@@ -120,7 +134,14 @@ export function decodePprof(bytes: Uint8Array, options: DecodePprofOptions = {})
     return id;
   };
   const functionName = new Map<number, string>();
-  for (const fn of decoded.function) functionName.set(num(fn.id), str(fn.name));
+  const rewrite = options.spyName !== undefined && SCRIPTING_SPIES.has(options.spyName);
+  for (const fn of decoded.function) {
+    const name = str(fn.name);
+    // Scripting spies (py-spy, rbspy) send bare method names; upstream prefixes the file so that
+    // `work` in a.py and `work` in b.py stay apart: "main.py work".
+    const filename = rewrite ? str(fn.filename) : '';
+    functionName.set(num(fn.id), filename !== '' && name !== '' ? `${filename} ${name}` : name);
+  }
   /** Frames of a location, root-most first (pprof lists inlined lines innermost first). */
   const locationFrames = new Map<number, number[]>();
   for (const location of decoded.location) {
@@ -131,9 +152,9 @@ export function decodePprof(bytes: Uint8Array, options: DecodePprofOptions = {})
       if (name === undefined) {
         throw new CinderError(ErrorCodes.INGEST_MALFORMED_PPROF, `pprof location ${num(location.id)} refers to function ${num(line.functionId)}, which does not exist`);
       }
-      frames.push(nameId(name === '' ? `0x${Number(location.address).toString(16)}` : name));
+      frames.push(nameId(name === '' ? addressName(location.address) : name));
     }
-    if (frames.length === 0) frames.push(nameId(`0x${BigInt(location.address).toString(16)}`));
+    if (frames.length === 0) frames.push(nameId(addressName(location.address)));
     locationFrames.set(num(location.id), frames);
   }
 

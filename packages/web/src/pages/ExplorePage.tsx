@@ -32,6 +32,19 @@ export function ExplorePage({ client }: { client: ApiClient }): JSX.Element {
           >
             Profiling page
           </a>
+          <a
+            className="btn btn-small"
+            data-testid="explore-compare-link"
+            href={`/compare?${new URLSearchParams({ ...(state.services.length === 1 ? { service: state.services[0]! } : {}), ...(state.profileType ? { type: state.profileType } : {}), from: state.from, until: state.until }).toString()}`}
+          >
+            Compare
+          </a>
+          <a className="btn btn-small" href="/upload">
+            Open a file
+          </a>
+          <a className="btn btn-small" href="/snapshots">
+            Snapshots
+          </a>
           {configQuery.data ? <span className="muted version">v{configQuery.data.version}</span> : null}
         </header>
       )}
