@@ -10,10 +10,13 @@ export function profileTypeId(name: string, sampleType: ValueType, periodType: V
   return `${name}:${sampleType.type}:${sampleType.unit}:${periodType?.type ?? ''}:${periodType?.unit ?? ''}`;
 }
 
-/** Query side: 5 parts, or 6 with a tolerated trailing part (e.g. `:delta`). */
+/**
+ * Query side (spec §1, upstream ParseProfileTypeSelector): 5 parts, or 6 with a tolerated trailing
+ * part (e.g. `:delta`, dropped). Empty parts are allowed, as upstream: `memory:inuse_space:bytes::`.
+ */
 export function validateProfileTypeId(id: string): ProfileTypeParts {
   const parts = id.split(':');
-  if ((parts.length !== 5 && parts.length !== 6) || parts[0] === '') {
+  if (parts.length !== 5 && parts.length !== 6) {
     throw new CinderError(
       ErrorCodes.QUERY_INVALID_PROFILE_TYPE,
       `profile type "${id}" is not name:sample_type:sample_unit:period_type:period_unit (e.g. process_cpu:cpu:nanoseconds:cpu:nanoseconds)`,

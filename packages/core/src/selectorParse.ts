@@ -6,6 +6,8 @@ import { CinderError, ErrorCodes } from './errors.js';
 import type { LabelPairs } from './model.js';
 import type { Matcher, MatchOp, Selector } from './selector.js';
 
+const SIMPLE_ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', a: '\x07', b: '\b', f: '\f', v: '\v', '\\': '\\', '"': '"', "'": "'", '`': '`' };
+
 const NAME_START = /[A-Za-z_]/;
 const NAME_PART = /[A-Za-z0-9_.]/;
 
@@ -29,7 +31,25 @@ export function parseSelector(text: string): Selector {
       if (text[i] === '\\' && quote !== '`') {
         const next = text[i + 1];
         if (next === undefined) fail(text, i, 'a character after "\\"');
-        value += next === 'n' ? '\n' : next === 't' ? '\t' : next === 'r' ? '\r' : next;
+        const simple = SIMPLE_ESCAPES[next];
+        if (simple !== undefined) {
+          value += simple;
+          i += 2;
+          continue;
+        }
+        const hex = next === 'x' ? 2 : next === 'u' ? 4 : next === 'U' ? 8 : 0;
+        if (hex > 0) {
+          const digits = text.slice(i + 2, i + 2 + hex);
+          if (!new RegExp(`^[0-9a-fA-F]{${hex}}$`).test(digits)) fail(text, i, `${hex} hex digits after "\\${next}"`);
+          const code = Number.parseInt(digits, 16);
+          if (code > 0x10ffff) fail(text, i, 'a Unicode code point');
+          value += String.fromCodePoint(code);
+          i += 2 + hex;
+          continue;
+        }
+        // Prometheus rejects unknown escapes; keeping them verbatim preserves what a regex like
+        // "a\.b" written with one backslash obviously meant.
+        value += `\\${next}`;
         i += 2;
         continue;
       }

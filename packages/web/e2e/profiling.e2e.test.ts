@@ -37,12 +37,15 @@ describe.skipIf(!testdataDir)('Profiling page in Chromium (needs ../shared/testd
 
   beforeAll(async () => {
     mkdirSync(artifacts, { recursive: true });
-    server = await startServer();
+    // A 3 h ingest window so a profile can be placed in the previous hour (regression baseline).
+    server = await startServer({ args: ['--ingest-window', '3h'] });
     await upload('go/go.cpu.labels.pprof', 'backend', 120);
     await upload('go/heap.pb.gz', 'backend', 120);
     await upload('java/profile_java', 'ai-llm', 300);
     // Loki's heap: far more call-tree nodes than the UI asks the server for.
     await upload('go/heap', 'loki', 200);
+    // An hour earlier backend did far less: the previous-period baseline for regression detection.
+    await upload('go/cpu.pb.gz', 'backend', 3900);
     userDataDir = mkdtempSync(path.join(os.tmpdir(), 'cinder-chromium-'));
     // A fresh user-data-dir per run: no profile state leaks between runs.
     context = await chromium.launchPersistentContext(userDataDir, { executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, viewport: { width: 1400, height: 1000 } });
@@ -197,6 +200,18 @@ describe.skipIf(!testdataDir)('Profiling page in Chromium (needs ../shared/testd
     expect(untilMs).toBeGreaterThan(fromMs);
     expect(untilMs - fromMs).toBeLessThan(30 * 60_000);
     expect(await page.getByTestId('time-range-button').textContent()).not.toBe('Last 1 hour');
+    await page.close();
+  });
+
+  it('regression detection names the service and the functions that grew past the thresholds', async () => {
+    const page = await open('/pyroscope?service=backend');
+    const section = page.getByTestId('regressions-section');
+    await section.waitFor();
+    await expect.poll(async () => (await page.getByTestId('regression-backend').getAttribute('data-level')) ?? '').toBe('none');
+    await page.getByTestId('regressions-baseline').selectOption('previous');
+    await expect.poll(async () => (await page.getByTestId('regression-backend').getAttribute('data-level')) ?? '').toBe('alert');
+    const row = await page.getByTestId('regression-backend').textContent();
+    expect(row).toMatch(/main\.work: .+ → .+/);
     await page.close();
   });
 

@@ -5,6 +5,15 @@
  * Values: profiles in a time unit are converted to samples of 10 ms (100 Hz, Pyroscope's default
  * rate for uploads), so `textProfileType(…, 100)` turns them back into exact nanoseconds;
  * unit-less (`none`) and byte weights are kept as they are.
+ *
+ * How this relates to upstream (pkg/og/convert/speedscope): Pyroscope multiplies every weight by
+ * 100 (bytes: 1) and then picks a sample rate per unit (none: 10 000 when the request left the
+ * default 100, seconds: 100, milliseconds: 100 000, …). `simple.speedscope.json` (unit none,
+ * weights 2/4/3/5) is "a;b 500 / a;b;c 500 / a;b;d 400" at 10 000 Hz there and "a;b 5 / …" at
+ * 100 Hz here: the same nanoseconds once scaled. Seconds profiles are identical (500 at 100 Hz).
+ * Like upstream, profiles with the same name, type, unit and startValue are merged into one
+ * entry, and an unknown unit is rejected. Frames still open at the end are closed at `endValue`
+ * (upstream silently drops that time; speedscope itself draws them up to the end).
  */
 import { CinderError, ErrorCodes } from '../errors.js';
 import { ProfileBuilder, type Profile } from '../model.js';
@@ -16,7 +25,8 @@ export interface SpeedscopeEntry {
   profile: Profile;
 }
 
-const SECONDS_PER_UNIT: Record<string, number> = { nanoseconds: 1e-9, microseconds: 1e-6, milliseconds: 1e-3, seconds: 1 };
+const UNITS_PER_SECOND: Record<string, number> = { nanoseconds: 1e9, microseconds: 1e6, milliseconds: 1e3, seconds: 1 };
+const KNOWN_UNITS: ReadonlySet<string> = new Set(['none', 'nanoseconds', 'microseconds', 'milliseconds', 'seconds', 'bytes']);
 export const SPEEDSCOPE_SAMPLE_RATE = 100;
 
 function malformed(message: string): never {
@@ -35,7 +45,7 @@ export function decodeSpeedscope(text: string): SpeedscopeEntry[] {
   } catch (error) {
     throw new CinderError(ErrorCodes.INGEST_MALFORMED_JSON, `speedscope body is not valid JSON: ${(error as Error).message}`);
   }
-  if (file === null || typeof file !== 'object') malformed('the top level is not an object');
+  if (file === null || typeof file !== 'object' || Array.isArray(file)) malformed('the top level is not an object');
   const frames = file.shared?.frames;
   if (!Array.isArray(frames)) malformed('"shared.frames" is missing');
   const frameNames = frames.map((frame, i) => {
@@ -47,15 +57,29 @@ export function decodeSpeedscope(text: string): SpeedscopeEntry[] {
     if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= frameNames.length) malformed(`frame index ${String(index)} is out of range`);
     return frameNames[index]!;
   };
-  return file.profiles.map((raw, p) => {
+  const entries = new Map<string, { entry: SpeedscopeEntry; builder: ProfileBuilder }>();
+  file.profiles.forEach((raw, p) => {
     if (raw === null || typeof raw !== 'object') malformed(`profile ${p} is not an object`);
     const profile = raw as Record<string, unknown>;
-    const unit = typeof profile.unit === 'string' ? profile.unit : 'none';
-    const secondsPerUnit = SECONDS_PER_UNIT[unit];
-    const scale = secondsPerUnit === undefined ? 1 : secondsPerUnit * SPEEDSCOPE_SAMPLE_RATE;
-    const builder = new ProfileBuilder([{ type: 'samples', unit: 'count' }]);
+    const unit = profile.unit === undefined ? 'none' : profile.unit;
+    if (typeof unit !== 'string' || !KNOWN_UNITS.has(unit)) {
+      malformed(`profile ${p} has unit ${JSON.stringify(unit)}; use one of ${[...KNOWN_UNITS].join(', ')}`);
+    }
+    const profileName = typeof profile.name === 'string' ? profile.name : `profile ${p + 1}`;
+    const startValue = typeof profile.startValue === 'number' ? profile.startValue : 0;
+    const key = JSON.stringify([profileName, profile.type, unit, startValue]);
+    let slot = entries.get(key);
+    if (!slot) {
+      const builder = new ProfileBuilder([{ type: 'samples', unit: 'count' }]);
+      slot = { entry: { profileName, unit, profile: builder.profile }, builder };
+      entries.set(key, slot);
+    }
+    const { builder } = slot;
+    const unitsPerSecond = UNITS_PER_SECOND[unit];
+    // weight [unit] → samples at SPEEDSCOPE_SAMPLE_RATE; multiply before dividing to keep integers exact.
+    const toValue = (weight: number): number => (unitsPerSecond === undefined ? weight : (weight * SPEEDSCOPE_SAMPLE_RATE) / unitsPerSecond);
     const add = (stack: string[], weight: number): void => {
-      if (weight > 0 && stack.length > 0) builder.addSample(stack, [weight * scale]);
+      if (weight > 0 && stack.length > 0) builder.addSample(stack, [toValue(weight)]);
     };
     if (profile.type === 'sampled') {
       const samples = profile.samples;
@@ -64,33 +88,36 @@ export function decodeSpeedscope(text: string): SpeedscopeEntry[] {
       samples.forEach((sample, i) => {
         if (!Array.isArray(sample)) malformed(`profile ${p}: sample ${i} is not an array`);
         const weight = weights[i];
-        if (typeof weight !== 'number' || !Number.isFinite(weight)) malformed(`profile ${p}: weight ${i} is not a number`);
+        if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0) malformed(`profile ${p}: weight ${i} is not a non-negative number`);
         add(sample.map(frameName), weight);
       });
     } else if (profile.type === 'evented') {
       const events = profile.events;
       if (!Array.isArray(events)) malformed(`profile ${p}: "events" is missing`);
       const open: string[] = [];
-      let lastAt = typeof profile.startValue === 'number' ? profile.startValue : 0;
+      const openIndex: number[] = [];
+      let lastAt = startValue;
       for (const [i, event] of events.entries()) {
-        const e = event as { type?: unknown; at?: unknown; frame?: unknown };
-        if (typeof e.at !== 'number' || (e.type !== 'O' && e.type !== 'C')) malformed(`profile ${p}: event ${i} needs "type" O or C and a numeric "at"`);
-        if (e.at < lastAt) malformed(`profile ${p}: event ${i} goes back in time`);
+        const e = (event ?? {}) as { type?: unknown; at?: unknown; frame?: unknown };
+        if (typeof e.at !== 'number' || !Number.isFinite(e.at) || (e.type !== 'O' && e.type !== 'C')) malformed(`profile ${p}: event ${i} needs "type" O or C and a numeric "at"`);
+        if (e.at < lastAt) malformed(`profile ${p}: event ${i} goes back in time (${e.at} < ${lastAt})`);
+        const name = frameName(e.frame);
         add([...open], e.at - lastAt);
         lastAt = e.at;
-        const name = frameName(e.frame);
-        if (e.type === 'O') open.push(name);
-        else {
-          if (open[open.length - 1] !== name) malformed(`profile ${p}: event ${i} closes "${name}" but "${open[open.length - 1] ?? '(nothing)'}" is open`);
+        if (e.type === 'O') {
+          open.push(name);
+          openIndex.push(e.frame as number);
+        } else {
+          if (openIndex[openIndex.length - 1] !== e.frame) malformed(`profile ${p}: event ${i} closes "${name}" but "${open[open.length - 1] ?? '(nothing)'}" is open`);
           open.pop();
+          openIndex.pop();
         }
       }
-      // Frames still open at the end ran until the profile's end, as speedscope itself draws them.
-      const endValue = typeof profile.endValue === 'number' ? profile.endValue : lastAt;
+      const endValue = typeof profile.endValue === 'number' && profile.endValue > lastAt ? profile.endValue : lastAt;
       if (open.length > 0) add([...open], endValue - lastAt);
     } else {
       malformed(`profile ${p} has type ${JSON.stringify(profile.type)}; only "evented" and "sampled" exist`);
     }
-    return { profileName: typeof profile.name === 'string' ? profile.name : `profile ${p + 1}`, unit, profile: builder.build() };
   });
+  return [...entries.values()].map(({ entry, builder }) => ({ ...entry, profile: builder.build() }));
 }

@@ -1,9 +1,14 @@
 /**
- * Pyroscope's legacy binary upload formats. Both are a pre-order walk where every node is
- * `uvarint length, bytes, uvarint value, uvarint childCount`, starting at an unnamed root:
- * - `tree`: the bytes are a frame name and the value is that node's self value (spec §3.5);
+ * Pyroscope's legacy binary upload formats (pkg/og/storage/tree DeserializeNoDict and
+ * pkg/og/structs/transporttrie Serialize/IterateRaw). Both are a pre-order walk where every node is
+ * `uvarint length, bytes, uvarint value, uvarint childCount` (unsigned LEB128), starting at a root
+ * whose bytes are not part of any stack (usually empty):
+ * - `tree`: the bytes are a frame name and the value is that node's self value;
+ *   e.g. root "" 0 1 → "a" 0 1 → "b" 3 0  is the stack `a;b` worth 3.
  * - `trie`: the bytes are a chunk of the `a;b;c` stack key (a compressed trie); a node's key is
- *   its ancestors' chunks concatenated, and a non-zero value belongs to the stack of that key.
+ *   its ancestors' chunks concatenated, and a non-zero value belongs to the stack of that key;
+ *   e.g. "" 0 1 → "a;b" 2 2 → {";c" 3 0, ";d" 1 0}  is `a;b 2`, `a;b;c 3`, `a;b;d 1`.
+ *   Like upstream's IterateRaw, several tries may follow one another until the end of the body.
  */
 import { CinderError, ErrorCodes } from '../errors.js';
 import { ProfileBuilder, type Profile } from '../model.js';
@@ -41,7 +46,7 @@ class Reader {
   }
 }
 
-function walk(bytes: Uint8Array, format: string, visit: (parent: number, label: string, value: number) => number): void {
+function walk(bytes: Uint8Array, format: string, visit: (parent: number, label: string, value: number) => number, severalRoots = false): void {
   const reader = new Reader(bytes, format);
   // Explicit stack of (node id, children left) so deep trees cannot overflow the JS stack.
   const pending: { id: number; left: number }[] = [];
@@ -53,18 +58,19 @@ function walk(bytes: Uint8Array, format: string, visit: (parent: number, label: 
     if (children > bytes.length) reader.fail(`${children} children cannot fit in the body`);
     pending.push({ id, left: children });
   };
-  if (bytes.length === 0) return;
-  readNode(-1);
-  while (pending.length > 0) {
-    const top = pending[pending.length - 1]!;
-    if (top.left === 0) {
-      pending.pop();
-      continue;
+  while (!reader.done) {
+    readNode(-1);
+    while (pending.length > 0) {
+      const top = pending[pending.length - 1]!;
+      if (top.left === 0) {
+        pending.pop();
+        continue;
+      }
+      top.left--;
+      readNode(top.id);
     }
-    top.left--;
-    readNode(top.id);
+    if (!severalRoots && !reader.done) reader.fail('bytes left after the tree ended');
   }
-  if (!reader.done) reader.fail('bytes left after the tree ended');
 }
 
 export function decodeTreeFormat(bytes: Uint8Array): Profile {
@@ -87,6 +93,6 @@ export function decodeTrieFormat(bytes: Uint8Array): Profile {
     keys.push(key);
     if (value > 0 && key !== '') builder.addSample(key.split(';'), [value]);
     return keys.length - 1;
-  });
+  }, true);
   return builder.build();
 }

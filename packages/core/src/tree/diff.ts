@@ -156,3 +156,15 @@ export function diffColor(left: number, right: number, leftSum: number, rightSum
   const lightness = Math.round(62 - strength * 22);
   return ratio > 0 ? `hsl(0, ${Math.round(55 + strength * 30)}%, ${lightness}%)` : `hsl(125, ${Math.round(45 + strength * 30)}%, ${lightness}%)`;
 }
+
+export type RegressionLevel = 'ok' | 'warn' | 'alert';
+/** The Profiling page's thresholds: current ≥ 120 % of baseline warns, ≥ 150 % alerts. */
+export const REGRESSION_WARN_RATIO = 1.2;
+export const REGRESSION_ALERT_RATIO = 1.5;
+
+/** current / baseline → level; a function with no baseline at all is "new", not a ratio. */
+export function regressionLevel(baseline: number, current: number): RegressionLevel {
+  if (baseline <= 0) return current > 0 ? 'alert' : 'ok';
+  const ratio = current / baseline;
+  return ratio >= REGRESSION_ALERT_RATIO ? 'alert' : ratio >= REGRESSION_WARN_RATIO ? 'warn' : 'ok';
+}

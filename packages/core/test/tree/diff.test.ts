@@ -81,3 +81,16 @@ describe('diff flame graph for drawing', () => {
     expect(diffColor(2, 4, 2, 4, 'relative')).toBe(DIFF_COLORS.unchanged);
   });
 });
+
+describe('regression thresholds', () => {
+  it('warns at 120 % and alerts at 150 % of the baseline', async () => {
+    const { regressionLevel } = await import('@cinder/core');
+    expect(regressionLevel(100, 119)).toBe('ok');
+    expect(regressionLevel(100, 120)).toBe('warn');
+    expect(regressionLevel(100, 149)).toBe('warn');
+    expect(regressionLevel(100, 150)).toBe('alert');
+    expect(regressionLevel(100, 50)).toBe('ok');
+    expect(regressionLevel(0, 5)).toBe('alert');
+    expect(regressionLevel(0, 0)).toBe('ok');
+  });
+});

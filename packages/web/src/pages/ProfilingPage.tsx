@@ -15,6 +15,7 @@ import { useViewState } from '../hooks/useViewState.js';
 import { cinderUiUrl, grafanaDashboardUrl, grafanaExploreUrl, resolveGrafanaUrl } from '../state/grafana.js';
 import { buildQuery } from '../state/selector.js';
 import { refreshIntervalMs, resolveRange } from '../state/time.js';
+import { Regressions } from '../components/Regressions.js';
 
 export const CONFIG_ERROR_TEXT = 'Failed to load configuration. Using default Grafana URL.';
 
@@ -132,10 +133,12 @@ export function ProfilingPage({ client }: { client: ApiClient }): JSX.Element {
                 </a>
               </p>
             </section>
-            <section className="panel placeholder" aria-labelledby="regressions-heading" data-testid="regressions-placeholder">
-              <h2 id="regressions-heading">Regression detection</h2>
-              <p>Per service and per function current-vs-baseline ratios, flagged at 120 % and 150 %, come in a later release.</p>
-            </section>
+            <Regressions
+              client={client}
+              services={state.services.length === 0 ? services : services.filter((s) => state.services.includes(s.serviceName))}
+              fromMs={resolveRange({ from: state.from, until: state.until }, clock.nowMs).fromMs}
+              untilMs={resolveRange({ from: state.from, until: state.until }, clock.nowMs).untilMs}
+            />
             <section className="panel" aria-labelledby="request-heading" data-testid="request-section">
               <h2 id="request-heading">Request-level view</h2>
               <p>
