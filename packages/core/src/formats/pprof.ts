@@ -138,9 +138,11 @@ export function decodePprof(bytes: Uint8Array, options: DecodePprofOptions = {})
   for (const fn of decoded.function) {
     const name = str(fn.name);
     // Scripting spies (py-spy, rbspy) send bare method names; upstream prefixes the file so that
-    // `work` in a.py and `work` in b.py stay apart: "main.py work".
+    // `work` in a.py and `work` in b.py stay apart: "main.py work". Newer pyroscope-rs builds
+    // already send "file.py:-1 - work"; those names keep their single copy of the file.
     const filename = rewrite ? str(fn.filename) : '';
-    functionName.set(num(fn.id), filename !== '' && name !== '' ? `${filename} ${name}` : name);
+    const prefixed = filename !== '' && name !== '' && !name.startsWith(filename);
+    functionName.set(num(fn.id), prefixed ? `${filename} ${name}` : name);
   }
   /** Frames of a location, root-most first (pprof lists inlined lines innermost first). */
   const locationFrames = new Map<number, number[]>();
@@ -199,7 +201,8 @@ export function decodePprof(bytes: Uint8Array, options: DecodePprofOptions = {})
     sampleTypes,
     periodType,
     period: num(decoded.period),
-    timeMs: Math.floor(num(decoded.timeNanos) / 1e6),
+    // Integer division first: nanoseconds since the epoch are beyond 2^53.
+    timeMs: typeof decoded.timeNanos === 'bigint' ? Number(decoded.timeNanos / 1_000_000n) : Math.floor(num(decoded.timeNanos) / 1e6),
     durationNs: num(decoded.durationNanos),
     names,
     stacks,
