@@ -100,7 +100,7 @@ export interface DiffResponse {
   unit: string;
   mode: 'absolute' | 'relative';
   /** What was done to make the sides comparable, in words a person can read. */
-  normalization: { kind: 'none' | 'duration'; baselineScale: number; description: string };
+  normalization: { kind: 'none' | 'duration' | 'duration+rate'; baselineScale: number; description: string };
   /** §3.4 encoding: per level, groups of [xL, totalL, selfL, xR, totalR, selfR, name]. */
   flamegraph: { names: string[]; levels: number[][]; total: number; maxSelf: number; leftTicks: number; rightTicks: number };
   table: {

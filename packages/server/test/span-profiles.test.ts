@@ -110,3 +110,52 @@ describe('span and trace selection', () => {
     expect(mixed.status).toBe(400);
   });
 });
+
+describe('diff normalisation by sampling rate', () => {
+  let server: StartedServer;
+  const nowMs = Date.now();
+  const push = async (timeMs: number, periodNs: number, count: number, service: string) => {
+    const builder = new ProfileBuilder([{ type: 'samples', unit: 'count' }], { type: 'cpu', unit: 'nanoseconds' }, periodNs);
+    builder.addSample(['main', 'work'], [count]);
+    const profile = builder.build();
+    profile.timeMs = timeMs;
+    const response = await connectJson(server.baseUrl, 'push.v1.PusherService/Push', {
+      series: [{ labels: [{ name: '__name__', value: 'process_cpu' }, { name: 'service_name', value: service }], samples: [{ rawProfile: Buffer.from(encodePprof(profile)).toString('base64') }] }],
+    });
+    expect(response.status).toBe(200);
+  };
+
+  beforeAll(async () => {
+    server = await startServer();
+    // The same 1 s of CPU, sampled at 100 Hz in the baseline and at 1 kHz now.
+    await push(nowMs - 20 * 60_000, 10_000_000, 100, 'rates');
+    await push(nowMs - 5 * 60_000, 1_000_000, 1000, 'rates');
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('scales counted samples by the two sides’ sampling periods and says so', async () => {
+    const type = 'process_cpu:samples:count:cpu:nanoseconds';
+    const params = (normalize: string) =>
+      new URLSearchParams({
+        baseline: `${type}{service_name="rates"}`,
+        baselineFrom: String(nowMs - 25 * 60_000),
+        baselineUntil: String(nowMs - 15 * 60_000),
+        comparison: `${type}{service_name="rates"}`,
+        comparisonFrom: String(nowMs - 10 * 60_000),
+        comparisonUntil: String(nowMs),
+        normalize,
+      });
+    const normalised = (await (await fetch(`${server.baseUrl}/api/v1/diff?${params('duration')}`)).json()) as {
+      normalization: { kind: string; baselineScale: number; description: string };
+      table: { name: string; status: string; baselineTotal: number; comparisonTotal: number }[];
+    };
+    expect(normalised.normalization.kind).toBe('duration+rate');
+    expect(normalised.normalization.baselineScale).toBeCloseTo(10);
+    expect(normalised.normalization.description).toMatch(/sampling rate/);
+    expect(normalised.table.find((r) => r.name === 'work')).toMatchObject({ baselineTotal: 1000, comparisonTotal: 1000, status: 'unchanged' });
+    const raw = (await (await fetch(`${server.baseUrl}/api/v1/diff?${params('none')}`)).json()) as { table: { name: string; status: string }[] };
+    expect(raw.table.find((r) => r.name === 'work')!.status).toBe('grew');
+  });
+});

@@ -276,19 +276,34 @@ export function registerQueryRoutes(app: FastifyInstance, deps: ServerDeps): voi
     ]);
     const baselineMs = baselineRange.untilMs - baselineRange.fromMs;
     const comparisonMs = comparisonRange.untilMs - comparisonRange.fromMs;
-    const baselineScale = mode === 'absolute' && normalize === 'duration' ? durationScale(baselineMs, comparisonMs) : 1;
+    const lengthScale = mode === 'absolute' && normalize === 'duration' ? durationScale(baselineMs, comparisonMs) : 1;
+    // Counted samples (not time) also depend on the sampling rate: 100 samples at 100 Hz are the
+    // same work as 1,000 at 1 kHz. Scale the baseline's counts to the comparison's rate.
+    let rateScale = 1;
+    if (mode === 'absolute' && normalize === 'duration' && validateProfileTypeId(baseline.profileTypeId).sampleUnit === 'count') {
+      const [baselinePeriod, comparisonPeriod] = await Promise.all([
+        query.meanPeriod(request.tenant, { ...baseline, startMs: baselineRange.fromMs, endMs: baselineRange.untilMs }),
+        query.meanPeriod(request.tenant, { ...comparison, startMs: comparisonRange.fromMs, endMs: comparisonRange.untilMs }),
+      ]);
+      if (baselinePeriod && comparisonPeriod && Math.abs(baselinePeriod / comparisonPeriod - 1) > 0.01) rateScale = baselinePeriod / comparisonPeriod;
+    }
+    const baselineScale = lengthScale * rateScale;
+    const reasons = [
+      ...(lengthScale !== 1 ? [`×${lengthScale.toPrecision(3)} for the comparison’s range length`] : []),
+      ...(rateScale !== 1 ? [`×${rateScale.toPrecision(3)} for the comparison’s sampling rate`] : []),
+    ];
     const description =
       mode === 'relative'
         ? 'relative: each function as a share of its own side’s total'
-        : baselineScale === 1
-          ? 'absolute: values as measured (both ranges are equally long)'
-          : `absolute: baseline scaled ×${baselineScale.toPrecision(3)} to the comparison’s range length`;
+        : reasons.length === 0
+          ? 'absolute: values as measured (same range length and sampling rate)'
+          : `absolute: baseline scaled ${reasons.join(' and ')}`;
     const rows = diffTable(left, right, { mode, baselineScale });
     return {
       profileTypeId: baseline.profileTypeId,
       unit: validateProfileTypeId(baseline.profileTypeId).sampleUnit,
       mode,
-      normalization: { kind: baselineScale === 1 ? 'none' : 'duration', baselineScale, description },
+      normalization: { kind: baselineScale === 1 ? 'none' : rateScale !== 1 ? 'duration+rate' : 'duration', baselineScale, description },
       flamegraph: diffFlameGraph(left, right, maxNodes),
       table: rows.slice(0, positiveInt(first(q.topLimit), 'topLimit') ?? 500).map((r) => ({ ...r, changeRatio: Number.isFinite(r.changeRatio) ? r.changeRatio : null })),
       baselineTotal: left.total[0] ?? 0,

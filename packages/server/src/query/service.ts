@@ -226,6 +226,10 @@ export class QueryService {
     return totals.points.length;
   }
 
+  async meanPeriod(tenant: string, selection: Selection): Promise<number | null> {
+    return this.reader.meanPeriod(this.toSelectQuery(tenant, selection));
+  }
+
   async lastSeenByService(tenant: string, fromMs: number, toMs: number): Promise<Map<string, number>> {
     return this.reader.serviceLastSeen(tenant, fromMs, toMs);
   }

@@ -73,6 +73,8 @@ export interface ProfileReader {
   seriesTotals(query: SelectQuery): Promise<SeriesTotals>;
   /** null = every tenant (operations metrics). */
   stats(tenant: string | null): Promise<StoreStats>;
+  /** Mean sampling period (in the profile type's period unit) of the selected profiles; null when unknown. */
+  meanPeriod(query: SelectQuery): Promise<number | null>;
   /** Newest profile time (ms) per service_name with data in range. */
   serviceLastSeen(tenant: string, fromMs: number, toMs: number): Promise<Map<string, number>>;
 }

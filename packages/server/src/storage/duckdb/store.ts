@@ -23,7 +23,8 @@ import { CinderError, ErrorCodes, matchesLabels, type LabelPairs, type Selector,
 import type { MaintenanceResult, SelectQuery, SeriesTotals, Store, StoreStats, ValidatedProfile } from '../store.js';
 import { Catalog, type SeriesEntry } from './catalog.js';
 
-export const SCHEMA_VERSION = 1;
+/** 1: initial; 2: profiles.period (sampling period, in the profile type's period unit). */
+export const SCHEMA_VERSION = 2;
 export const STORE_FILE_NAME = 'cinder.duckdb';
 const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
@@ -48,7 +49,7 @@ interface PendingRows {
   value: number[];
   spanId: (string | null)[];
   traceId: (string | null)[];
-  profiles: { pid: number; seriesId: number; timeMs: number; profileId: string; total: number }[];
+  profiles: { pid: number; seriesId: number; timeMs: number; profileId: string; total: number; period: number }[];
 }
 
 function emptyRows(): PendingRows {
@@ -66,7 +67,7 @@ const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS names (id INTEGER, name VARCHAR)`,
   `CREATE TABLE IF NOT EXISTS stacks (id INTEGER, parent INTEGER, name_id INTEGER)`,
   `CREATE TABLE IF NOT EXISTS series (id INTEGER, tenant VARCHAR, profile_type VARCHAR, labels VARCHAR)`,
-  `CREATE TABLE IF NOT EXISTS profiles (pid BIGINT, series_id INTEGER, time_ms BIGINT, profile_id VARCHAR, total DOUBLE)`,
+  `CREATE TABLE IF NOT EXISTS profiles (pid BIGINT, series_id INTEGER, time_ms BIGINT, profile_id VARCHAR, total DOUBLE, period DOUBLE)`,
   `CREATE TABLE IF NOT EXISTS samples (series_id INTEGER, time_ms BIGINT, pid BIGINT, stack_id INTEGER, value DOUBLE, span_id VARCHAR, trace_id VARCHAR)`,
   `CREATE TABLE IF NOT EXISTS rollup_1m (series_id INTEGER, bucket_ms BIGINT, stack_id INTEGER, value DOUBLE)`,
   `CREATE TABLE IF NOT EXISTS rollup_1h (series_id INTEGER, bucket_ms BIGINT, stack_id INTEGER, value DOUBLE)`,
@@ -164,7 +165,9 @@ export class DuckDbStore implements Store {
       }
     }
     for (const statement of SCHEMA) await this.writer.run(statement);
-    await this.writer.run(`INSERT OR IGNORE INTO meta VALUES ('schema_version', '${SCHEMA_VERSION}')`);
+    // Schema 1 → 2: the sampling period per profile (older rows: unknown).
+    await this.writer.run(`ALTER TABLE profiles ADD COLUMN IF NOT EXISTS period DOUBLE`);
+    await this.writer.run(`INSERT OR REPLACE INTO meta VALUES ('schema_version', '${SCHEMA_VERSION}')`);
     await this.load();
   }
 
@@ -278,7 +281,7 @@ export class DuckDbStore implements Store {
           rows.spanId.push(spanId);
           rows.traceId.push(traceId);
         }
-        rows.profiles.push({ pid, seriesId, timeMs: validated.timeMs, profileId: validated.profileId, total });
+        rows.profiles.push({ pid, seriesId, timeMs: validated.timeMs, profileId: validated.profileId, total, period: profile.period });
       });
     }
     return rows;
@@ -370,6 +373,8 @@ export class DuckDbStore implements Store {
           profiles.appendBigInt(BigInt(profile.timeMs));
           profiles.appendVarchar(profile.profileId);
           profiles.appendDouble(profile.total);
+          if (profile.period > 0) profiles.appendDouble(profile.period);
+          else profiles.appendNull();
           profiles.endRow();
         }
       }
@@ -650,6 +655,17 @@ export class DuckDbStore implements Store {
       lastSeen.set(service, Math.max(lastSeen.get(service) ?? 0, Number(timeMs)));
     }
     return lastSeen;
+  }
+
+  /** Mean sampling period of the profiles a selection covers (profile type's period unit), or null. */
+  async meanPeriod(query: SelectQuery): Promise<number | null> {
+    const entries = this.matchingSeries(query.tenant, query.selector, query.profileTypeId).filter((e) => e.id < this.catalog.persistedSeries);
+    if (entries.length === 0) return null;
+    const result = await this.reader().runAndReadAll(
+      `SELECT avg(period) FROM profiles WHERE period > 0 AND series_id IN (${idList(entries.map((e) => e.id))}) AND time_ms BETWEEN ${Math.floor(query.fromMs)} AND ${Math.floor(query.toMs)}`,
+    );
+    const value = result.getRows()[0]?.[0];
+    return value === null || value === undefined ? null : Number(value);
   }
 
   async stats(tenant: string | null): Promise<StoreStats> {
