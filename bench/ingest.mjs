@@ -45,10 +45,6 @@ async function postAll(baseUrl, bodies, concurrency, service) {
 }
 
 export async function benchIngest() {
-  if (!testdataDir) {
-    console.log('ingest benchmarks skipped: ../shared/testdata not present');
-    return [];
-  }
   const fixtureBodies = FIXTURES.map((file) => readFileSync(path.join(testdataDir, file)));
   const repeat = 8;
   const bodies = Array.from({ length: repeat }, () => fixtureBodies).flat();

@@ -24,10 +24,6 @@ async function load(modulePath) {
 }
 
 export async function benchQuery() {
-  if (!testdataDir) {
-    console.log('query benchmarks skipped: ../shared/testdata not present');
-    return [];
-  }
   const core = await load('packages/core/dist/index.js');
   const { openDuckDbStore } = await load('packages/server/dist/storage/duckdb/store.js');
   const { QueryService } = await load('packages/server/dist/query/service.js');

@@ -9,6 +9,6 @@ export default defineConfig({
   base: '/',
   plugins: [react()],
   resolve: { alias: { '@cinder/core': coreSource } },
-  build: { outDir: 'dist', emptyOutDir: true, sourcemap: true },
+  build: { outDir: 'dist', emptyOutDir: true, sourcemap: false },
   worker: { format: 'es' },
 });

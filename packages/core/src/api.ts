@@ -131,3 +131,8 @@ export interface SnapshotMeta {
 export interface Snapshot extends SnapshotMeta {
   result: FlameGraphResponse;
 }
+
+/** A link into this app: one leading `/`, not `//host` or `/\\host` (browsers read both as another site). */
+export function isSameOriginPath(url: string): boolean {
+  return /^\/(?![/\\])/.test(url) && !/[\u0000-\u001f\u007f\\]/.test(url);
+}

@@ -12,4 +12,5 @@ export * from './formats/index.js';
 export * from './profileTypes.js';
 export * from './time.js';
 export * from './selectorParse.js';
+export * from './regex.js';
 export * from './tree/diff.js';

@@ -4,6 +4,7 @@
  */
 import { CinderError, ErrorCodes } from './errors.js';
 import type { LabelPairs } from './model.js';
+import { compileUserRegex, type UserRegex } from './regex.js';
 import type { Matcher, MatchOp, Selector } from './selector.js';
 
 const SIMPLE_ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', a: '\x07', b: '\b', f: '\f', v: '\v', '\\': '\\', '"': '"', "'": "'", '`': '`' };
@@ -105,7 +106,7 @@ export function parseSelector(text: string): Selector {
   return matchers;
 }
 
-const compiled = new Map<string, RegExp>();
+const compiled = new Map<string, UserRegex>();
 
 /** A predicate for one matcher; a missing label is the empty string (Prometheus semantics). */
 export function compileMatcher(matcher: Matcher): (value: string) => boolean {
@@ -118,15 +119,16 @@ export function compileMatcher(matcher: Matcher): (value: string) => boolean {
       let regex = compiled.get(matcher.value);
       if (!regex) {
         try {
-          regex = new RegExp(`^(?:${matcher.value})$`, 's');
+          regex = compileUserRegex(matcher.value);
         } catch (error) {
-          throw new CinderError(ErrorCodes.QUERY_INVALID_SELECTOR, `invalid regular expression ${JSON.stringify(matcher.value)} for label "${matcher.name}": ${(error as Error).message}`);
+          const shown = matcher.value.length > 200 ? `${JSON.stringify(matcher.value.slice(0, 200))}…` : JSON.stringify(matcher.value);
+          throw new CinderError(ErrorCodes.QUERY_INVALID_SELECTOR, `invalid regular expression ${shown} for label "${matcher.name}": ${(error as Error).message}`);
         }
         if (compiled.size > 1000) compiled.clear();
         compiled.set(matcher.value, regex);
       }
       const re = regex;
-      return matcher.op === '=~' ? (value) => re.test(value) : (value) => !re.test(value);
+      return matcher.op === '=~' ? (value) => re.matchesWhole(value) : (value) => !re.matchesWhole(value);
     }
   }
 }

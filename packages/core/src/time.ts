@@ -106,8 +106,21 @@ function parseRfc3339Ms(text: string): number {
   return ms;
 }
 
-/** ms since the epoch, or NaN when the text is not a time. */
+/** The range a JS Date can hold (±100,000,000 days): anything beyond is no time a profile has. */
+export const MAX_TIME_MS = 8.64e15;
+
+/** True for a finite ms-since-epoch value that a Date (and so every encoder) can represent. */
+export function isValidTimeMs(ms: number): boolean {
+  return Number.isFinite(ms) && Math.abs(ms) <= MAX_TIME_MS;
+}
+
+/** ms since the epoch, or NaN when the text is not a time (or one past the Date range). */
 export function parseTimeParam(text: string, nowMs: number): number {
+  const ms = parseTimeParamUnchecked(text, nowMs);
+  return isValidTimeMs(ms) ? ms : Number.NaN;
+}
+
+function parseTimeParamUnchecked(text: string, nowMs: number): number {
   const s = text.trim().replace(/[_, ]/g, '');
   if (s === '') return Number.NaN;
   if (s === 'now') return nowMs;

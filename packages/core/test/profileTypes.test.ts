@@ -1,7 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { testdataDir as testdata } from './testdata.js';
 import {
   CinderError,
   ErrorCodes,
@@ -15,9 +16,6 @@ import {
   type ValueType,
 } from '@cinder/core';
 
-// packages/core/test → /work/shared/testdata
-const testdata = path.resolve(import.meta.dirname, '../../../../shared/testdata');
-const hasTestdata = existsSync(path.join(testdata, 'expected.json'));
 
 function errorCode(fn: () => unknown): string {
   try {
@@ -42,7 +40,7 @@ function idsOf(file: string, options: { config?: string; spyName?: string } = {}
   return profile.sampleTypes.map((st) => profileTypeId(name, st, profile.periodType));
 }
 
-describe.skipIf(!hasTestdata)(`upstream profile-type IDs of the pprof fixtures (README "Upstream expectations"; needs ${testdata})`, () => {
+describe(`upstream profile-type IDs of the pprof fixtures (README "Upstream expectations")`, () => {
   const goCpu = ['process_cpu:samples:count:cpu:nanoseconds', 'process_cpu:cpu:nanoseconds:cpu:nanoseconds'];
   const goHeap = ['memory:alloc_objects:count:space:bytes', 'memory:alloc_space:bytes:space:bytes', 'memory:inuse_objects:count:space:bytes', 'memory:inuse_space:bytes:space:bytes'];
   it.each([

@@ -124,3 +124,36 @@ describe('formatSelector', () => {
     );
   });
 });
+
+describe('regex matchers run on RE2 semantics', () => {
+  const matches = (pattern: string, value: string): boolean => compileMatcher({ name: 'l', op: '=~', value: pattern })(value);
+
+  it('answers catastrophic-backtracking patterns on long values (linear-time engine)', () => {
+    const long = 'a'.repeat(20_000);
+    expect(matches('(.*.*)*x', long)).toBe(false);
+    expect(matches('(a|aa)*b', long)).toBe(false);
+    expect(matches('(a+)+$', long)).toBe(true);
+    expect(matches('(x+x+)+y', 'x'.repeat(5_000))).toBe(false);
+  });
+
+  it('is fully anchored, and `.` matches a newline as in Prometheus', () => {
+    expect(matches('prod.*', 'production')).toBe(true);
+    expect(matches('prod', 'production')).toBe(false);
+    expect(matches('prod', 'xprod')).toBe(false);
+    expect(matches('a.b', 'a\nb')).toBe(true);
+    expect(matches('a|b', 'b')).toBe(true);
+  });
+
+  it('refuses what RE2 does not have, and over-long patterns, as invalid selectors', () => {
+    for (const pattern of ['(?=x)', '(a)\\1', '(?<!a)b', 'a{1001}', 'x'.repeat(1025)]) {
+      let thrown: unknown;
+      try {
+        parseSelector(`{l=~${JSON.stringify(pattern)}}`);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown, pattern.slice(0, 20)).toBeInstanceOf(CinderError);
+      expect((thrown as CinderError).code).toBe(ErrorCodes.QUERY_INVALID_SELECTOR);
+    }
+  });
+});

@@ -17,6 +17,8 @@ export interface ServerConfig {
   queryTokens: string[];
   grafanaUrl: string;
   publicUrl: string;
+  /** Origins allowed to embed the UI in a frame (CSP frame-ancestors); empty = this origin only. */
+  frameAncestors: string[];
   limits: IngestLimits;
   /** Max flame-graph nodes when a query does not say (`max_nodes` absent or 0). */
   maxNodesDefault: number;
@@ -72,6 +74,7 @@ export function defaultConfig(): ServerConfig {
     queryTokens: [],
     grafanaUrl: '',
     publicUrl: '',
+    frameAncestors: [],
     limits: { ...defaultLimits },
     maxNodesDefault: 8192,
     maxNodesMax: 1_048_576,
@@ -113,6 +116,7 @@ const options = {
   'query-token': { type: 'string', multiple: true },
   'grafana-url': { type: 'string' },
   'public-url': { type: 'string' },
+  'frame-ancestors': { type: 'string' },
   'max-body-size': { type: 'string' },
   'max-profile-size': { type: 'string' },
   'max-samples': { type: 'string' },
@@ -138,6 +142,8 @@ Options (each also as an env var, e.g. --data-dir → CINDER_DATA_DIR):
   --query-token <t>          require this bearer token for queries (repeatable)
   --grafana-url <url>        Grafana base URL for the Profiling page links (default /grafana)
   --public-url <url>         public URL of this server, for links
+  --frame-ancestors <list>   origins allowed to embed the UI in an iframe, space or comma
+                             separated (default: this origin only)
   --max-body-size <size>     max request body as received (default 256MiB)
   --max-profile-size <size>  max profile size after decompression (default 4MiB)
   --max-samples <n>          max samples per profile (default 16000)
@@ -190,6 +196,16 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfig
   config.queryTokens = tokens('query-token');
   config.grafanaUrl = pick('grafana-url') ?? '';
   config.publicUrl = pick('public-url') ?? '';
+  const frameAncestors = pick('frame-ancestors');
+  if (frameAncestors !== undefined) {
+    config.frameAncestors = frameAncestors.split(/[\s,]+/).filter(Boolean);
+    for (const origin of config.frameAncestors) {
+      // Each source goes into a header: refuse what could end the directive or the header.
+      if (!/^(https?:\/\/[A-Za-z0-9.*:[\]-]+|'self'|'none')$/.test(origin)) {
+        throw new ConfigError(`invalid --frame-ancestors entry "${origin}": use origins like https://app.example.com, or 'self'`);
+      }
+    }
+  }
   const positive = (name: string, text: string | undefined, apply: (n: number) => void): void => {
     if (text === undefined) return;
     const n = Number(text);

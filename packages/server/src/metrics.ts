@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { Counter, Histogram, Registry, Gauge, collectDefaultMetrics } from 'prom-client';
 import type { IngestMetrics } from './ingest/pipeline.js';
 
@@ -30,8 +31,43 @@ export class ServerMetrics implements IngestMetrics {
   readonly storeBytes = new Gauge({ name: 'cinder_store_bytes', help: 'Bytes of the data folder on disk', registers: [this.registry] });
   readonly storeSeries = new Gauge({ name: 'cinder_store_series', help: 'Series in the store', registers: [this.registry] });
 
+  /**
+   * The watchdog: how long the event loop was blocked. Every request shares one thread, so a block
+   * here is latency for everyone (the budget is ~100 ms per request).
+   */
+  private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
+  private loopDelayMaxSinceStartNs = 0;
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'cinder_process_' });
+    this.loopDelay.enable();
+    const sinceLastScrape = (): number => {
+      const maxNs = this.loopDelay.max;
+      this.loopDelayMaxSinceStartNs = Math.max(this.loopDelayMaxSinceStartNs, maxNs);
+      this.loopDelay.reset();
+      return maxNs;
+    };
+    new Gauge({
+      name: 'cinder_event_loop_lag_seconds',
+      help: 'Longest event-loop block since the previous scrape (seconds)',
+      registers: [this.registry],
+      collect() {
+        this.set(sinceLastScrape() / 1e9);
+      },
+    });
+    const metrics = this;
+    new Gauge({
+      name: 'cinder_event_loop_lag_max_seconds',
+      help: 'Longest event-loop block since the server started (seconds)',
+      registers: [this.registry],
+      collect() {
+        this.set(Math.max(metrics.loopDelayMaxSinceStartNs, metrics.loopDelay.max) / 1e9);
+      },
+    });
+  }
+
+  close(): void {
+    this.loopDelay.disable();
   }
 
   accepted(count: number, bytes: number): void {

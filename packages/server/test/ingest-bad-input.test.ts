@@ -147,7 +147,6 @@ describe('bad input on /ingest and Push', () => {
   });
 
   it('invalid UTF-8 in a pprof is 422 on /ingest and 400 on Push', async () => {
-    if (!testdataDir) return;
     const bytes = readFixture(testdataDir, 'broken/invalid_utf8.pb.gz');
     const { body, contentType } = multipartBody([{ name: 'profile', data: bytes }]);
     const viaIngest = await ingest(server.baseUrl, { name: 'utf8' }, body, contentType);

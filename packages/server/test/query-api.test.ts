@@ -14,7 +14,7 @@ import { connectJson, ingest, maybeGunzipFile, multipartBody, readFixture } from
 const CPU = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
 const HEAP_INUSE = 'memory:inuse_space:bytes:space:bytes';
 
-describe.skipIf(!testdataDir)('query API (needs ../shared/testdata)', () => {
+describe('query API', () => {
   let server: StartedServer;
   let baseUrl: string;
   const fromMs = Date.now() - 30 * 60_000;
@@ -22,14 +22,14 @@ describe.skipIf(!testdataDir)('query API (needs ../shared/testdata)', () => {
   const untilMs = Date.now() + 60_000;
 
   const ingestFile = async (file: string, name: string, extra: Record<string, string> = {}): Promise<void> => {
-    const { body, contentType } = multipartBody([{ name: 'profile', data: readFixture(testdataDir!, file) }]);
+    const { body, contentType } = multipartBody([{ name: 'profile', data: readFixture(testdataDir, file) }]);
     const response = await ingest(baseUrl, { name, spyName: 'gospy', from: String(Math.floor(profileMs / 1000)), ...extra }, body, contentType);
     expect(response.status, response.text).toBe(200);
   };
 
   /** The input profile's collapsed stacks for one sample type, as decoded by core. */
   const inputCollapsed = (file: string, sampleType: string): string => {
-    const profile = decodePprof(maybeGunzipFile(readFixture(testdataDir!, file)));
+    const profile = decodePprof(maybeGunzipFile(readFixture(testdataDir, file)));
     const index = profile.sampleTypes.findIndex((st) => st.type === sampleType);
     return collapsedFromTree(callTreeFromProfile(profile, index));
   };
@@ -99,7 +99,7 @@ describe.skipIf(!testdataDir)('query API (needs ../shared/testdata)', () => {
         { profileTypeID: CPU, labelSelector: '{service_name="checkout"}', ...range, maxNodes: '16384' },
       );
       expect(status).toBe(200);
-      const profile = decodePprof(maybeGunzipFile(readFixture(testdataDir!, 'go/cpu.pb.gz')));
+      const profile = decodePprof(maybeGunzipFile(readFixture(testdataDir, 'go/cpu.pb.gz')));
       const cpuIndex = profile.sampleTypes.findIndex((st) => st.type === 'cpu');
       expect(Number(body.flamegraph.total)).toBe(profile.values[cpuIndex]!.reduce((a, b) => a + b, 0));
       expect(body.flamegraph.names[0]).toBe('total');
@@ -266,7 +266,7 @@ describe.skipIf(!testdataDir)('query API (needs ../shared/testdata)', () => {
       // Every level of the truncated graph still sums to the parent totals: the root level equals total.
       expect(small.flamegraph.levels[1]!.filter((_, i) => i % 4 === 1).reduce((a, b) => a + b, 0)).toBe(small.flamegraph.total);
       // And the top table matches one computed independently from the input profile.
-      const profile = decodePprof(maybeGunzipFile(readFixture(testdataDir!, 'go/heap.pb.gz')));
+      const profile = decodePprof(maybeGunzipFile(readFixture(testdataDir, 'go/heap.pb.gz')));
       const expectedTop = topTable(callTreeFromProfile(profile, profile.sampleTypes.findIndex((st) => st.type === 'inuse_space')), 500);
       expect(full.top).toEqual(expectedTop);
     });
@@ -331,7 +331,7 @@ describe.skipIf(!testdataDir)('query API (needs ../shared/testdata)', () => {
     });
 
     it('/api/v1/sandwich is computed from the full tree', async () => {
-      const profile = decodePprof(maybeGunzipFile(readFixture(testdataDir!, 'go/heap.pb.gz')));
+      const profile = decodePprof(maybeGunzipFile(readFixture(testdataDir, 'go/heap.pb.gz')));
       const tree = callTreeFromProfile(profile, profile.sampleTypes.findIndex((st) => st.type === 'inuse_space'));
       const fn = topTable(tree, 1)[0]!;
       const response = await fetch(

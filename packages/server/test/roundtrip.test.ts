@@ -35,7 +35,7 @@ const FIXTURES: { file: string; spyName?: string; config?: string }[] = [
   { file: 'nodejs-sdk/pyroscope-nodejs-0.6.4-wall-cpu.pprof.gz', spyName: 'nodespy' },
 ];
 
-describe.skipIf(!testdataDir)('SelectMergeProfile round trip of every fixture (needs ../shared/testdata)', () => {
+describe('SelectMergeProfile round trip of every fixture', () => {
   let server: StartedServer;
   const fromMs = Date.now() - 30 * 60_000;
   const untilMs = Date.now() + 60_000;
@@ -44,8 +44,8 @@ describe.skipIf(!testdataDir)('SelectMergeProfile round trip of every fixture (n
   beforeAll(async () => {
     server = await startServer({ args: ['--max-samples', '100000'] });
     for (const fixture of FIXTURES) {
-      const parts = [{ name: 'profile', data: readFixture(testdataDir!, fixture.file) }];
-      if (fixture.config) parts.push({ name: 'sample_type_config', data: readFixture(testdataDir!, fixture.config) });
+      const parts = [{ name: 'profile', data: readFixture(testdataDir, fixture.file) }];
+      if (fixture.config) parts.push({ name: 'sample_type_config', data: readFixture(testdataDir, fixture.config) });
       const { body, contentType } = multipartBody(parts);
       const response = await ingest(server.baseUrl, { name: service(fixture.file), spyName: fixture.spyName ?? 'foo239', from: String(Math.floor((Date.now() - 600_000) / 1000)) }, body, contentType);
       expect(response.status, `${fixture.file}: ${response.text}`).toBe(200);
@@ -58,8 +58,8 @@ describe.skipIf(!testdataDir)('SelectMergeProfile round trip of every fixture (n
 
   it.each(FIXTURES)('$file', async (fixture) => {
     const client = createClient(QuerierService, createConnectTransport({ baseUrl: server.baseUrl, httpVersion: '1.1', useBinaryFormat: true }));
-    const input = decodePprof(maybeGunzipFile(readFixture(testdataDir!, fixture.file)), { dotnetFix: fixture.spyName === 'dotnetspy' });
-    const config = fixture.config ? parseSampleTypeConfig(readFixture(testdataDir!, fixture.config).toString('utf8')) : null;
+    const input = decodePprof(maybeGunzipFile(readFixture(testdataDir, fixture.file)), { dotnetFix: fixture.spyName === 'dotnetspy' });
+    const config = fixture.config ? parseSampleTypeConfig(readFixture(testdataDir, fixture.config).toString('utf8')) : null;
     const metricName = pprofMetricName(input.sampleTypes, config);
     for (let t = 0; t < input.sampleTypes.length; t++) {
       const expected = collapsedFromTree(callTreeFromProfile(input, t));

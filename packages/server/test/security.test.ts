@@ -5,7 +5,7 @@ import { connectJson, ingest, multipartBody, readFixture } from './helpers/clien
 /** Tokens and tenants on a real server: nobody reads or writes without the right token, and tenants never see each other. */
 const CPU = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
 
-describe.skipIf(!testdataDir)('tokens and tenants (needs ../shared/testdata)', () => {
+describe('tokens and tenants', () => {
   let server: StartedServer;
   const ingestAuth = { authorization: 'Bearer ingest-secret' };
   const queryAuth = { authorization: 'Bearer query-secret' };
@@ -19,7 +19,7 @@ describe.skipIf(!testdataDir)('tokens and tenants (needs ../shared/testdata)', (
   });
 
   const upload = (headers: Record<string, string>, service = 'secret-app') => {
-    const { body, contentType } = multipartBody([{ name: 'profile', data: readFixture(testdataDir!, 'go/cpu.pb.gz') }]);
+    const { body, contentType } = multipartBody([{ name: 'profile', data: readFixture(testdataDir, 'go/cpu.pb.gz') }]);
     return ingest(server.baseUrl, { name: service }, body, contentType, headers);
   };
 

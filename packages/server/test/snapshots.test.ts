@@ -7,7 +7,7 @@ import { ingest, multipartBody, readFixture } from './helpers/client.js';
 /** Snapshots: a frozen query result that outlives the data it was computed from. */
 const CPU = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
 
-describe.skipIf(!testdataDir)('snapshots (needs ../shared/testdata)', () => {
+describe('snapshots', () => {
   let server: StartedServer | undefined;
   afterAll(async () => {
     await server?.stop();
@@ -15,7 +15,7 @@ describe.skipIf(!testdataDir)('snapshots (needs ../shared/testdata)', () => {
 
   it('are created from a query, listed, read back, survive deletion of the profile data, and can be deleted', async () => {
     server = await startServer();
-    const { body, contentType } = multipartBody([{ name: 'profile', data: readFixture(testdataDir!, 'go/cpu.pb.gz') }]);
+    const { body, contentType } = multipartBody([{ name: 'profile', data: readFixture(testdataDir, 'go/cpu.pb.gz') }]);
     expect((await ingest(server.baseUrl, { name: 'shop', from: String(Math.floor(Date.now() / 1000) - 60) }, body, contentType)).status).toBe(200);
     const created = await fetch(`${server.baseUrl}/api/v1/snapshots`, {
       method: 'POST',

@@ -11,7 +11,7 @@ import { ingest, multipartBody, readFixture } from '../../server/test/helpers/cl
 const artifacts = path.join(path.dirname(fileURLToPath(import.meta.url)), 'artifacts');
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-describe.skipIf(!testdataDir)('Compare view in Chromium (needs ../shared/testdata)', () => {
+describe('Compare view in Chromium', () => {
   let server: StartedServer;
   let context: BrowserContext;
   let userDataDir: string;
@@ -20,7 +20,7 @@ describe.skipIf(!testdataDir)('Compare view in Chromium (needs ../shared/testdat
     mkdirSync(artifacts, { recursive: true });
     server = await startServer();
     // go.cpu.labels carries pprof labels function=fast|slow: two sides of one service to compare.
-    const { body, contentType } = multipartBody([{ name: 'profile', data: readFixture(testdataDir!, 'go/go.cpu.labels.pprof') }]);
+    const { body, contentType } = multipartBody([{ name: 'profile', data: readFixture(testdataDir, 'go/go.cpu.labels.pprof') }]);
     const response = await ingest(server.baseUrl, { name: 'backend', spyName: 'gospy', from: String(Math.floor(Date.now() / 1000) - 120) }, body, contentType);
     expect(response.status, response.text).toBe(200);
     userDataDir = mkdtempSync(path.join(os.tmpdir(), 'cinder-chromium-'));

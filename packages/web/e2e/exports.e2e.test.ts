@@ -13,7 +13,7 @@ const artifacts = path.join(path.dirname(fileURLToPath(import.meta.url)), 'artif
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const CPU_TOTAL_NS = 470_000_000; // go/cpu.pb.gz, expected.json
 
-describe.skipIf(!testdataDir)('exports and file upload in Chromium (needs ../shared/testdata)', () => {
+describe('exports and file upload in Chromium', () => {
   let server: StartedServer;
   let context: BrowserContext;
   let userDataDir: string;
@@ -22,7 +22,7 @@ describe.skipIf(!testdataDir)('exports and file upload in Chromium (needs ../sha
   beforeAll(async () => {
     mkdirSync(artifacts, { recursive: true });
     server = await startServer();
-    const { body, contentType } = multipartBody([{ name: 'profile', data: readFixture(testdataDir!, 'go/cpu.pb.gz') }]);
+    const { body, contentType } = multipartBody([{ name: 'profile', data: readFixture(testdataDir, 'go/cpu.pb.gz') }]);
     expect((await ingest(server.baseUrl, { name: 'shop', from: String(Math.floor(Date.now() / 1000) - 60) }, body, contentType)).status).toBe(200);
     userDataDir = mkdtempSync(path.join(os.tmpdir(), 'cinder-chromium-'));
     downloads = mkdtempSync(path.join(os.tmpdir(), 'cinder-downloads-'));
@@ -46,7 +46,7 @@ describe.skipIf(!testdataDir)('exports and file upload in Chromium (needs ../sha
     const page = await context.newPage();
     await page.goto(`${server.baseUrl}/pyroscope?service=shop`);
     await page.getByTestId('flamegraph-canvas').first().waitFor();
-    const input = collapsedFromTree(callTreeFromProfile(decodePprof(maybeGunzipFile(readFixture(testdataDir!, 'go/cpu.pb.gz'))), 1));
+    const input = collapsedFromTree(callTreeFromProfile(decodePprof(maybeGunzipFile(readFixture(testdataDir, 'go/cpu.pb.gz'))), 1));
 
     const pprof = await exportAs(page, 'pprof');
     expect(pprof.name).toMatch(/\.pb$/);
@@ -101,10 +101,10 @@ describe.skipIf(!testdataDir)('exports and file upload in Chromium (needs ../sha
       ['collapsed/perf-java-stacks-01-collapsed-all.txt', 'folded'],
       ['speedscope/simple.speedscope.json', 'speedscope'],
     ] as const) {
-      await page.getByTestId('upload-input').setInputFiles(path.join(testdataDir!, file));
+      await page.getByTestId('upload-input').setInputFiles(path.join(testdataDir, file));
       await expect.poll(async () => (await page.getByTestId('upload-view').textContent().catch(() => '')) ?? '').toContain(`(${format})`);
     }
-    await page.getByTestId('upload-input').setInputFiles(path.join(testdataDir!, 'go/cpu.pb.gz'));
+    await page.getByTestId('upload-input').setInputFiles(path.join(testdataDir, 'go/cpu.pb.gz'));
     await page.getByTestId('upload-sample-type').selectOption({ label: 'cpu (nanoseconds)' });
     await expect.poll(() => page.getByTestId('upload-compare').locator('option').count()).toBeGreaterThan(1);
     const option = await page.getByTestId('upload-compare').locator('option', { hasText: 'shop · CPU' }).first().getAttribute('value');

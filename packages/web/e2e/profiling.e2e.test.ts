@@ -24,13 +24,13 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-describe.skipIf(!testdataDir)('Profiling page in Chromium (needs ../shared/testdata)', () => {
+describe('Profiling page in Chromium', () => {
   let server: StartedServer;
   let context: BrowserContext;
   let userDataDir: string;
 
   const upload = async (file: string, name: string, ageSec: number): Promise<void> => {
-    const { body, contentType } = multipartBody([{ name: 'profile', data: readFixture(testdataDir!, file) }]);
+    const { body, contentType } = multipartBody([{ name: 'profile', data: readFixture(testdataDir, file) }]);
     const response = await ingest(server.baseUrl, { name, spyName: 'gospy', from: String(Math.floor(Date.now() / 1000) - ageSec) }, body, contentType);
     expect(response.status, response.text).toBe(200);
   };

@@ -9,7 +9,7 @@ import { ingest, multipartBody, readFixture } from '../../server/test/helpers/cl
 /** Share → a link that opens read-only in a fresh browser; missing snapshots get a page, not a blank screen. */
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-describe.skipIf(!testdataDir)('snapshots in Chromium (needs ../shared/testdata)', () => {
+describe('snapshots in Chromium', () => {
   let server: StartedServer;
   const dirs: string[] = [];
   const contexts: BrowserContext[] = [];
@@ -23,7 +23,7 @@ describe.skipIf(!testdataDir)('snapshots in Chromium (needs ../shared/testdata)'
 
   beforeAll(async () => {
     server = await startServer();
-    const { body, contentType } = multipartBody([{ name: 'profile', data: readFixture(testdataDir!, 'go/go.cpu.labels.pprof') }]);
+    const { body, contentType } = multipartBody([{ name: 'profile', data: readFixture(testdataDir, 'go/go.cpu.labels.pprof') }]);
     expect((await ingest(server.baseUrl, { name: 'backend', from: String(Math.floor(Date.now() / 1000) - 60) }, body, contentType)).status).toBe(200);
   });
 

@@ -12,6 +12,7 @@
  * binary search instead of a tree walk, so cost follows what is on screen, not the profile size.
  */
 import type { FlameGraphData } from '../api.js';
+import { compileUserRegex, type UserRegex } from '../regex.js';
 
 export interface FlameFrames {
   readonly count: number;
@@ -353,13 +354,13 @@ export function searchFrames(frames: FlameFrames, query: SearchQuery): SearchRes
   if (query.text === '') return empty;
   let test: (name: string) => boolean;
   if (query.regex) {
-    let pattern: RegExp;
+    let pattern: UserRegex;
     try {
-      pattern = new RegExp(query.text, 'i');
+      pattern = compileUserRegex(query.text, { caseInsensitive: true });
     } catch (error) {
       return { ...empty, error: error instanceof Error ? error.message : String(error) };
     }
-    test = (name) => pattern.test(name);
+    test = (name) => pattern.matchesPart(name);
   } else {
     const needle = query.text.toLowerCase();
     test = (name) => name.toLowerCase().includes(needle);

@@ -1,10 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CinderError, ErrorCodes, ProfileBuilder, decodeCollapsed, decodeLines, encodeCollapsed, totalOf } from '@cinder/core';
+import { testdataDir as testdata } from '../testdata.js';
 
-const testdata = path.resolve(import.meta.dirname, '../../../../../shared/testdata');
-const hasTestdata = existsSync(path.join(testdata, 'expected.json'));
 
 interface ExpectedCollapsed {
   format: string;
@@ -14,7 +13,7 @@ interface ExpectedCollapsed {
   num_distinct_stacks: number;
   top5_leaf_frames_by_self: { name: string; self: number }[];
 }
-const expected: Record<string, ExpectedCollapsed> = hasTestdata ? JSON.parse(readFileSync(path.join(testdata, 'expected.json'), 'utf8')) : {};
+const expected: Record<string, ExpectedCollapsed> = JSON.parse(readFileSync(path.join(testdata, 'expected.json'), 'utf8'));
 const collapsedFiles = Object.keys(expected).filter((file) => !file.startsWith('_') && expected[file]!.format === 'collapsed');
 
 function errorCode(fn: () => unknown): string {
@@ -26,7 +25,7 @@ function errorCode(fn: () => unknown): string {
   return 'no error';
 }
 
-describe.skipIf(!hasTestdata)(`collapsed fixtures (needs ${testdata}; skipped when absent)`, () => {
+describe('collapsed fixtures', () => {
   it('finds the fixtures', () => {
     expect(collapsedFiles.length).toBeGreaterThanOrEqual(6);
   });

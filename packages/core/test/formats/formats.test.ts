@@ -1,8 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { testdataDir as testdata } from '../testdata.js';
 import {
   CinderError,
   ErrorCodes,
@@ -21,8 +22,6 @@ import {
   topTable,
 } from '@cinder/core';
 
-const testdata = path.resolve(import.meta.dirname, '../../../../../shared/testdata');
-const hasTestdata = existsSync(path.join(testdata, 'expected.json'));
 
 interface ExpectedEntry {
   format: string;
@@ -35,7 +34,7 @@ interface ExpectedEntry {
   num_distinct_stacks?: number;
 }
 
-const expected = hasTestdata ? (JSON.parse(readFileSync(path.join(testdata, 'expected.json'), 'utf8')) as Record<string, ExpectedEntry>) : {};
+const expected = (JSON.parse(readFileSync(path.join(testdata, 'expected.json'), 'utf8')) as Record<string, ExpectedEntry>);
 const read = (file: string): Buffer => {
   const bytes = readFileSync(path.join(testdata, file));
   return bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes;
@@ -50,7 +49,7 @@ function errorCode(fn: () => unknown): string {
   return 'no error';
 }
 
-describe.skipIf(!hasTestdata)('pprof decoding of every real fixture (needs ../shared/testdata)', () => {
+describe('pprof decoding of every real fixture', () => {
   const pprofFiles = Object.entries(expected)
     .filter(([file, entry]) => !file.startsWith('_') && entry.format === 'pprof' && !file.startsWith('java-jfr/') && !file.endsWith('.fixed'))
     .map(([file]) => file);
@@ -135,7 +134,7 @@ describe('pprof decoding of garbage', () => {
   });
 });
 
-describe.skipIf(!hasTestdata)('collapsed, speedscope, tree and trie', () => {
+describe('collapsed, speedscope, tree and trie', () => {
   const collapsedFiles = Object.entries(expected)
     .filter(([file, entry]) => entry.format === 'collapsed' && !file.startsWith('broken/'))
     .map(([file]) => file);
@@ -191,7 +190,7 @@ describe.skipIf(!hasTestdata)('collapsed, speedscope, tree and trie', () => {
   });
 });
 
-describe.skipIf(!hasTestdata)('export → re-import round trips', () => {
+describe('export → re-import round trips', () => {
   it('pprof, folded and flamebearer JSON give back identical stacks and totals', async () => {
     const { decodeFlamebearer, flameGraphFromTree } = await import('@cinder/core');
     for (const file of ['go/cpu.pb.gz', 'go/heap.pb.gz', 'java/profile_java']) {

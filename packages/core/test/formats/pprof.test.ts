@@ -1,14 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CinderError, ErrorCodes, ProfileBuilder, decodePprof, encodePprof, encodeCollapsed, totalOf, type Profile } from '@cinder/core';
+import { testdataDir as testdata } from '../testdata.js';
 
-// packages/core/test/formats → /work/shared/testdata (five levels up: formats, test, core, packages, main)
-const testdata = path.resolve(import.meta.dirname, '../../../../../shared/testdata');
-const hasTestdata = existsSync(path.join(testdata, 'expected.json'));
-const SKIP_MESSAGE = `pprof fixtures (needs ${testdata}, the shared public fixtures; skipped when absent)`;
 
 interface Leaf {
   name: string;
@@ -28,7 +25,7 @@ interface ExpectedPprof {
   top5_leaf_functions_after_dotnet_function_id_fix?: Leaf[];
 }
 
-const expected: Record<string, ExpectedPprof> = hasTestdata ? JSON.parse(readFileSync(path.join(testdata, 'expected.json'), 'utf8')) : {};
+const expected: Record<string, ExpectedPprof> = JSON.parse(readFileSync(path.join(testdata, 'expected.json'), 'utf8'));
 const pprofFiles = Object.keys(expected).filter((file) => !file.startsWith('_') && expected[file]!.format === 'pprof');
 
 /** Fixture bytes as the server hands them to core: gunzipped when they start with 1f 8b. */
@@ -60,7 +57,7 @@ function topLeaves(profile: Profile, count: number): Leaf[] {
     .slice(0, count);
 }
 
-describe.skipIf(!hasTestdata)(SKIP_MESSAGE, () => {
+describe('pprof fixtures', () => {
   const decodable = pprofFiles.filter((file) => file !== 'broken/invalid_utf8.pb.gz');
 
   it('finds the fixtures', () => {

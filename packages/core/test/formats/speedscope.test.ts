@@ -1,10 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CinderError, ErrorCodes, decodeSpeedscope, encodeCollapsed, totalOf } from '@cinder/core';
+import { testdataDir as testdata } from '../testdata.js';
 
-const testdata = path.resolve(import.meta.dirname, '../../../../../shared/testdata');
-const hasTestdata = existsSync(path.join(testdata, 'speedscope'));
 const read = (file: string): string => readFileSync(path.join(testdata, file), 'utf8');
 
 function errorCode(fn: () => unknown): string {
@@ -19,7 +18,7 @@ function errorCode(fn: () => unknown): string {
 const file = (profiles: unknown[], frames = ['a', 'b', 'c']): string =>
   JSON.stringify({ $schema: 'https://www.speedscope.app/file-format-schema.json', shared: { frames: frames.map((name) => ({ name })) }, profiles });
 
-describe.skipIf(!hasTestdata)(`speedscope fixtures (needs ${testdata}; skipped when absent)`, () => {
+describe('speedscope fixtures', () => {
   it('simple.speedscope.json (evented, unit none): upstream tree "a;b 500 / a;b;c 500 / a;b;d 400" at 10 000 Hz = raw weights at 100 Hz', () => {
     const entries = decodeSpeedscope(read('speedscope/simple.speedscope.json'));
     expect(entries.map((e) => [e.profileName, e.unit])).toEqual([['simple.txt', 'none']]);

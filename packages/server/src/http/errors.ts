@@ -32,6 +32,8 @@ export const errorMapping: Record<ErrorCode, { ingestStatus: number; connectCode
   [ErrorCodes.INGEST_OUTSIDE_WINDOW]: { ingestStatus: 422, connectCode: Code.InvalidArgument },
   [ErrorCodes.INGEST_NO_PROFILES]: { ingestStatus: 400, connectCode: Code.InvalidArgument },
   [ErrorCodes.INGEST_SERIES_LIMIT]: { ingestStatus: 429, connectCode: Code.ResourceExhausted },
+  [ErrorCodes.INGEST_VALUE_OUT_OF_RANGE]: { ingestStatus: 400, connectCode: Code.InvalidArgument },
+  [ErrorCodes.INGEST_PROFILE_TOO_COMPLEX]: { ingestStatus: 413, connectCode: Code.InvalidArgument },
   [ErrorCodes.AUTH_MISSING_TOKEN]: { ingestStatus: 401, connectCode: Code.Unauthenticated },
   [ErrorCodes.AUTH_INVALID_TOKEN]: { ingestStatus: 401, connectCode: Code.Unauthenticated },
   [ErrorCodes.TENANT_MISSING]: { ingestStatus: 401, connectCode: Code.Unauthenticated },
@@ -42,9 +44,11 @@ export const errorMapping: Record<ErrorCode, { ingestStatus: number; connectCode
   [ErrorCodes.QUERY_INVALID_ARGUMENT]: { ingestStatus: 400, connectCode: Code.InvalidArgument },
   [ErrorCodes.QUERY_MAX_NODES]: { ingestStatus: 400, connectCode: Code.InvalidArgument },
   [ErrorCodes.QUERY_MALFORMED_REQUEST]: { ingestStatus: 400, connectCode: Code.InvalidArgument },
+  [ErrorCodes.QUERY_TOO_LARGE]: { ingestStatus: 400, connectCode: Code.InvalidArgument },
   [ErrorCodes.NOT_FOUND]: { ingestStatus: 404, connectCode: Code.NotFound },
   [ErrorCodes.STORE_IN_USE]: { ingestStatus: 503, connectCode: Code.Unavailable },
   [ErrorCodes.STORE_NEWER_SCHEMA]: { ingestStatus: 503, connectCode: Code.Unavailable },
+  [ErrorCodes.STORE_UNAVAILABLE]: { ingestStatus: 503, connectCode: Code.Unavailable },
   [ErrorCodes.INTERNAL]: { ingestStatus: 500, connectCode: Code.Internal },
 };
 

@@ -16,6 +16,7 @@ import {
   sandwich,
   topTable,
   validateProfileTypeId,
+  isSameOriginPath,
   diffTable,
   durationScale,
   type AppConfig,
@@ -44,6 +45,16 @@ function first(value: string | string[] | undefined): string | undefined {
 function all(value: string | string[] | undefined): string[] {
   if (value === undefined) return [];
   return (Array.isArray(value) ? value : [value]).filter((v) => v !== '');
+}
+
+/**
+ * A Content-Disposition for a download: an ASCII fallback name with nothing that could end the
+ * quoted string or the header, and the exact name as RFC 5987 `filename*`.
+ */
+export function attachmentDisposition(fileName: string): string {
+  const ascii = fileName.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 200);
+  const encoded = encodeURIComponent(fileName.slice(0, 200)).replace(/['()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
 }
 
 /** `from`/`until` in any form the spec allows (§2.1.2); defaults: the last hour. */
@@ -192,7 +203,7 @@ export function registerQueryRoutes(app: FastifyInstance, deps: ServerDeps): voi
       const message = pprofFromTree(tree, { ...parts, timeNanos: BigInt(untilMs) * 1_000_000n });
       return reply
         .type('application/octet-stream')
-        .header('content-disposition', `attachment; filename="cinder-${parts.name}.pb"`)
+        .header('content-disposition', attachmentDisposition(`cinder-${parts.name}.pb`))
         .send(Buffer.from(toBinary(ProfileSchema, message)));
     }
     return response;
@@ -205,7 +216,7 @@ export function registerQueryRoutes(app: FastifyInstance, deps: ServerDeps): voi
     const q: Query = { query: text('query'), from: text('from'), until: text('until'), maxNodes: text('maxNodes'), focus: text('focus') };
     const { response } = await flameGraphResponse(request.tenant, q);
     const title = (text('title') ?? '').slice(0, 200) || `${response.profileTypeId} ${new Date(response.fromMs).toISOString()}`;
-    const viewUrl = (text('viewUrl') ?? '').startsWith('/') ? text('viewUrl')!.slice(0, 2000) : '';
+    const viewUrl = isSameOriginPath(text('viewUrl') ?? '') ? text('viewUrl')!.slice(0, 2000) : '';
     const meta = await snapshots.create(request.tenant, { title, viewUrl, profileTypeId: response.profileTypeId, fromMs: response.fromMs, untilMs: response.untilMs, result: response });
     return reply.status(201).send({ ...meta, url: `/snapshots/${meta.id}` });
   });

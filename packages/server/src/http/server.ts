@@ -37,17 +37,35 @@ export interface ServerDeps {
   notReadyReason: () => string | null;
 }
 
-const INGEST_PATHS = new Set(['/ingest', '/pyroscope/ingest', '/push.v1.PusherService/Push']);
-const OPEN_PATHS = new Set(['/ready', '/metrics', '/api/v1/status/buildinfo', '/api/v1/config']);
+const INGEST_ROUTES = new Set(['/ingest', '/pyroscope/ingest', '/push.v1.PusherService/Push']);
+const OPEN_ROUTES = new Set(['/ready', '/metrics', '/api/v1/status/buildinfo', '/api/v1/config']);
+/** The web app's pages (client-side routes): each answers index.html. */
+const SPA_ROUTES = ['/pyroscope', '/profiling', '/explore', '/explore/*', '/compare', '/snapshots', '/snapshots/*', '/request', '/upload'];
 
-type RouteKind = 'ingest' | 'query' | 'open' | 'ui';
+export type RouteKind = 'ingest' | 'query' | 'open' | 'ui';
 
-function routeKind(url: string): RouteKind {
-  const pathOnly = url.split('?', 1)[0]!;
-  if (INGEST_PATHS.has(pathOnly)) return 'ingest';
-  if (OPEN_PATHS.has(pathOnly)) return 'open';
-  if (pathOnly.startsWith('/api/') || pathOnly.startsWith('/pyroscope/') || /^\/[a-z]+\.v1[a-z0-9]*\.[A-Za-z]+\//.test(pathOnly)) return 'query';
-  return 'ui';
+/**
+ * Decides on the route the router matched (its registered pattern, after percent-decoding), never on
+ * the raw URL: `/%69ngest` is the ingest route. A route nobody classified is a query route, so a new
+ * route is protected by default. `undefined` = no route matched (the 404 handler, which reveals nothing).
+ */
+export function routeKind(routePattern: string | undefined, uiRoutes: ReadonlySet<string>): RouteKind {
+  if (routePattern === undefined) return 'open';
+  if (INGEST_ROUTES.has(routePattern)) return 'ingest';
+  if (OPEN_ROUTES.has(routePattern)) return 'open';
+  if (uiRoutes.has(routePattern)) return 'ui';
+  return 'query';
+}
+
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+}
+const routeTables = new WeakMap<FastifyInstance, RegisteredRoute[]>();
+
+/** Every route the server registered (for the test that walks them all with and without credentials). */
+export function registeredRoutes(app: FastifyInstance): readonly RegisteredRoute[] {
+  return routeTables.get(app) ?? [];
 }
 
 export function webDistDir(): string | null {
@@ -60,14 +78,25 @@ export function webDistDir(): string | null {
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const { config, metrics } = deps;
   const app = Fastify({
-    logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
+    // Credentials never reach a log line, whatever the level or serializer.
+    logger:
+      config.logLevel === 'silent'
+        ? false
+        : { level: config.logLevel, redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'headers.cookie'], censor: '[redacted]' } },
     bodyLimit: config.limits.maxBodyBytes,
     logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' }),
   });
   app.decorateRequest('tenant', '');
+  const routes: RegisteredRoute[] = [];
+  routeTables.set(app, routes);
+  app.addHook('onRoute', (route) => {
+    for (const method of Array.isArray(route.method) ? route.method : [route.method]) routes.push({ method, url: route.url });
+  });
+  const uiRoutes = new Set<string>();
+  const kindOf = (request: FastifyRequest): RouteKind => routeKind(request.routeOptions.url, uiRoutes);
 
   app.addHook('onRequest', async (request) => {
-    const kind = routeKind(request.url);
+    const kind = kindOf(request);
     if (kind === 'ingest') checkToken(request.headers.authorization, config.ingestTokens, 'ingest');
     if (kind === 'query') checkToken(request.headers.authorization, config.queryTokens, 'query');
     if (kind === 'ingest' || kind === 'query') {
@@ -75,9 +104,14 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       request.tenant = resolveTenant(Array.isArray(header) ? header[0] : header, config.multitenancy);
     }
   });
+  const securityHeaders = securityHeadersFor(config.frameAncestors);
+  app.addHook('onSend', async (_request, reply, payload) => {
+    for (const [name, value] of securityHeaders) if (!reply.hasHeader(name)) reply.header(name, value);
+    return payload;
+  });
   app.addHook('onResponse', async (request, reply) => {
     metrics.requestDuration.observe(
-      { kind: routeKind(request.url), route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      { kind: kindOf(request), route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
       reply.elapsedTime / 1000,
     );
   });
@@ -168,14 +202,18 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   const webDir = webDistDir();
   if (webDir) {
-    await app.register(fastifyStatic, { root: webDir, prefix: '/', wildcard: false, index: ['index.html'] });
-    const spa = async (_request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-      await reply.type('text/html').sendFile('index.html');
-    };
-    for (const route of ['/', '/pyroscope', '/profiling', '/explore', '/explore/*', '/compare', '/snapshots', '/snapshots/*', '/request', '/upload']) {
-      if (route !== '/') app.get(route, spa);
-    }
+    await app.register(async (uiScope) => {
+      // Every file of the built app becomes a route of its own (wildcard: false), and the app's pages
+      // answer index.html: all of them are UI routes, marked as they are registered.
+      uiScope.addHook('onRoute', (route) => void uiRoutes.add(route.url));
+      await uiScope.register(fastifyStatic, { root: webDir, prefix: '/', wildcard: false, index: ['index.html'] });
+      const spa = async (_request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+        await reply.type('text/html').sendFile('index.html');
+      };
+      for (const route of SPA_ROUTES) uiScope.get(route, spa);
+    });
   } else {
+    uiRoutes.add('/');
     app.get('/', async (_request, reply) =>
       reply
         .type('text/html')
@@ -186,6 +224,37 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     reply.status(404).send({ code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}`, reason: ErrorCodes.NOT_FOUND }),
   );
   return app;
+}
+
+/**
+ * Headers on every answer. The app loads only its own files and talks only to this server, so the
+ * policy allows 'self' and nothing inline; data:/blob: images are the PNG export's preview.
+ * `frameAncestors` empty = only this origin may frame the UI (the Profiling page is often embedded:
+ * --frame-ancestors names the app that does).
+ */
+export function securityHeadersFor(frameAncestors: readonly string[]): [string, string][] {
+  const ancestors = frameAncestors.length > 0 ? frameAncestors.join(' ') : "'self'";
+  const csp = [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data: blob:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "worker-src 'self' blob:",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    `frame-ancestors ${ancestors}`,
+  ].join('; ');
+  const headers: [string, string][] = [
+    ['content-security-policy', csp],
+    ['x-content-type-options', 'nosniff'],
+    ['referrer-policy', 'no-referrer'],
+    ['cross-origin-opener-policy', 'same-origin'],
+  ];
+  if (frameAncestors.length === 0) headers.push(['x-frame-options', 'SAMEORIGIN']);
+  return headers;
 }
 
 /** See the onRequest hook above: holds back a 500 answer until its body shows what it is. */

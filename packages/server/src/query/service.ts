@@ -1,7 +1,9 @@
 import {
   CinderError,
   ErrorCodes,
+  MAX_TIME_MS,
   callTreeFromStackTable,
+  isValidTimeMs,
   parseProfileTypeId,
   validateProfileTypeId,
   parseSelector,
@@ -50,6 +52,14 @@ export interface ProfileTypeParts {
 }
 
 const HOUR_MS = 3_600_000;
+const MAX_STEP_SEC = 366 * 24 * 3600;
+/** Points per series in one timeline answer. */
+const MAX_TIMELINE_BUCKETS = 100_000;
+/**
+ * Series × buckets of one timeline answer: the dense per-group arrays cost 12 bytes a cell, so this
+ * bounds one request to ~24 MB however many series a selector matches.
+ */
+export const MAX_TIMELINE_CELLS = 2_000_000;
 const LEGACY_LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const SPAN_ID = /^[0-9a-fA-F]{16}$/;
 const TRACE_ID = /^[0-9a-fA-F]{32}$/;
@@ -71,8 +81,13 @@ export class QueryService {
       const nowMs = this.now();
       return { fromMs: nowMs - HOUR_MS, toMs: nowMs };
     }
-    if (!Number.isFinite(startMs) || !Number.isFinite(endMs) || startMs === 0 || endMs === 0) {
+    if (startMs === 0 || endMs === 0) {
       throw new CinderError(ErrorCodes.QUERY_INVALID_TIME_RANGE, 'missing time range: send start and end (milliseconds since the Unix epoch)');
+    }
+    for (const [name, value] of [['start', startMs], ['end', endMs]] as const) {
+      if (!isValidTimeMs(value)) {
+        throw new CinderError(ErrorCodes.QUERY_INVALID_TIME_RANGE, `query ${name} time ${value} is not a time: send milliseconds since the Unix epoch (at most ${MAX_TIME_MS})`);
+      }
     }
     if (startMs > endMs) {
       throw new CinderError(ErrorCodes.QUERY_INVALID_TIME_RANGE, `query start time (${startMs}) is after end time (${endMs})`);
@@ -169,15 +184,19 @@ export class QueryService {
   }
 
   async selectSeries(tenant: string, request: SeriesRequest): Promise<SeriesResult[]> {
-    if (!(request.stepSec >= 0.001)) {
-      throw new CinderError(ErrorCodes.QUERY_INVALID_ARGUMENT, `step must be at least 0.001 seconds, got ${request.stepSec}`);
+    if (!(request.stepSec >= 0.001 && request.stepSec <= MAX_STEP_SEC)) {
+      throw new CinderError(ErrorCodes.QUERY_INVALID_ARGUMENT, `step must be between 0.001 and ${MAX_STEP_SEC} seconds, got ${request.stepSec}`);
     }
+    if (!Number.isInteger(request.limit)) throw new CinderError(ErrorCodes.QUERY_INVALID_ARGUMENT, `limit must be a whole number, got ${request.limit}`);
     if (request.limit < 0) throw new CinderError(ErrorCodes.QUERY_INVALID_ARGUMENT, `limit must not be negative, got ${request.limit}`);
     const stepMs = Math.max(1, Math.floor(request.stepSec * 1000));
     const query = this.toSelectQuery(tenant, request);
     const bucketCount = Math.floor((query.toMs - query.fromMs) / stepMs) + 1;
-    if (bucketCount > 100_000) {
-      throw new CinderError(ErrorCodes.QUERY_INVALID_ARGUMENT, `step ${request.stepSec}s gives ${bucketCount} points for this range; use a step of at least ${Math.ceil((query.toMs - query.fromMs) / 100_000 / 1000)}s`);
+    if (bucketCount > MAX_TIMELINE_BUCKETS) {
+      throw new CinderError(
+        ErrorCodes.QUERY_INVALID_ARGUMENT,
+        `step ${request.stepSec}s gives ${bucketCount} points for this range; use a step of at least ${Math.ceil((query.toMs - query.fromMs) / MAX_TIMELINE_BUCKETS / 1000)}s`,
+      );
     }
     // Bucket k covers (T_k - step, T_k] with T_k = start + k·step; T_0 also takes (start - step, start].
     const totals = await this.reader.seriesTotals({ ...query, fromMs: query.fromMs - stepMs + 1 });
@@ -191,6 +210,13 @@ export class QueryService {
       const key = projected.map(([n, v]) => `${n}\u0000${v}`).join('\u0001');
       let group = groups.get(key);
       if (!group) {
+        if ((groups.size + 1) * bucketCount > MAX_TIMELINE_CELLS) {
+          throw new CinderError(
+            ErrorCodes.QUERY_TOO_LARGE,
+            `this timeline would hold more than ${groups.size} series × ${bucketCount} points (limit ${MAX_TIMELINE_CELLS} values): ` +
+              `raise step to at least ${Math.ceil(((query.toMs - query.fromMs) * (groups.size + 1)) / MAX_TIMELINE_CELLS / 1000)}s, group by fewer labels or narrow the selector`,
+          );
+        }
         group = { labels: projected, sums: new Float64Array(bucketCount), counts: new Uint32Array(bucketCount) };
         groups.set(key, group);
       }

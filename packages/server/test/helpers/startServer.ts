@@ -94,8 +94,5 @@ export async function startServer(options: StartOptions = {}): Promise<StartedSe
   };
 }
 
-/** The shared fixtures folder, or null when this checkout has none (a user's fresh clone). */
-export const testdataDir: string | null = (() => {
-  const candidate = path.resolve(repoRoot, '../shared/testdata');
-  return existsSync(path.join(candidate, 'expected.json')) ? candidate : null;
-})();
+/** The real-profile fixtures, kept in the repository (provenance in testdata/README.md). */
+export const testdataDir: string = path.resolve(repoRoot, 'testdata');

@@ -1,6 +1,6 @@
 /** The explorer's pickers: services, profile type, time range, auto-refresh, label filters. */
 import { useEffect, useMemo, useState, type JSX } from 'react';
-import { profileTypeDisplayName, type Matcher, type MatchOp, type ServiceInfo } from '@cinder/core';
+import { compileUserRegex, profileTypeDisplayName, type Matcher, type MatchOp, type ServiceInfo } from '@cinder/core';
 import type { ApiClient } from '../api/client.js';
 import { MATCH_OPS } from '../state/selector.js';
 import {
@@ -193,7 +193,7 @@ export function LabelFilters(props: {
   const regexError = useMemo(() => {
     if (!regexOp || draft.value === '') return null;
     try {
-      new RegExp(draft.value);
+      compileUserRegex(draft.value);
       return null;
     } catch (error) {
       return error instanceof Error ? error.message : String(error);

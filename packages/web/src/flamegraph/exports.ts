@@ -50,12 +50,15 @@ export function flameGraphSvg(frames: FlameFrames, unit: string, widthCssPx = 12
 
 /**
  * One HTML file: the flamebearer data and a ~50-line canvas viewer (click to zoom, hover for
- * values, Esc to reset). No network, no external scripts.
+ * values, Esc to reset). No network, no external scripts: its own CSP forbids every fetch, so a
+ * frame name can never make the file call out.
  */
 export function selfContainedHtml(data: FlameGraphData, title: string, unit: string): string {
   const payload = JSON.stringify({ names: data.names, levels: data.levels, total: data.total, unit }).replace(/</g, '\\u003c');
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escapeXml(title)}</title>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'">
+<title>${escapeXml(title)}</title>
 <style>body{margin:0;background:#121212;color:#e6e6e6;font:13px system-ui,sans-serif}header{padding:10px 14px}canvas{display:block}#tip{position:fixed;pointer-events:none;background:#000d;padding:4px 8px;border-radius:4px;display:none}</style>
 </head><body><header><strong>${escapeXml(title)}</strong> <span id="info"></span> · click to zoom, Esc to reset</header>
 <canvas id="fg" data-testid="export-canvas"></canvas><div id="tip"></div>

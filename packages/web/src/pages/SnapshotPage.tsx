@@ -1,6 +1,6 @@
 /** /snapshots (list, delete) and /snapshots/:id (one frozen result, read-only). */
 import { useMemo, useState, type JSX } from 'react';
-import { decodeLevels, formatValue, profileTypeDisplayName, type Snapshot, type SnapshotMeta } from '@cinder/core';
+import { decodeLevels, formatValue, isSameOriginPath, profileTypeDisplayName, type Snapshot, type SnapshotMeta } from '@cinder/core';
 import type { ApiClient } from '../api/client.js';
 import { FlameGraphView } from '../components/FlameGraphView.js';
 import { FlameIcon } from '../components/Icons.js';
@@ -55,7 +55,7 @@ export function SnapshotPage({ client, id }: { client: ApiClient; id: string }):
           <p className="config-facts">
             Read-only snapshot of {profileTypeDisplayName(snapshot.profileTypeId)}, {formatDateTime(snapshot.fromMs)} → {formatDateTime(snapshot.untilMs)}, taken{' '}
             {formatDateTime(snapshot.createdMs)} · {formatValue(snapshot.result.flamegraph.total, snapshot.result.unit)} in {snapshot.result.profileCount} profiles
-            {snapshot.viewUrl ? (
+            {isSameOriginPath(snapshot.viewUrl) ? (
               <>
                 {' '}
                 · <a href={snapshot.viewUrl}>open the live view</a>
