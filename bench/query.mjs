@@ -85,7 +85,7 @@ export async function benchQuery() {
     return median(samples);
   };
   const flame = (selector, fromMs) => async () => {
-    const tree = await query.mergedTree('', { profileTypeId, labelSelector: selector, startMs: fromMs, endMs: nowMs });
+    const tree = await query.mergedTree('', { profileTypeId, labelSelector: selector, fromMs, toMs: nowMs });
     core.flameGraphFromTree(tree, 8192);
     core.topTable(tree, 500);
   };
@@ -108,7 +108,7 @@ export async function benchQuery() {
   add(
     'series-1h (step 10 s, group by service)',
     await time(() =>
-      query.selectSeries('', { profileTypeId, labelSelector: '{}', startMs: nowMs - HOUR_MS, endMs: nowMs, groupBy: ['service_name'], stepSec: 10, aggregation: 'sum', limit: 0 }),
+      query.selectSeries('', { profileTypeId, labelSelector: '{}', fromMs: nowMs - HOUR_MS, toMs: nowMs, groupBy: ['service_name'], stepSec: 10, aggregation: 'sum', limit: 0 }),
     ),
     '< 50 ms',
   );

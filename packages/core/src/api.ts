@@ -85,10 +85,14 @@ export interface SandwichResponse {
   total: number;
 }
 
-/** Every error body of /api/v1 (and of /ingest): a stable code and a message a person can act on. */
+/** Every error body of /api/v1, /pyroscope/* and /ingest (docs/errors.md). */
 export interface ApiErrorBody {
+  /** The Connect code name Pyroscope clients read, e.g. `invalid_argument`. */
   code: string;
+  /** What went wrong and what to do, safe to show. */
   message: string;
+  /** Cinder's stable error code, e.g. `CINDER_QUERY_INVALID_SELECTOR`. */
+  reason: string;
 }
 
 /**

@@ -5,6 +5,9 @@ import { PushService } from './ingest/push.js';
 import { createPprofDecoder } from './ingest/decodePool.js';
 import { ServerMetrics } from './metrics.js';
 import { QueryService } from './query/service.js';
+import { ReadPath } from './query/readPath.js';
+import { SnapshotStore } from './snapshots/snapshotStore.js';
+import path from 'node:path';
 import { openDuckDbStore } from './storage/duckdb/store.js';
 import type { Store } from './storage/store.js';
 import { buildServer } from './http/server.js';
@@ -31,16 +34,19 @@ export async function startCinder(config: ServerConfig, now: () => number = Date
   const decoder = createPprofDecoder();
   const ingest = new IngestService(store, config.limits, now, metrics, decoder);
   const push = new PushService(store, config.limits, now, metrics, decoder);
-  const query = new QueryService(store, config, now);
+  const read = new ReadPath(new QueryService(store, config, now));
+  const snapshots = new SnapshotStore(path.join(config.dataDir, 'snapshots'));
   let closing = false;
   const app = await buildServer({
     config,
     store,
     ingest,
     push,
-    query,
+    read,
+    snapshots,
     metrics,
-    notReadyReason: () => (closing ? 'shutting down' : null),
+    now,
+    notReadyReason: () => (closing ? 'shutting down' : store.health()),
   });
   await app.listen({ host: config.host, port: config.port });
   const bound = app.server.address();
@@ -78,6 +84,7 @@ export async function startCinder(config: ServerConfig, now: () => number = Date
       if (stopSelfProfiling) await stopSelfProfiling().catch(() => undefined);
       await app.close();
       await decoder.close();
+      metrics.close();
       await store.close();
     },
   };

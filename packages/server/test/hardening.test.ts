@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startServer, repoRoot, type StartedServer } from './helpers/startServer.js';
 import { connectJson, ingest } from './helpers/client.js';
-import { attachmentDisposition } from '../src/http/queryRoutes.js';
+import { attachmentDisposition } from '../src/http/params.js';
 
 /**
  * Issue 10's query-side and HTTP-side classes on a real server: user regexes, times and steps out of

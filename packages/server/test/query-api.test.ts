@@ -233,6 +233,29 @@ describe('query API', () => {
       expect(body.timeline.samples.reduce((a, b) => a + b, 0)).toBe(body.flamebearer.numTicks);
     });
 
+    it('SelectMergeStacktraces, /pyroscope/render and /api/v1/flamegraph return the same tree for the same selection', async () => {
+      for (const [typeId, selector, maxNodes] of [
+        [CPU, '{service_name="checkout"}', 16],
+        [CPU, '{service_name=~"c.*"}', 4096],
+        [HEAP_INUSE, '{service_name="cart"}', 64],
+      ] as const) {
+        const query = `${typeId}${selector}`;
+        const params = { query, from: String(fromMs), until: String(untilMs), maxNodes: String(maxNodes) };
+        const connect = await connectJson<{ flamegraph: { names: string[]; total: string; levels: { values: string[] }[] } }>(baseUrl, 'querier.v1.QuerierService/SelectMergeStacktraces', {
+          profileTypeID: typeId,
+          labelSelector: selector,
+          maxNodes: String(maxNodes),
+          ...range,
+        });
+        const render = (await (await fetch(`${baseUrl}/pyroscope/render?${new URLSearchParams(params)}`)).json()) as { flamebearer: { names: string[]; numTicks: number; levels: number[][] } };
+        const api = (await (await fetch(`${baseUrl}/api/v1/flamegraph?${new URLSearchParams(params)}`)).json()) as { flamegraph: { names: string[]; total: number; levels: number[][] } };
+        const fromConnect = { names: connect.body.flamegraph.names, total: Number(connect.body.flamegraph.total), levels: connect.body.flamegraph.levels.map((l) => l.values.map(Number)) };
+        expect(fromConnect.total, query).toBeGreaterThan(0);
+        expect({ names: render.flamebearer.names, total: render.flamebearer.numTicks, levels: render.flamebearer.levels }, query).toEqual(fromConnect);
+        expect({ names: api.flamegraph.names, total: api.flamegraph.total, levels: api.flamegraph.levels }, query).toEqual(fromConnect);
+      }
+    });
+
     it('render accepts now-1h style times and collapsed output', async () => {
       const response = await fetch(`${baseUrl}/pyroscope/render?${new URLSearchParams({ query: `${CPU}{service_name="checkout"}`, from: 'now-1h', until: 'now', format: 'collapsed' })}`);
       expect(response.status).toBe(200);

@@ -1,36 +1,33 @@
 /**
  * querier.v1.QuerierService over Connect (proto and JSON): what Grafana's Pyroscope data source,
- * Profiles Drilldown and profilecli call. Thin: arguments → QueryService → wire shapes.
+ * Profiles Drilldown and profilecli call. Thin: arguments → the read path → wire shapes.
  */
 import { Code, ConnectError, type ConnectRouter, type HandlerContext } from '@connectrpc/connect';
 import { create } from '@bufbuild/protobuf';
-import {
-  diffFlameGraph,
-  emptyFlameGraph,
-  flameGraphFromTree,
-  focusTree,
-  treeBytes,
-  truncateTree,
-  validateProfileTypeId,
-  type CallTree,
-  type FlameGraphData,
-} from '@cinder/core';
+import { treeBytes, truncateTree, validateProfileTypeId, type FlameGraphData } from '@cinder/core';
 import {
   FlameGraphDiffSchema,
   FlameGraphSchema,
   ProfileFormat,
   QuerierService,
-  type SelectMergeStacktracesRequest,
 } from '../gen/querier/v1/querier_pb.js';
 import { TimeSeriesAggregationType, type StackTraceSelector } from '../gen/types/v1/types_pb.js';
-import type { QueryService, Selection } from '../query/service.js';
+import type { TreeRequest, ReadPath } from '../query/readPath.js';
 import { pprofFromTree } from '../query/pprofExport.js';
 import { tenantOf } from './connectIngest.js';
 import { toConnectError } from './errors.js';
 
-/** Connect's JSON int64s arrive as bigint; ms timestamps fit a double. */
+/**
+ * Connect's int64s arrive as bigint. A value beyond ±2^53 cannot be an ms timestamp: it maps to
+ * NaN, which the read path refuses as an invalid time range.
+ */
 function ms(value: bigint | undefined): number {
-  return value === undefined ? 0 : Number(value);
+  if (value === undefined) return 0;
+  return value > 9_007_199_254_740_991n || value < -9_007_199_254_740_991n ? Number.NaN : Number(value);
+}
+
+function optionalCount(value: bigint | number | undefined): number | undefined {
+  return value === undefined ? undefined : Number(value);
 }
 
 function guarded<Req, Res>(handler: (request: Req, context: HandlerContext) => Promise<Res>) {
@@ -47,20 +44,30 @@ function allowUtf8LabelNames(context: HandlerContext): boolean {
   return /allow-utf8-labelnames=true/i.test(context.requestHeader.get('accept') ?? '');
 }
 
+/**
+ * A value for an int64 wire field. Stored values are whole numbers below 2^53 (ingest refuses
+ * others), but a merge of many can exceed int64's range in theory: clamp rather than fail encoding.
+ */
+function int64(value: number): bigint {
+  if (!Number.isFinite(value)) throw new Error(`cannot encode ${value} as int64`);
+  const rounded = Math.round(value);
+  if (rounded >= 9.223372036854775e18) return 9_223_372_036_854_775_807n;
+  if (rounded <= -9.223372036854775e18) return -9_223_372_036_854_775_808n;
+  return BigInt(rounded);
+}
+
 function flameGraphMessage(data: FlameGraphData) {
   return create(FlameGraphSchema, {
     names: data.names,
-    levels: data.levels.map((values) => ({ values: values.map((v) => BigInt(Math.round(v))) })),
-    total: BigInt(Math.round(data.total)),
-    maxSelf: BigInt(Math.round(data.maxSelf)),
+    levels: data.levels.map((values) => ({ values: values.map(int64) })),
+    total: int64(data.total),
+    maxSelf: int64(data.maxSelf),
   });
 }
 
 /** stack_trace_selector.call_site: keep only stacks under that root-first prefix. */
-function applyCallSite(tree: CallTree, selector: StackTraceSelector | undefined): CallTree {
-  const path = selector?.callSite.map((location) => location.name) ?? [];
-  if (path.length === 0) return tree;
-  return focusTree(tree, path, { keepPrefix: true });
+function callSitePath(selector: StackTraceSelector | undefined): string[] {
+  return selector?.callSite.map((location) => location.name) ?? [];
 }
 
 function selectionOf(request: {
@@ -71,84 +78,74 @@ function selectionOf(request: {
   spanSelector?: string[];
   traceIdSelector?: string[];
   profileIdSelector?: string[];
-}): Selection {
+  stackTraceSelector?: StackTraceSelector;
+}): TreeRequest {
   return {
     profileTypeId: request.profileTypeID,
     labelSelector: request.labelSelector,
-    startMs: ms(request.start),
-    endMs: ms(request.end),
+    fromMs: ms(request.start),
+    toMs: ms(request.end),
+    focusPath: callSitePath(request.stackTraceSelector),
     ...(request.spanSelector?.length ? { spanIds: request.spanSelector } : {}),
     ...(request.traceIdSelector?.length ? { traceIds: request.traceIdSelector } : {}),
     ...(request.profileIdSelector?.length ? { profileIds: request.profileIdSelector } : {}),
   };
 }
 
-export function registerQuerierService(router: ConnectRouter, query: QueryService): void {
-  const mergedTree = async (tenant: string, request: SelectMergeStacktracesRequest): Promise<CallTree> =>
-    applyCallSite(await query.mergedTree(tenant, selectionOf(request)), request.stackTraceSelector);
-
+export function registerQuerierService(router: ConnectRouter, read: ReadPath): void {
   router.service(QuerierService, {
-    profileTypes: guarded(async (request, context) => {
-      const types = await query.profileTypes(tenantOf(context), ms(request.start), ms(request.end));
-      return { profileTypes: types };
-    }),
+    profileTypes: guarded(async (request, context) => ({
+      profileTypes: await read.profileTypes(tenantOf(context), ms(request.start), ms(request.end)),
+    })),
 
     labelNames: guarded(async (request, context) => ({
-      names: await query.labelNames(tenantOf(context), request.matchers, ms(request.start), ms(request.end), allowUtf8LabelNames(context)),
+      names: await read.labelNames(tenantOf(context), request.matchers, ms(request.start), ms(request.end), allowUtf8LabelNames(context)),
     })),
 
     labelValues: guarded(async (request, context) => ({
-      names: await query.labelValues(tenantOf(context), request.name, request.matchers, ms(request.start), ms(request.end)),
+      names: await read.labelValues(tenantOf(context), request.name, request.matchers, ms(request.start), ms(request.end)),
     })),
 
     series: guarded(async (request, context) => {
-      const sets = await query.series(tenantOf(context), request.matchers, request.labelNames, ms(request.start), ms(request.end), allowUtf8LabelNames(context));
+      const sets = await read.series(tenantOf(context), request.matchers, request.labelNames, ms(request.start), ms(request.end), allowUtf8LabelNames(context));
       return { labelsSet: sets.map((labels) => ({ labels: labels.map(([name, value]) => ({ name, value })) })) };
     }),
 
     selectMergeStacktraces: guarded(async (request, context) => {
-      const maxNodes = query.maxNodes(request.maxNodes === undefined ? undefined : Number(request.maxNodes));
-      const tree = await mergedTree(tenantOf(context), request);
-      if (request.format === ProfileFormat.TREE) return { tree: treeBytes(tree, maxNodes) };
-      if (request.format === ProfileFormat.PPROF) {
-        const parts = validateProfileTypeId(request.profileTypeID);
-        return {
-          pprof: {
-            profile: pprofFromTree(tree, { ...parts, timeNanos: BigInt(ms(request.end)) * 1_000_000n }),
-          },
-        };
+      const selection = { ...selectionOf(request), maxNodes: optionalCount(request.maxNodes) };
+      if (request.format === ProfileFormat.DOT) throw new ConnectError('format DOT is not supported; use FLAMEGRAPH, TREE or PPROF', Code.Unimplemented);
+      if (request.format === ProfileFormat.TREE || request.format === ProfileFormat.PPROF) {
+        const maxNodes = read.maxNodes(selection.maxNodes);
+        const tree = await read.mergedTree(tenantOf(context), selection);
+        if (request.format === ProfileFormat.TREE) return { tree: treeBytes(tree, maxNodes) };
+        return { pprof: { profile: pprofFromTree(tree, { ...validateProfileTypeId(request.profileTypeID), timeNanos: BigInt(selection.toMs) * 1_000_000n }) } };
       }
-      if (request.format === ProfileFormat.DOT) {
-        throw new ConnectError('format DOT is not supported; use FLAMEGRAPH, TREE or PPROF', Code.Unimplemented);
-      }
-      const flamegraph = tree.nodeCount > 1 ? flameGraphFromTree(tree, maxNodes).flamegraph : emptyFlameGraph();
-      return { flamegraph: flameGraphMessage(flamegraph) };
+      return { flamegraph: flameGraphMessage((await read.flameGraph(tenantOf(context), selection)).flamegraph) };
     }),
 
     selectMergeSpanProfile: guarded(async (request, context) => {
-      const maxNodes = query.maxNodes(request.maxNodes === undefined ? undefined : Number(request.maxNodes));
-      const tree = await query.mergedTree(tenantOf(context), selectionOf(request));
-      if (request.format === ProfileFormat.TREE) return { tree: treeBytes(tree, maxNodes) };
-      const flamegraph = tree.nodeCount > 1 ? flameGraphFromTree(tree, maxNodes).flamegraph : emptyFlameGraph();
-      return { flamegraph: flameGraphMessage(flamegraph) };
+      const selection = { ...selectionOf(request), maxNodes: optionalCount(request.maxNodes) };
+      if (request.format === ProfileFormat.TREE) return { tree: treeBytes(await read.mergedTree(tenantOf(context), selection), read.maxNodes(selection.maxNodes)) };
+      return { flamegraph: flameGraphMessage((await read.flameGraph(tenantOf(context), selection)).flamegraph) };
     }),
 
     selectMergeProfile: guarded(async (request, context) => {
       const parts = validateProfileTypeId(request.profileTypeID);
+      const selection = selectionOf(request);
       // Full profile unless a positive max_nodes asks for truncation (spec §3.2.7).
-      let tree = applyCallSite(await query.mergedTree(tenantOf(context), selectionOf(request)), request.stackTraceSelector);
-      const requested = request.maxNodes === undefined ? 0 : Number(request.maxNodes);
-      if (requested > 0) tree = truncateTree(tree, query.maxNodes(requested));
-      return pprofFromTree(tree, { ...parts, timeNanos: BigInt(ms(request.end)) * 1_000_000n });
+      let tree = await read.mergedTree(tenantOf(context), selection);
+      const requested = optionalCount(request.maxNodes) ?? 0;
+      if (requested > 0) tree = truncateTree(tree, read.maxNodes(requested));
+      return pprofFromTree(tree, { ...parts, timeNanos: BigInt(selection.toMs) * 1_000_000n });
     }),
 
     selectSeries: guarded(async (request, context) => {
-      const series = await query.selectSeries(tenantOf(context), {
+      const series = await read.timeline(tenantOf(context), {
         ...selectionOf(request),
         groupBy: request.groupBy,
         stepSec: request.step,
         aggregation: request.aggregation === TimeSeriesAggregationType.AVERAGE ? 'average' : 'sum',
-        limit: request.limit === undefined ? 0 : Number(request.limit),
+        limit: optionalCount(request.limit) ?? 0,
       });
       return {
         series: series.map((entry) => ({
@@ -163,30 +160,25 @@ export function registerQuerierService(router: ConnectRouter, query: QueryServic
     }),
 
     diff: guarded(async (request, context) => {
-      if (!request.left || !request.right) {
-        throw new ConnectError('diff needs both "left" and "right" selections', Code.InvalidArgument);
-      }
-      const maxNodes = Math.max(
-        query.maxNodes(request.left.maxNodes === undefined ? undefined : Number(request.left.maxNodes)),
-        query.maxNodes(request.right.maxNodes === undefined ? undefined : Number(request.right.maxNodes)),
-      );
-      const tenant = tenantOf(context);
-      const [left, right] = await Promise.all([mergedTree(tenant, request.left), mergedTree(tenant, request.right)]);
-      const diff = diffFlameGraph(left, right, maxNodes);
+      if (!request.left || !request.right) throw new ConnectError('diff needs both "left" and "right" selections', Code.InvalidArgument);
+      const maxNodes = Math.max(read.maxNodes(optionalCount(request.left.maxNodes)), read.maxNodes(optionalCount(request.right.maxNodes)));
+      const baseline = selectionOf(request.left);
+      const comparison = selectionOf(request.right);
+      const { flamegraph } = await read.diff(tenantOf(context), { baseline, comparison, maxNodes, mode: 'absolute', normalize: 'none' });
       return {
         flamegraph: create(FlameGraphDiffSchema, {
-          names: diff.names,
-          levels: diff.levels.map((values) => ({ values: values.map((v) => BigInt(Math.round(v))) })),
-          total: BigInt(Math.round(diff.total)),
-          maxSelf: BigInt(Math.round(diff.maxSelf)),
-          leftTicks: BigInt(Math.round(diff.leftTicks)),
-          rightTicks: BigInt(Math.round(diff.rightTicks)),
+          names: flamegraph.names,
+          levels: flamegraph.levels.map((values) => ({ values: values.map(int64) })),
+          total: int64(flamegraph.total),
+          maxSelf: int64(flamegraph.maxSelf),
+          leftTicks: int64(flamegraph.leftTicks),
+          rightTicks: int64(flamegraph.rightTicks),
         }),
       };
     }),
 
     getProfileStats: guarded(async (_request, context) => {
-      const stats = await query.stats(tenantOf(context));
+      const stats = await read.stats(tenantOf(context));
       return {
         dataIngested: stats.dataIngested,
         oldestProfileTime: BigInt(stats.oldestProfileMs),

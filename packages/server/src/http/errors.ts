@@ -1,4 +1,5 @@
 import { Code, ConnectError } from '@connectrpc/connect';
+import type { FastifyReply } from 'fastify';
 import { CinderError, ErrorCodes, type ErrorCode } from '@cinder/core';
 
 /**
@@ -13,7 +14,6 @@ export const errorMapping: Record<ErrorCode, { ingestStatus: number; connectCode
   [ErrorCodes.INGEST_UNKNOWN_PROFILE_SUFFIX]: { ingestStatus: 400, connectCode: Code.InvalidArgument },
   [ErrorCodes.INGEST_UNSUPPORTED_CONTENT_TYPE]: { ingestStatus: 415, connectCode: Code.InvalidArgument },
   [ErrorCodes.INGEST_MALFORMED_MULTIPART]: { ingestStatus: 400, connectCode: Code.InvalidArgument },
-  [ErrorCodes.INGEST_PREV_PROFILE_UNSUPPORTED]: { ingestStatus: 422, connectCode: Code.InvalidArgument },
   [ErrorCodes.INGEST_EMPTY_DELTA]: { ingestStatus: 422, connectCode: Code.InvalidArgument },
   [ErrorCodes.INGEST_BODY_TOO_LARGE]: { ingestStatus: 413, connectCode: Code.InvalidArgument },
   [ErrorCodes.INGEST_DECOMPRESSED_TOO_LARGE]: { ingestStatus: 413, connectCode: Code.InvalidArgument },
@@ -46,6 +46,7 @@ export const errorMapping: Record<ErrorCode, { ingestStatus: number; connectCode
   [ErrorCodes.QUERY_MALFORMED_REQUEST]: { ingestStatus: 400, connectCode: Code.InvalidArgument },
   [ErrorCodes.QUERY_TOO_LARGE]: { ingestStatus: 400, connectCode: Code.InvalidArgument },
   [ErrorCodes.NOT_FOUND]: { ingestStatus: 404, connectCode: Code.NotFound },
+  [ErrorCodes.NOT_IMPLEMENTED]: { ingestStatus: 501, connectCode: Code.Unimplemented },
   [ErrorCodes.STORE_IN_USE]: { ingestStatus: 503, connectCode: Code.Unavailable },
   [ErrorCodes.STORE_NEWER_SCHEMA]: { ingestStatus: 503, connectCode: Code.Unavailable },
   [ErrorCodes.STORE_UNAVAILABLE]: { ingestStatus: 503, connectCode: Code.Unavailable },
@@ -71,6 +72,12 @@ export function toHttpError(error: unknown): { status: number; body: HttpErrorBo
     return { status: mapping.ingestStatus, body: { code: connectCodeName(mapping.connectCode), message: error.message, reason: error.code } };
   }
   return { status: 500, body: { code: 'internal', message: 'internal error; see the server log', reason: ErrorCodes.INTERNAL } };
+}
+
+/** The one place a plain-HTTP error answer is written: status and body from the catalogue. */
+export function sendError(reply: FastifyReply, error: unknown): FastifyReply {
+  const { status, body } = toHttpError(error);
+  return reply.status(status).send(body);
 }
 
 /** For Connect handlers: CinderErrors become ConnectErrors with the mapped code. */

@@ -7,34 +7,22 @@ import fastifyStatic from '@fastify/static';
 import { fastifyConnectPlugin } from '@connectrpc/connect-fastify';
 import { createContextValues } from '@connectrpc/connect';
 import { CinderError, ErrorCodes } from '@cinder/core';
-import type { ServerConfig } from '../config.js';
-import type { IngestService } from '../ingest/pipeline.js';
-import type { PushService } from '../ingest/push.js';
-import type { ServerMetrics } from '../metrics.js';
-import type { QueryService } from '../query/service.js';
-import type { Store } from '../storage/store.js';
+import { registerApiRoutes } from './apiRoutes.js';
 import { registerPushService, tenantKey } from './connectIngest.js';
 import { registerQuerierService } from './connectQuery.js';
-import { toHttpError } from './errors.js';
-import { registerQueryRoutes } from './queryRoutes.js';
+import type { ServerDeps } from './deps.js';
+import { sendError, toHttpError } from './errors.js';
+import { registerIngestRoutes } from './ingestRoutes.js';
+import { registerPyroscopeRoutes } from './pyroscopeRoutes.js';
 import { checkToken, resolveTenant } from './tenancy.js';
 import { buildInfo } from '../version.js';
+
+export type { ServerDeps } from './deps.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     tenant: string;
   }
-}
-
-export interface ServerDeps {
-  config: ServerConfig;
-  store: Store;
-  ingest: IngestService;
-  push: PushService;
-  query: QueryService;
-  metrics: ServerMetrics;
-  /** null = the store is not open yet or failed: /ready answers 503 with this reason. */
-  notReadyReason: () => string | null;
 }
 
 const INGEST_ROUTES = new Set(['/ingest', '/pyroscope/ingest', '/push.v1.PusherService/Push']);
@@ -125,7 +113,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
 
   app.setErrorHandler((error: Error & { code?: string; statusCode?: number }, request, reply) => {
-    let mapped = error;
+    let mapped: unknown = error;
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       mapped = new CinderError(
         ErrorCodes.INGEST_BODY_TOO_LARGE,
@@ -134,45 +122,21 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     } else if (error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
       mapped = new CinderError(ErrorCodes.INGEST_UNSUPPORTED_CONTENT_TYPE, error.message);
     } else if (!(error instanceof CinderError) && typeof error.statusCode === 'number' && error.statusCode < 500) {
-      const body = { code: 'invalid_argument', message: error.message, reason: ErrorCodes.QUERY_MALFORMED_REQUEST };
-      return reply.status(error.statusCode).header('x-content-type-options', 'nosniff').send(body);
+      // Fastify's own 4xx (malformed JSON body, bad header): the client's mistake, said as such.
+      mapped = new CinderError(ErrorCodes.QUERY_MALFORMED_REQUEST, error.message);
     }
-    const { status, body } = toHttpError(mapped);
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
-    return reply.status(status).header('x-content-type-options', 'nosniff').send(body);
+    if (toHttpError(mapped).status >= 500) request.log.error({ err: error }, 'request failed');
+    return sendError(reply, mapped);
   });
 
-  // Raw bodies for /ingest: pprof, multipart, text and JSON are all decoded by the ingest pipeline.
-  await app.register(async (ingestScope) => {
-    ingestScope.removeAllContentTypeParsers();
-    ingestScope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: config.limits.maxBodyBytes }, (_request, body, done) => {
-      done(null, body);
-    });
-    const ingestHandler = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-      const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-      const header = (name: string): string | undefined => {
-        const value = request.headers[name];
-        return Array.isArray(value) ? value[0] : value;
-      };
-      await deps.ingest.ingestLegacy({
-        tenant: request.tenant,
-        query: request.query as Record<string, string | undefined>,
-        contentType: header('content-type') ?? '',
-        contentEncoding: header('content-encoding'),
-        body,
-      });
-      reply.status(200).send();
-    };
-    ingestScope.post('/ingest', ingestHandler);
-    ingestScope.post('/pyroscope/ingest', ingestHandler);
-  });
+  await registerIngestRoutes(app, deps);
 
   await app.register(fastifyConnectPlugin, {
     readMaxBytes: config.limits.maxBodyBytes,
     contextValues: (request: FastifyRequest) => createContextValues().set(tenantKey, request.tenant),
     routes(router) {
       registerPushService(router, deps.push);
-      registerQuerierService(router, deps.query);
+      registerQuerierService(router, deps.read);
     },
   });
 
@@ -180,9 +144,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.post('/:service/:method', async (request, reply) => {
     const { service } = request.params as { service: string; method: string };
     if (!/^[a-z]+\.v1[a-z0-9]*\.[A-Za-z]+$/.test(service) && !service.startsWith('grpc.health')) {
-      return reply.status(404).send({ code: 'not_found', message: `no route POST ${request.url}`, reason: ErrorCodes.NOT_FOUND });
+      return sendError(reply, new CinderError(ErrorCodes.NOT_FOUND, `no route POST ${request.url.split('?')[0]}`));
     }
-    return reply.status(501).send({ code: 'unimplemented', message: `${service} is not implemented by Cinder` });
+    return sendError(reply, new CinderError(ErrorCodes.NOT_IMPLEMENTED, `${service} is not implemented by Cinder`));
   });
 
   app.get('/ready', async (_request, reply) => {
@@ -198,7 +162,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
   app.get('/api/v1/status/buildinfo', async () => ({ status: 'success', data: buildInfo() }));
 
-  registerQueryRoutes(app, deps);
+  registerApiRoutes(app, deps);
+  registerPyroscopeRoutes(app, deps);
 
   const webDir = webDistDir();
   if (webDir) {
@@ -220,9 +185,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         .send('<!doctype html><title>Cinder</title><p>Cinder is running. The web UI is not built: run <code>npm run build</code>.</p>'),
     );
   }
-  app.setNotFoundHandler(async (request, reply) =>
-    reply.status(404).send({ code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}`, reason: ErrorCodes.NOT_FOUND }),
-  );
+  app.setNotFoundHandler(async (request, reply) => sendError(reply, new CinderError(ErrorCodes.NOT_FOUND, `no route ${request.method} ${request.url.split('?')[0]}`)));
   return app;
 }
 

@@ -23,8 +23,9 @@ export interface QueryLimits {
 export interface Selection {
   profileTypeId: string;
   labelSelector: string;
-  startMs: number;
-  endMs: number;
+  /** Inclusive bounds, ms since the Unix epoch. */
+  fromMs: number;
+  toMs: number;
   spanIds?: readonly string[];
   traceIds?: readonly string[];
   profileIds?: readonly string[];
@@ -75,24 +76,24 @@ export class QueryService {
     private readonly now: () => number,
   ) {}
 
-  /** start/end in ms. Both 0 = the last hour where upstream allows it (ProfileTypes, label calls). */
-  range(startMs: number, endMs: number, zeroMeansLastHour: boolean): { fromMs: number; toMs: number } {
-    if (startMs === 0 && endMs === 0 && zeroMeansLastHour) {
+  /** Bounds in ms. Both 0 = the last hour where upstream allows it (ProfileTypes, label calls). */
+  range(fromMs: number, toMs: number, zeroMeansLastHour: boolean): { fromMs: number; toMs: number } {
+    if (fromMs === 0 && toMs === 0 && zeroMeansLastHour) {
       const nowMs = this.now();
       return { fromMs: nowMs - HOUR_MS, toMs: nowMs };
     }
-    if (startMs === 0 || endMs === 0) {
+    if (fromMs === 0 || toMs === 0) {
       throw new CinderError(ErrorCodes.QUERY_INVALID_TIME_RANGE, 'missing time range: send start and end (milliseconds since the Unix epoch)');
     }
-    for (const [name, value] of [['start', startMs], ['end', endMs]] as const) {
+    for (const [name, value] of [['start', fromMs], ['end', toMs]] as const) {
       if (!isValidTimeMs(value)) {
         throw new CinderError(ErrorCodes.QUERY_INVALID_TIME_RANGE, `query ${name} time ${value} is not a time: send milliseconds since the Unix epoch (at most ${MAX_TIME_MS})`);
       }
     }
-    if (startMs > endMs) {
-      throw new CinderError(ErrorCodes.QUERY_INVALID_TIME_RANGE, `query start time (${startMs}) is after end time (${endMs})`);
+    if (fromMs > toMs) {
+      throw new CinderError(ErrorCodes.QUERY_INVALID_TIME_RANGE, `query start time (${fromMs}) is after end time (${toMs})`);
     }
-    return { fromMs: startMs, toMs: endMs };
+    return { fromMs, toMs };
   }
 
   selector(text: string | undefined): Selector {
@@ -118,31 +119,31 @@ export class QueryService {
     return requested;
   }
 
-  async profileTypes(tenant: string, startMs: number, endMs: number): Promise<ProfileTypeParts[]> {
-    const { fromMs, toMs } = this.range(startMs, endMs, true);
-    const ids = await this.reader.profileTypes(tenant, fromMs, toMs);
+  async profileTypes(tenant: string, fromMs: number, toMs: number): Promise<ProfileTypeParts[]> {
+    const range = this.range(fromMs, toMs, true);
+    const ids = await this.reader.profileTypes(tenant, range.fromMs, range.toMs);
     return [...new Set(ids)].sort().map((id) => {
       const parts = parseProfileTypeId(id);
       return { ID: id, name: parts.name, sampleType: parts.sampleType, sampleUnit: parts.sampleUnit, periodType: parts.periodType, periodUnit: parts.periodUnit };
     });
   }
 
-  async labelNames(tenant: string, matchers: readonly string[], startMs: number, endMs: number, allowUtf8: boolean): Promise<string[]> {
-    const { fromMs, toMs } = this.range(startMs, endMs, true);
-    const names = await this.reader.labelNames(tenant, this.matchers(matchers), fromMs, toMs);
+  async labelNames(tenant: string, matchers: readonly string[], fromMs: number, toMs: number, allowUtf8: boolean): Promise<string[]> {
+    const range = this.range(fromMs, toMs, true);
+    const names = await this.reader.labelNames(tenant, this.matchers(matchers), range.fromMs, range.toMs);
     return [...new Set(names)].filter((name) => allowUtf8 || LEGACY_LABEL_NAME.test(name)).sort();
   }
 
-  async labelValues(tenant: string, name: string, matchers: readonly string[], startMs: number, endMs: number): Promise<string[]> {
+  async labelValues(tenant: string, name: string, matchers: readonly string[], fromMs: number, toMs: number): Promise<string[]> {
     if (name === '') throw new CinderError(ErrorCodes.QUERY_INVALID_ARGUMENT, 'label name is required');
-    const { fromMs, toMs } = this.range(startMs, endMs, true);
-    const values = await this.reader.labelValues(tenant, name, this.matchers(matchers), fromMs, toMs);
+    const range = this.range(fromMs, toMs, true);
+    const values = await this.reader.labelValues(tenant, name, this.matchers(matchers), range.fromMs, range.toMs);
     return [...new Set(values)].sort();
   }
 
-  async series(tenant: string, matchers: readonly string[], labelNames: readonly string[], startMs: number, endMs: number, allowUtf8: boolean): Promise<LabelPairs[]> {
-    const { fromMs, toMs } = this.range(startMs, endMs, true);
-    const sets = await this.reader.series(tenant, this.matchers(matchers), fromMs, toMs);
+  async series(tenant: string, matchers: readonly string[], labelNames: readonly string[], fromMs: number, toMs: number, allowUtf8: boolean): Promise<LabelPairs[]> {
+    const range = this.range(fromMs, toMs, true);
+    const sets = await this.reader.series(tenant, this.matchers(matchers), range.fromMs, range.toMs);
     const keep = labelNames.length > 0 ? new Set(labelNames) : null;
     const unique = new Map<string, LabelPairs>();
     for (const set of sets) {
@@ -154,7 +155,7 @@ export class QueryService {
 
   toSelectQuery(tenant: string, selection: Selection): SelectQuery {
     validateProfileTypeId(selection.profileTypeId);
-    const { fromMs, toMs } = this.range(selection.startMs, selection.endMs, false);
+    const { fromMs, toMs } = this.range(selection.fromMs, selection.toMs, false);
     const profileTypeId = selection.profileTypeId.split(':').slice(0, 5).join(':');
     for (const span of selection.spanIds ?? []) {
       if (!SPAN_ID.test(span)) throw new CinderError(ErrorCodes.QUERY_INVALID_ARGUMENT, `span id "${span}" is not 16 hex characters`);

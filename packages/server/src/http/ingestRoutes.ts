@@ -1,0 +1,29 @@
+/** `/ingest` (Pyroscope's HTTP ingest API): the raw body goes to the ingest pipeline as received. */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ServerDeps } from './deps.js';
+
+export async function registerIngestRoutes(app: FastifyInstance, deps: ServerDeps): Promise<void> {
+  // pprof, multipart, text and JSON are all decoded by the pipeline, so no body parser runs here.
+  await app.register(async (ingestScope) => {
+    ingestScope.removeAllContentTypeParsers();
+    ingestScope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: deps.config.limits.maxBodyBytes }, (_request, body, done) => {
+      done(null, body);
+    });
+    const ingestHandler = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+      const header = (name: string): string | undefined => {
+        const value = request.headers[name];
+        return Array.isArray(value) ? value[0] : value;
+      };
+      await deps.ingest.ingestLegacy({
+        tenant: request.tenant,
+        query: request.query as Record<string, string | undefined>,
+        contentType: header('content-type') ?? '',
+        contentEncoding: header('content-encoding'),
+        body: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
+      });
+      reply.status(200).send();
+    };
+    ingestScope.post('/ingest', ingestHandler);
+    ingestScope.post('/pyroscope/ingest', ingestHandler);
+  });
+}

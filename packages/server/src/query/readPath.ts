@@ -1,0 +1,225 @@
+/**
+ * The read side: one function per answer, used alike by the Connect querier, the legacy
+ * `/pyroscope/*` routes and Cinder's `/api/v1`. HTTP adapters parse a request into these types, call
+ * one function and encode what it returns; nothing here knows about HTTP.
+ */
+import {
+  CinderError,
+  ErrorCodes,
+  diffFlameGraph,
+  diffTable,
+  durationScale,
+  emptyFlameGraph,
+  flameGraphFromTree,
+  focusTree,
+  sandwich,
+  topTable,
+  validateProfileTypeId,
+  type CallTree,
+  type DiffResponse,
+  type LabelPairs,
+  type FlameGraphData,
+  type FlameGraphDiffData,
+  type SandwichResponse,
+  type ServiceInfo,
+  type TopRow,
+  type TruncationInfo,
+} from '@cinder/core';
+import type { StoreStats } from '../storage/store.js';
+import type { ProfileTypeParts, QueryService, Selection, SeriesRequest, SeriesResult } from './service.js';
+
+export interface TreeRequest extends Selection {
+  /**
+   * Keep only stacks under this root-first prefix, prefix included (the UI's zoom re-query and
+   * Connect's `stack_trace_selector.call_site` are the same operation).
+   */
+  focusPath?: readonly string[];
+}
+
+export interface FlameGraphRequest extends TreeRequest {
+  /** undefined or 0 = the server's default. */
+  maxNodes?: number;
+}
+
+export interface FlameGraphAnswer {
+  profileTypeId: string;
+  /** The sample unit of the profile type (`nanoseconds`, `bytes`, `count`). */
+  unit: string;
+  /** The merged (and focused) tree, untruncated: top table, exports and search read this. */
+  tree: CallTree;
+  flamegraph: FlameGraphData;
+  truncation: TruncationInfo;
+}
+
+export type DiffMode = 'absolute' | 'relative';
+
+export interface DiffRequest {
+  baseline: TreeRequest;
+  comparison: TreeRequest;
+  maxNodes?: number;
+  mode: DiffMode;
+  /** `duration`: scale the baseline to the comparison's range length (and sampling rate for counts). */
+  normalize: 'duration' | 'none';
+}
+
+export interface DiffAnswer {
+  profileTypeId: string;
+  unit: string;
+  baselineTree: CallTree;
+  comparisonTree: CallTree;
+  flamegraph: FlameGraphDiffData;
+  normalization: DiffResponse['normalization'];
+  /** Per-function rows from the untruncated trees, largest change first. */
+  table(limit: number): DiffResponse['table'];
+}
+
+const NO_TRUNCATION: TruncationInfo = { hiddenNodes: 0, hiddenValue: 0, otherNodes: 0 };
+
+export class ReadPath {
+  constructor(private readonly query: QueryService) {}
+
+  /** The one merge every flame-graph-shaped answer starts from. */
+  async mergedTree(tenant: string, request: TreeRequest): Promise<CallTree> {
+    const tree = await this.query.mergedTree(tenant, request);
+    return request.focusPath && request.focusPath.length > 0 ? focusTree(tree, request.focusPath, { keepPrefix: true }) : tree;
+  }
+
+  async flameGraph(tenant: string, request: FlameGraphRequest): Promise<FlameGraphAnswer> {
+    const maxNodes = this.query.maxNodes(request.maxNodes);
+    const tree = await this.mergedTree(tenant, request);
+    const rendered = tree.nodeCount > 1 ? flameGraphFromTree(tree, maxNodes) : { flamegraph: emptyFlameGraph(), truncation: NO_TRUNCATION };
+    return { profileTypeId: request.profileTypeId, unit: unitOf(request.profileTypeId), tree, ...rendered };
+  }
+
+  topTable(answer: FlameGraphAnswer, limit: number): TopRow[] {
+    return topTable(answer.tree, limit);
+  }
+
+  /** How many stored profiles a selection merges. */
+  profileCount(tenant: string, selection: Selection): Promise<number> {
+    return this.query.profileCount(tenant, selection);
+  }
+
+  async diff(tenant: string, request: DiffRequest): Promise<DiffAnswer> {
+    const { baseline, comparison, mode } = request;
+    if (baseline.profileTypeId !== comparison.profileTypeId) {
+      throw new CinderError(ErrorCodes.QUERY_INVALID_ARGUMENT, `baseline and comparison must be the same profile type (got ${baseline.profileTypeId} and ${comparison.profileTypeId})`);
+    }
+    const maxNodes = this.query.maxNodes(request.maxNodes);
+    const [baselineTree, comparisonTree] = await Promise.all([this.mergedTree(tenant, baseline), this.mergedTree(tenant, comparison)]);
+    const normalization = await this.normalization(tenant, request);
+    const baselineScale = normalization.baselineScale;
+    return {
+      profileTypeId: baseline.profileTypeId,
+      unit: unitOf(baseline.profileTypeId),
+      baselineTree,
+      comparisonTree,
+      flamegraph: diffFlameGraph(baselineTree, comparisonTree, maxNodes),
+      normalization,
+      table: (limit) =>
+        diffTable(baselineTree, comparisonTree, { mode, baselineScale })
+          .slice(0, limit)
+          .map((row) => ({ ...row, changeRatio: Number.isFinite(row.changeRatio) ? row.changeRatio : null })),
+    };
+  }
+
+  /**
+   * What makes two sides comparable. Range length always matters in absolute mode; counted samples
+   * (not time) also depend on the sampling rate: 100 samples at 100 Hz are the same work as 1,000 at
+   * 1 kHz, so the baseline's counts are scaled to the comparison's rate.
+   */
+  private async normalization(tenant: string, request: DiffRequest): Promise<DiffResponse['normalization']> {
+    const { baseline, comparison, mode } = request;
+    if (mode === 'relative') {
+      return { kind: 'none', baselineScale: 1, description: 'relative: each function as a share of its own side’s total' };
+    }
+    if (request.normalize === 'none') {
+      return { kind: 'none', baselineScale: 1, description: 'absolute: values as measured (no normalisation)' };
+    }
+    const lengthScale = durationScale(baseline.toMs - baseline.fromMs, comparison.toMs - comparison.fromMs);
+    let rateScale = 1;
+    if (validateProfileTypeId(baseline.profileTypeId).sampleUnit === 'count') {
+      const [baselinePeriod, comparisonPeriod] = await Promise.all([this.query.meanPeriod(tenant, baseline), this.query.meanPeriod(tenant, comparison)]);
+      if (baselinePeriod && comparisonPeriod && Math.abs(baselinePeriod / comparisonPeriod - 1) > 0.01) rateScale = baselinePeriod / comparisonPeriod;
+    }
+    const baselineScale = lengthScale * rateScale;
+    const reasons = [
+      ...(lengthScale !== 1 ? [`×${lengthScale.toPrecision(3)} for the comparison’s range length`] : []),
+      ...(rateScale !== 1 ? [`×${rateScale.toPrecision(3)} for the comparison’s sampling rate`] : []),
+    ];
+    return {
+      kind: baselineScale === 1 ? 'none' : rateScale !== 1 ? 'duration+rate' : 'duration',
+      baselineScale,
+      description: reasons.length === 0 ? 'absolute: values as measured (same range length and sampling rate)' : `absolute: baseline scaled ${reasons.join(' and ')}`,
+    };
+  }
+
+  async sandwich(tenant: string, request: FlameGraphRequest, functionName: string): Promise<SandwichResponse> {
+    if (functionName === '') throw new CinderError(ErrorCodes.QUERY_INVALID_ARGUMENT, '"function" (the frame name to put in the middle) is required');
+    const maxNodes = this.query.maxNodes(request.maxNodes);
+    const result = sandwich(await this.mergedTree(tenant, request), functionName);
+    const render = (tree: CallTree): FlameGraphData => (tree.nodeCount > 1 ? flameGraphFromTree(tree, maxNodes).flamegraph : emptyFlameGraph());
+    return { functionName, callers: render(result.callers), callees: render(result.callees), self: result.self, total: result.total };
+  }
+
+  timeline(tenant: string, request: SeriesRequest): Promise<SeriesResult[]> {
+    return this.query.selectSeries(tenant, request);
+  }
+
+  profileTypes(tenant: string, fromMs: number, toMs: number): Promise<ProfileTypeParts[]> {
+    return this.query.profileTypes(tenant, fromMs, toMs);
+  }
+
+  /** `allowUtf8`: names outside `[a-zA-Z_][a-zA-Z0-9_]*` too (clients that asked for them). */
+  labelNames(tenant: string, matchers: readonly string[], fromMs: number, toMs: number, allowUtf8: boolean): Promise<string[]> {
+    return this.query.labelNames(tenant, matchers, fromMs, toMs, allowUtf8);
+  }
+
+  labelValues(tenant: string, name: string, matchers: readonly string[], fromMs: number, toMs: number): Promise<string[]> {
+    return this.query.labelValues(tenant, name, matchers, fromMs, toMs);
+  }
+
+  series(tenant: string, matchers: readonly string[], labelNames: readonly string[], fromMs: number, toMs: number, allowUtf8: boolean): Promise<LabelPairs[]> {
+    return this.query.series(tenant, matchers, labelNames, fromMs, toMs, allowUtf8);
+  }
+
+  stats(tenant: string): Promise<StoreStats> {
+    return this.query.stats(tenant);
+  }
+
+  /** 0 or undefined = the server default; otherwise checked against the server's maximum. */
+  maxNodes(requested: number | undefined): number {
+    return this.query.maxNodes(requested);
+  }
+
+  /** Every service with data in range, its profile types and when it last sent one. */
+  async services(tenant: string, fromMs: number, toMs: number): Promise<ServiceInfo[]> {
+    const [sets, lastSeen] = await Promise.all([
+      this.query.series(tenant, [], ['service_name', '__profile_type__'], fromMs, toMs, true),
+      this.query.lastSeenByService(tenant, fromMs, toMs),
+    ]);
+    const typesByService = new Map<string, Set<string>>();
+    for (const labels of sets) {
+      const map = new Map(labels);
+      const service = map.get('service_name');
+      const type = map.get('__profile_type__');
+      if (service === undefined || type === undefined) continue;
+      if (!typesByService.has(service)) typesByService.set(service, new Set());
+      typesByService.get(service)!.add(type);
+    }
+    return [...typesByService.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([serviceName, types]) => ({
+        serviceName,
+        lastSeenMs: lastSeen.get(serviceName) ?? 0,
+        profileTypes: [...types].sort().map((id) => {
+          const parts = validateProfileTypeId(id);
+          return { id, name: parts.name, sampleType: parts.sampleType, sampleUnit: parts.sampleUnit, periodType: parts.periodType, periodUnit: parts.periodUnit };
+        }),
+      }));
+  }
+}
+
+function unitOf(profileTypeId: string): string {
+  return validateProfileTypeId(profileTypeId).sampleUnit;
+}
