@@ -26,7 +26,7 @@ import {
   type TruncationInfo,
 } from '@cinder/core';
 import type { StoreStats } from '../storage/store.js';
-import type { ProfileTypeParts, QueryService, Selection, SeriesRequest, SeriesResult } from './service.js';
+import type { ProfileTypeMessage, QueryService, Selection, SeriesRequest, SeriesResult } from './service.js';
 
 export interface TreeRequest extends Selection {
   /**
@@ -166,7 +166,7 @@ export class ReadPath {
     return this.query.selectSeries(tenant, request);
   }
 
-  profileTypes(tenant: string, fromMs: number, toMs: number): Promise<ProfileTypeParts[]> {
+  profileTypes(tenant: string, fromMs: number, toMs: number): Promise<ProfileTypeMessage[]> {
     return this.query.profileTypes(tenant, fromMs, toMs);
   }
 

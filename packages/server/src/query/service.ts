@@ -10,6 +10,7 @@ import {
   type CallTree,
   type LabelPairs,
   type Matcher,
+  type ProfileTypeParts,
   type Selector,
 } from '@cinder/core';
 import type { ProfileReader, SelectQuery, StoreStats } from '../storage/store.js';
@@ -43,14 +44,8 @@ export interface SeriesResult {
   points: { timestampMs: number; value: number }[];
 }
 
-export interface ProfileTypeParts {
-  ID: string;
-  name: string;
-  sampleType: string;
-  sampleUnit: string;
-  periodType: string;
-  periodUnit: string;
-}
+/** A profile type as the Connect API lists it: core's parts plus the ID (wire name `ID`). */
+export type ProfileTypeMessage = ProfileTypeParts & { ID: string };
 
 const HOUR_MS = 3_600_000;
 const MAX_STEP_SEC = 366 * 24 * 3600;
@@ -119,7 +114,7 @@ export class QueryService {
     return requested;
   }
 
-  async profileTypes(tenant: string, fromMs: number, toMs: number): Promise<ProfileTypeParts[]> {
+  async profileTypes(tenant: string, fromMs: number, toMs: number): Promise<ProfileTypeMessage[]> {
     const range = this.range(fromMs, toMs, true);
     const ids = await this.reader.profileTypes(tenant, range.fromMs, range.toMs);
     return [...new Set(ids)].sort().map((id) => {
