@@ -6,6 +6,8 @@
  * Values are columnar, one array per sample type: `values[t][s]` is sample s of sample type t.
  * Per-sample string labels (pprof `Sample.label` with a string value) are kept as pairs.
  */
+import { checkSampleValue, resolveDecodeLimits, WorkBudget, type DecodeLimits } from './formats/limits.js';
+
 export interface ValueType {
   readonly type: string;
   readonly unit: string;
@@ -42,12 +44,18 @@ export function totalOf(profile: Profile, sampleTypeIndex: number): number {
   return sum;
 }
 
-/** Builds a Profile from stacks of frame names; used by text decoders and tests. */
+/**
+ * Builds a Profile from stacks of frame names (or of ids from `internName`); used by text decoders
+ * and tests. Every sample goes through the decode limits before anything is copied: values must be
+ * finite and within [0, 2^53 − 1], over-deep stacks keep their root-most frames, and the sample and
+ * frame counts are capped.
+ */
 export class ProfileBuilder {
   private readonly nameIndex = new Map<string, number>();
   readonly profile: Profile;
+  readonly budget: WorkBudget;
 
-  constructor(sampleTypes: ValueType[], periodType: ValueType | null = null, period = 0) {
+  constructor(sampleTypes: ValueType[], periodType: ValueType | null = null, period = 0, limits?: Partial<DecodeLimits>) {
     this.profile = {
       sampleTypes,
       periodType,
@@ -59,6 +67,7 @@ export class ProfileBuilder {
       values: [],
       sampleLabels: [],
     };
+    this.budget = new WorkBudget(resolveDecodeLimits(limits));
   }
 
   internName(name: string): number {
@@ -73,8 +82,32 @@ export class ProfileBuilder {
 
   /** frames root first; values one per sample type. */
   addSample(framesRootFirst: readonly string[], values: readonly number[], labels: LabelPairs | null = null): void {
-    const stack = new Uint32Array(framesRootFirst.length);
-    for (let i = 0; i < framesRootFirst.length; i++) stack[i] = this.internName(framesRootFirst[i]!);
+    this.checkValues(values);
+    const kept = this.budget.sample(framesRootFirst.length);
+    const stack = new Uint32Array(kept);
+    for (let i = 0; i < kept; i++) stack[i] = this.internName(framesRootFirst[i]!);
+    this.push(stack, values, labels);
+  }
+
+  /**
+   * The first `depth` entries of `idsRootFirst` (ids from `internName`) as one sample; only the
+   * root-most `maxStackDepth` of them are copied.
+   */
+  addStackIds(idsRootFirst: ArrayLike<number>, depth: number, values: readonly number[], labels: LabelPairs | null = null): void {
+    this.checkValues(values);
+    const kept = this.budget.sample(depth);
+    const stack = new Uint32Array(kept);
+    for (let i = 0; i < kept; i++) stack[i] = idsRootFirst[i]!;
+    this.push(stack, values, labels);
+  }
+
+  private checkValues(values: readonly number[]): void {
+    for (let t = 0; t < values.length; t++) {
+      checkSampleValue(values[t]!, () => `value ${t} of sample ${this.pendingStacks.length}`);
+    }
+  }
+
+  private push(stack: Uint32Array, values: readonly number[], labels: LabelPairs | null): void {
     this.pendingStacks.push(stack);
     this.pendingValues.push(values);
     this.profile.sampleLabels.push(labels);

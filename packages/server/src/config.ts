@@ -26,6 +26,8 @@ export interface ServerConfig {
   /** How often the background job rolls up and enforces retention. */
   maintenanceIntervalMs: number;
   logLevel: 'silent' | 'error' | 'warn' | 'info' | 'debug';
+  /** One format per run: `auto` = pretty on a terminal, JSON (pino's lines) otherwise. */
+  logFormat: 'auto' | 'json' | 'pretty';
 }
 
 export interface IngestLimits {
@@ -34,6 +36,18 @@ export interface IngestLimits {
   /** One profile after gunzip: protects against gzip bombs. */
   maxProfileBytes: number;
   maxSamplesPerProfile: number;
+  /** Frames per sample after inline expansion; deeper stacks keep their root-most frames. */
+  maxStackDepth: number;
+  /** Sum of stack lengths of one profile (after truncation). */
+  maxFramesPerProfile: number;
+  /** Nodes of one `format=tree` / `format=trie` body. */
+  maxTreeNodes: number;
+  /** Events of one speedscope file. */
+  maxSpeedscopeEvents: number;
+  /** Series of one Push request. */
+  maxPushSeries: number;
+  /** Profiles (raw samples) of one Push request, over all its series. */
+  maxPushProfiles: number;
   maxLabelsPerSeries: number;
   maxLabelNameLength: number;
   maxLabelValueLength: number;
@@ -52,6 +66,13 @@ export const defaultLimits: IngestLimits = {
   maxBodyBytes: 256 * MiB,
   maxProfileBytes: 4 * MiB,
   maxSamplesPerProfile: 16_000,
+  maxStackDepth: 1000,
+  maxFramesPerProfile: 4_000_000,
+  maxTreeNodes: 1_000_000,
+  maxSpeedscopeEvents: 1_000_000,
+  // Alloy sends one series per profile type per target and batches a few targets per request.
+  maxPushSeries: 1000,
+  maxPushProfiles: 1000,
   maxLabelsPerSeries: 30,
   maxLabelNameLength: 1024,
   maxLabelValueLength: 2048,
@@ -80,6 +101,7 @@ export function defaultConfig(): ServerConfig {
     maxNodesMax: 1_048_576,
     maintenanceIntervalMs: 60_000,
     logLevel: 'info',
+    logFormat: 'auto',
   };
 }
 
@@ -103,7 +125,8 @@ export function parseBytes(text: string): number {
 
 export class ConfigError extends Error {}
 
-const options = {
+/** Every flag `cinder serve` accepts (exported so the help test can check each one is documented). */
+export const serveOptions = {
   host: { type: 'string' },
   port: { type: 'string' },
   'data-dir': { type: 'string' },
@@ -120,11 +143,18 @@ const options = {
   'max-body-size': { type: 'string' },
   'max-profile-size': { type: 'string' },
   'max-samples': { type: 'string' },
+  'max-stack-depth': { type: 'string' },
+  'max-frames-per-profile': { type: 'string' },
+  'max-tree-nodes': { type: 'string' },
+  'max-speedscope-events': { type: 'string' },
+  'max-push-series': { type: 'string' },
+  'max-push-profiles': { type: 'string' },
   'max-labels': { type: 'string' },
   'max-series': { type: 'string' },
   'ingest-window': { type: 'string' },
   'maintenance-interval': { type: 'string' },
   'log-level': { type: 'string' },
+  'log-format': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -140,24 +170,36 @@ Options (each also as an env var, e.g. --data-dir → CINDER_DATA_DIR):
   --multitenancy             require X-Scope-OrgID on every request
   --ingest-token <t>         require this bearer token for ingest (repeatable; comma list in env)
   --query-token <t>          require this bearer token for queries (repeatable)
-  --grafana-url <url>        Grafana base URL for the Profiling page links (default /grafana)
-  --public-url <url>         public URL of this server, for links
+  --grafana-url <url>        Grafana base URL for the Profiling page's "Open in Grafana" and
+                             Explore links (default: none; the page then disables "Open in
+                             Grafana" and Explore opens Cinder's own explorer)
+  --public-url <url>         public URL of this server, for the "Open Pyroscope" link
+                             (default: none; the address the browser used)
   --frame-ancestors <list>   origins allowed to embed the UI in an iframe, space or comma
                              separated (default: this origin only)
   --max-body-size <size>     max request body as received (default 256MiB)
   --max-profile-size <size>  max profile size after decompression (default 4MiB)
   --max-samples <n>          max samples per profile (default 16000)
+  --max-stack-depth <n>      frames kept per sample after inline expansion; deeper stacks keep
+                             their root-most frames (default 1000)
+  --max-frames-per-profile <n>  max frames of one profile, summed over its samples (default 4000000)
+  --max-tree-nodes <n>       max nodes of one format=tree/trie upload (default 1000000)
+  --max-speedscope-events <n>  max events of one speedscope upload (default 1000000)
+  --max-push-series <n>      max series per Push request (default 1000)
+  --max-push-profiles <n>    max profiles per Push request (default 1000)
   --max-labels <n>           max labels per series (default 30)
   --max-series <n>           max series per tenant (default 5000)
   --ingest-window <dur>      accept profiles up to this old (default 1h)
   --maintenance-interval <dur>  rollup + retention job period (default 1m)
   --log-level <level>        silent|error|warn|info|debug (default info)
+  --log-format <format>      auto|json|pretty: auto is pretty on a terminal, JSON otherwise
+                             (default auto). The "listening on" line is printed at any level.
 `;
 
 /** Flags win over env vars, env vars over defaults. */
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfig & { help: boolean } {
-  const { values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
-  const pick = (flag: keyof typeof options): string | undefined => {
+  const { values } = parseArgs({ args: argv, options: serveOptions, strict: true, allowPositionals: false });
+  const pick = (flag: keyof typeof serveOptions): string | undefined => {
     const fromFlag = values[flag as keyof typeof values];
     if (typeof fromFlag === 'string') return fromFlag;
     const envName = 'CINDER_' + flag.toUpperCase().replace(/-/g, '_');
@@ -217,6 +259,12 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfig
   const maxProfile = pick('max-profile-size');
   if (maxProfile) config.limits.maxProfileBytes = parseBytes(maxProfile);
   positive('--max-samples', pick('max-samples'), (n) => (config.limits.maxSamplesPerProfile = n));
+  positive('--max-stack-depth', pick('max-stack-depth'), (n) => (config.limits.maxStackDepth = n));
+  positive('--max-frames-per-profile', pick('max-frames-per-profile'), (n) => (config.limits.maxFramesPerProfile = n));
+  positive('--max-tree-nodes', pick('max-tree-nodes'), (n) => (config.limits.maxTreeNodes = n));
+  positive('--max-speedscope-events', pick('max-speedscope-events'), (n) => (config.limits.maxSpeedscopeEvents = n));
+  positive('--max-push-series', pick('max-push-series'), (n) => (config.limits.maxPushSeries = n));
+  positive('--max-push-profiles', pick('max-push-profiles'), (n) => (config.limits.maxPushProfiles = n));
   positive('--max-labels', pick('max-labels'), (n) => (config.limits.maxLabelsPerSeries = n));
   positive('--max-series', pick('max-series'), (n) => (config.limits.maxSeriesPerTenant = n));
   const window = pick('ingest-window');
@@ -229,6 +277,13 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfig
       throw new ConfigError(`invalid --log-level "${logLevel}": use silent, error, warn, info or debug`);
     }
     config.logLevel = logLevel as ServerConfig['logLevel'];
+  }
+  const logFormat = pick('log-format');
+  if (logFormat) {
+    if (logFormat !== 'auto' && logFormat !== 'json' && logFormat !== 'pretty') {
+      throw new ConfigError(`invalid --log-format "${logFormat}": use auto, json or pretty`);
+    }
+    config.logFormat = logFormat;
   }
   return { ...config, help: values.help === true };
 }

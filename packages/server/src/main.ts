@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ServerConfig } from './config.js';
 import { IngestService } from './ingest/pipeline.js';
 import { PushService } from './ingest/push.js';
-import { createPprofDecoder } from './ingest/decodePool.js';
+import { createProfileDecoder } from './ingest/decodePool.js';
 import { ServerMetrics } from './metrics.js';
 import { QueryService } from './query/service.js';
 import { ReadPath } from './query/readPath.js';
@@ -31,7 +31,7 @@ export async function startCinder(config: ServerConfig, now: () => number = Date
     now,
   });
   const metrics = new ServerMetrics();
-  const decoder = createPprofDecoder();
+  const decoder = createProfileDecoder();
   const ingest = new IngestService(store, config.limits, now, metrics, decoder);
   const push = new PushService(store, config.limits, now, metrics, decoder);
   const read = new ReadPath(new QueryService(store, config, now));

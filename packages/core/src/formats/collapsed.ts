@@ -4,6 +4,7 @@
  */
 import { CinderError, ErrorCodes } from '../errors.js';
 import { ProfileBuilder, type Profile } from '../model.js';
+import { MAX_SAMPLE_VALUE, valueOutOfRange, type DecodeLimits } from './limits.js';
 
 const SAMPLES = { type: 'samples', unit: 'count' };
 
@@ -11,12 +12,16 @@ const SAMPLES = { type: 'samples', unit: 'count' };
  * Blank lines, `#`/`//` comments and lines without a trailing integer count are skipped, as
  * speedscope and flamegraph.pl do; a body where no line is valid is rejected (INGEST_MALFORMED_TEXT),
  * an empty body gives an empty profile. Equal stacks on several lines are kept as separate samples.
+ * A count above 2^53 − 1 (e.g. 400 digits, which `Number` turns into Infinity) is rejected
+ * (INGEST_VALUE_OUT_OF_RANGE) rather than stored approximately.
  */
-export function decodeCollapsed(text: string): Profile {
-  const builder = new ProfileBuilder([SAMPLES]);
+export function decodeCollapsed(text: string, limits?: Partial<DecodeLimits>): Profile {
+  const builder = new ProfileBuilder([SAMPLES], null, 0, limits);
   let accepted = 0;
   let rejected = 0;
+  let lineNumber = 0;
   for (const rawLine of text.split('\n')) {
+    lineNumber++;
     const line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
     const trimmed = line.trim();
     if (trimmed === '' || trimmed.startsWith('#') || trimmed.startsWith('//')) continue;
@@ -28,12 +33,14 @@ export function decodeCollapsed(text: string): Profile {
       continue;
     }
     const count = Number(countText);
+    if (!(count <= MAX_SAMPLE_VALUE)) throw valueOutOfRange(`the count on line ${lineNumber}`, countText);
     const stack = trimmed.slice(0, space).trimEnd();
     if (stack === '') {
       rejected++;
       continue;
     }
-    if (count > 0) builder.addSample(stack.split(';'), [count]);
+    // Over-deep stacks keep their root-most frames: split stops there instead of splitting it all.
+    if (count > 0) builder.addSample(stack.split(';', builder.budget.limits.maxStackDepth), [count]);
     accepted++;
   }
   if (accepted === 0 && rejected > 0) {
@@ -42,12 +49,12 @@ export function decodeCollapsed(text: string): Profile {
   return builder.build();
 }
 
-export function decodeLines(text: string): Profile {
-  const builder = new ProfileBuilder([SAMPLES]);
+export function decodeLines(text: string, limits?: Partial<DecodeLimits>): Profile {
+  const builder = new ProfileBuilder([SAMPLES], null, 0, limits);
   for (const rawLine of text.split('\n')) {
     const line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
     if (line.trim() === '') continue;
-    builder.addSample(line.split(';'), [1]);
+    builder.addSample(line.split(';', builder.budget.limits.maxStackDepth), [1]);
   }
   return builder.build();
 }

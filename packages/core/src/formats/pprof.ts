@@ -1,15 +1,28 @@
 /**
  * pprof (profile.proto) ↔ the profile model, on top of the `pprof-format` codec.
  * Input bytes are already decompressed (gzip is the server's concern).
+ *
+ * Numbers: int64 fields are read as signed int64 (pprof-format hands back numbers or unsigned
+ * bigints, so −1 arrives as 2^64 − 1). Sample values, period, duration and time must then be
+ * whole numbers within [0, 2^53 − 1] (INGEST_VALUE_OUT_OF_RANGE otherwise): negative sample values
+ * only occur in `pprof -diff_base` output, which is not something a profiler sends (no fixture in
+ * testdata/ has one), and Cinder stores no negative values.
+ *
+ * Work: inline expansion is sized from per-location frame counts before anything is allocated,
+ * stacks keep their root-most `maxStackDepth` frames, and sample and frame counts are checked as
+ * samples are built (DecodeLimits), so a small body that references a deeply inlined location a
+ * million times costs time linear in its size.
  */
 import { Function as PprofFunction, Line, Location, Profile as PprofProfile, Sample, StringTable, ValueType as PprofValueType } from 'pprof-format';
 import { CinderError, ErrorCodes } from '../errors.js';
 import type { LabelPairs, Profile, ValueType } from '../model.js';
+import { MAX_SAMPLE_VALUE, resolveDecodeLimits, tooComplex, valueOutOfRange, WorkBudget, type DecodeLimits } from './limits.js';
 
 export interface DecodePprofOptions {
   spyName?: string;
   /** pyroscope-dotnet quirks: `-` in sample type names, all function ids 0. */
   dotnetFix?: boolean;
+  limits?: Partial<DecodeLimits>;
 }
 
 /** Spy names for which Pyroscope rewrites function names to `<file> <function>`. */
@@ -22,6 +35,81 @@ function addressName(address: number | bigint | undefined): string {
 
 function num(value: number | bigint | undefined): number {
   return value === undefined ? 0 : Number(value);
+}
+
+/** An int64 field as pprof-format returns it (small: number, else the unsigned 64-bit bigint). */
+function int64(value: number | bigint | undefined): bigint | number {
+  if (value === undefined) return 0;
+  return typeof value === 'bigint' ? BigInt.asIntN(64, value) : value;
+}
+
+/** An int64 that must be a whole number within [0, 2^53 − 1]. */
+function boundedInt64(value: number | bigint | undefined, what: () => string): number {
+  const signed = int64(value);
+  if (signed < 0 || signed > MAX_SAMPLE_VALUE) throw valueOutOfRange(what(), signed);
+  return Number(signed);
+}
+
+/**
+ * Message layout as pprof-format walks it: which length-delimited fields hold a sub-message, and
+ * which fields it decodes as numbers (from varint or packed bytes). Unknown fields are skipped.
+ */
+type Layout = { messages: Record<number, Layout | undefined>; numbers: ReadonlySet<number>; strings: ReadonlySet<number> };
+const LEAF = (numbers: number[]): Layout => ({ messages: {}, numbers: new Set(numbers), strings: new Set() });
+const VALUE_TYPE = LEAF([1, 2]);
+const LABEL = LEAF([1, 2, 3, 4]);
+const LINE = LEAF([1, 2, 3]);
+const PROFILE_LAYOUT: Layout = {
+  messages: {
+    1: VALUE_TYPE,
+    2: { messages: { 3: LABEL }, numbers: new Set([1, 2]), strings: new Set() },
+    3: LEAF([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]),
+    4: { messages: { 4: LINE }, numbers: new Set([1, 2, 3, 5]), strings: new Set() },
+    5: LEAF([1, 2, 3, 4, 5]),
+    11: VALUE_TYPE,
+  },
+  numbers: new Set([7, 8, 9, 10, 12, 13, 14]),
+  strings: new Set([6]),
+};
+
+/**
+ * pprof-format decodes a varint of n bytes in O(n²) (BigInt shifts): a 160 KB varint takes 4.6 s.
+ * Protobuf varints are at most 10 bytes, so every number position pprof-format will decode is
+ * checked first, walking the bytes exactly as it does (one-byte keys, clamped lengths).
+ */
+function assertShortVarints(bytes: Uint8Array, layout: Layout = PROFILE_LAYOUT, from = 0, to = bytes.length): void {
+  const tooLong = (at: number): never => {
+    throw new CinderError(ErrorCodes.INGEST_MALFORMED_PPROF, `body is not a valid pprof profile: a number at byte ${at} is longer than 10 bytes`);
+  };
+  /** End of the varint starting at `at` (continuation bytes ≥ 0x80), checked to be ≤ 10 bytes. */
+  const varintEnd = (at: number): number => {
+    let end = at;
+    while (end < to && bytes[end]! >= 0x80) if (++end - at >= 10) tooLong(at);
+    return end < to ? end + 1 : end;
+  };
+  let offset = from;
+  while (offset < to) {
+    const key = bytes[offset++]!;
+    const field = key >> 3;
+    const wireType = key & 7;
+    if (wireType === 0) {
+      offset = varintEnd(offset);
+      continue;
+    }
+    if (wireType !== 2) return; // pprof-format rejects other wire types itself
+    const lengthEnd = varintEnd(offset);
+    let length = 0;
+    for (let i = lengthEnd - 1; i >= offset; i--) length = length * 128 + (bytes[i]! & 0x7f);
+    const start = lengthEnd;
+    const end = Math.min(to, start + length);
+    const sub = layout.messages[field];
+    if (sub) assertShortVarints(bytes, sub, start, end);
+    else if (layout.numbers.has(field)) {
+      // Packed numbers: every run of continuation bytes is one number.
+      for (let i = start; i < end; ) i = varintEnd(i);
+    }
+    offset = end;
+  }
 }
 
 /**
@@ -65,13 +153,16 @@ function assertValidUtf8Strings(bytes: Uint8Array): void {
 }
 
 export function decodePprof(bytes: Uint8Array, options: DecodePprofOptions = {}): Profile {
+  const limits = resolveDecodeLimits(options.limits);
   let decoded: PprofProfile;
   // A plain Uint8Array view: pprof-format slices the input for every field, and Node's
   // Buffer#subarray costs several times TypedArray#subarray (a quarter of ingest CPU).
   const plain = Object.getPrototypeOf(bytes) === Uint8Array.prototype ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   try {
+    assertShortVarints(plain);
     decoded = PprofProfile.decode(plain);
   } catch (error) {
+    if (error instanceof CinderError) throw error;
     throw new CinderError(
       ErrorCodes.INGEST_MALFORMED_PPROF,
       `body is not a valid pprof profile (${(error as Error).message}); send the profile.proto bytes, optionally gzipped`,
@@ -145,7 +236,7 @@ export function decodePprof(bytes: Uint8Array, options: DecodePprofOptions = {})
     functionName.set(num(fn.id), prefixed ? `${filename} ${name}` : name);
   }
   /** Frames of a location, root-most first (pprof lists inlined lines innermost first). */
-  const locationFrames = new Map<number, number[]>();
+  const locationFrames = new Map<number, Uint32Array>();
   for (const location of decoded.location) {
     const frames: number[] = [];
     for (let l = location.line.length - 1; l >= 0; l--) {
@@ -157,36 +248,50 @@ export function decodePprof(bytes: Uint8Array, options: DecodePprofOptions = {})
       frames.push(nameId(name === '' ? addressName(location.address) : name));
     }
     if (frames.length === 0) frames.push(nameId(addressName(location.address)));
-    locationFrames.set(num(location.id), frames);
+    locationFrames.set(num(location.id), Uint32Array.from(frames));
   }
 
+  // Location ids are usually 1…n: a dense array answers the per-frame lookups several times faster
+  // than the Map (which stays for sparse or huge ids).
+  const framesById: (Uint32Array | undefined)[] = [];
+  for (const [id, frames] of locationFrames) if (id < 4 * locationFrames.size + 16) framesById[id] = frames;
   const typeCount = sampleTypes.length;
   const sampleCount = decoded.sample.length;
+  const budget = new WorkBudget(limits);
+  if (sampleCount > limits.maxSamples) throw tooComplex('maxSamples', String(sampleCount), limits.maxSamples);
   const values = sampleTypes.map(() => new Float64Array(sampleCount));
   const stacks: Uint32Array[] = new Array<Uint32Array>(sampleCount);
   const sampleLabels: (LabelPairs | null)[] = new Array<LabelPairs | null>(sampleCount);
-  const locationIndex = locationFrames;
+  let parts: Uint32Array[] = [];
   for (let s = 0; s < sampleCount; s++) {
     const sample = decoded.sample[s]!;
     if (sample.value.length !== typeCount) {
       throw new CinderError(ErrorCodes.INGEST_MALFORMED_PPROF, `pprof sample ${s} has ${sample.value.length} values but the profile has ${typeCount} sample types`);
     }
-    for (let t = 0; t < typeCount; t++) values[t]![s] = num(sample.value[t]);
+    for (let t = 0; t < typeCount; t++) {
+      values[t]![s] = boundedInt64(sample.value[t], () => `pprof sample ${s}, value ${t} (${sampleTypes[t]!.type})`);
+    }
+    // Sized from the per-location frame counts first: only the root-most maxDepth frames are
+    // copied, however many times a deeply inlined location is referenced.
     const ids = sample.locationId;
+    if (parts.length < ids.length) parts = new Array<Uint32Array>(ids.length);
     let depth = 0;
-    const parts: number[][] = new Array<number[]>(ids.length);
     for (let i = 0; i < ids.length; i++) {
-      const frames = locationIndex.get(num(ids[i]));
+      const id = ids[i]!;
+      const frames = typeof id === 'number' && id < framesById.length ? framesById[id] : locationFrames.get(num(id));
       if (!frames) throw new CinderError(ErrorCodes.INGEST_MALFORMED_PPROF, `pprof sample ${s} refers to location ${num(ids[i])}, which does not exist`);
       parts[i] = frames;
       depth += frames.length;
     }
+    const kept = budget.sample(depth);
     // pprof lists locations leaf first; the model wants root first.
-    const stack = new Uint32Array(depth);
+    const stack = new Uint32Array(kept);
     let at = 0;
-    for (let i = ids.length - 1; i >= 0; i--) {
+    for (let i = ids.length - 1; i >= 0 && at < kept; i--) {
       const frames = parts[i]!;
-      for (let f = 0; f < frames.length; f++) stack[at++] = frames[f]!;
+      const take = Math.min(frames.length, kept - at);
+      stack.set(take === frames.length ? frames : frames.subarray(0, take), at);
+      at += take;
     }
     stacks[s] = stack;
     let labels: [string, string][] | null = null;
@@ -197,13 +302,17 @@ export function decodePprof(bytes: Uint8Array, options: DecodePprofOptions = {})
     sampleLabels[s] = labels;
   }
 
+  const timeNanos = int64(decoded.timeNanos);
+  if (timeNanos < 0) throw valueOutOfRange('pprof time_nanos', timeNanos);
   return {
     sampleTypes,
     periodType,
-    period: num(decoded.period),
+    period: boundedInt64(decoded.period, () => 'pprof period'),
     // Integer division first: nanoseconds since the epoch are beyond 2^53.
-    timeMs: typeof decoded.timeNanos === 'bigint' ? Number(decoded.timeNanos / 1_000_000n) : Math.floor(num(decoded.timeNanos) / 1e6),
-    durationNs: num(decoded.durationNanos),
+    timeMs: typeof timeNanos === 'bigint' ? Number(timeNanos / 1_000_000n) : Math.floor(timeNanos / 1e6),
+    // Informational and not stored, and real files carry nonsense here (pyroscope's JFR→pprof
+    // output holds a timestamp, 1.7e18): kept as read, only a negative one reads as unknown (0).
+    durationNs: Math.max(0, Number(int64(decoded.durationNanos))),
     names,
     stacks,
     values,

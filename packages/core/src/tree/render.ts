@@ -356,9 +356,14 @@ class ByteWriter {
     this.buffer = next;
   }
   uvarint(value: number): void {
+    // Infinity would loop forever below and NaN would write garbage: a stored value out of range is
+    // a bug upstream of here (ingest bounds values to [0, 2^53 − 1]), so fail loudly.
+    if (!Number.isFinite(value)) throw new Error(`tree bytes: cannot encode the non-finite value ${value}`);
     this.ensure(10);
-    // Values are non-negative integers below 2^53; avoid 32-bit bit ops.
+    // Values are non-negative integers below 2^53; avoid 32-bit bit ops. Larger ones still end:
+    // each step divides by 128, so at most 147 steps for the largest double.
     let v = Math.max(0, Math.round(value));
+    if (v > Number.MAX_SAFE_INTEGER) this.ensure(Math.ceil(Math.log2(v) / 7) + 1);
     while (v >= 0x80) {
       this.buffer[this.length++] = (v % 0x80) | 0x80;
       v = Math.floor(v / 0x80);

@@ -129,3 +129,17 @@ describe('tree helpers', () => {
     expect(Array.from(bytes)).toEqual([0, 0, 1, 1, 97, 0xac, 0x02, 0]);
   });
 });
+
+describe('treeBytes refuses values it cannot encode (issue 10: uvarint(Infinity) looped forever)', () => {
+  it.each([Infinity, -Infinity, NaN])('self value %s → an Error, not a hang', (value) => {
+    const builder = new CallTreeBuilder();
+    builder.addStack(['main', 'work'], value);
+    expect(() => treeBytes(builder.build())).toThrow(/non-finite/);
+  });
+
+  it('a value above 2^53 still ends (and round-trips its magnitude)', () => {
+    const builder = new CallTreeBuilder();
+    builder.addStack(['main'], 2 ** 60);
+    expect(treeBytes(builder.build()).length).toBeGreaterThan(0);
+  });
+});

@@ -1,4 +1,5 @@
 import { Code, ConnectError } from '@connectrpc/connect';
+import { codeToHttpStatus } from '@connectrpc/connect/protocol-connect';
 import type { FastifyReply } from 'fastify';
 import { CinderError, ErrorCodes, type ErrorCode } from '@cinder/core';
 
@@ -74,9 +75,14 @@ export function toHttpError(error: unknown): { status: number; body: HttpErrorBo
   return { status: 500, body: { code: 'internal', message: 'internal error; see the server log', reason: ErrorCodes.INTERNAL } };
 }
 
-/** The one place a plain-HTTP error answer is written: status and body from the catalogue. */
-export function sendError(reply: FastifyReply, error: unknown): FastifyReply {
+/**
+ * The one place an error answer is written outside Connect's own handlers: status and body from the
+ * catalogue. On a Connect route (`connectRoute`) the status is the Connect code's, as a Connect
+ * client expects (e.g. an over-limit Push is 400 invalid_argument there, 413 on /ingest).
+ */
+export function sendError(reply: FastifyReply, error: unknown, connectRoute = false): FastifyReply {
   const { status, body } = toHttpError(error);
+  if (connectRoute && error instanceof CinderError) return reply.status(codeToHttpStatus(errorMapping[error.code].connectCode)).send(body);
   return reply.status(status).send(body);
 }
 

@@ -14,6 +14,7 @@ import type { ServerDeps } from './deps.js';
 import { sendError, toHttpError } from './errors.js';
 import { registerIngestRoutes } from './ingestRoutes.js';
 import { registerPyroscopeRoutes } from './pyroscopeRoutes.js';
+import { PUSH_ROUTE, preparePushBody } from './pushBody.js';
 import { checkToken, resolveTenant } from './tenancy.js';
 import { buildInfo } from '../version.js';
 
@@ -25,10 +26,13 @@ declare module 'fastify' {
   }
 }
 
-const INGEST_ROUTES = new Set(['/ingest', '/pyroscope/ingest', '/push.v1.PusherService/Push']);
+const INGEST_ROUTES = new Set(['/ingest', '/pyroscope/ingest', PUSH_ROUTE]);
 const OPEN_ROUTES = new Set(['/ready', '/metrics', '/api/v1/status/buildinfo', '/api/v1/config']);
 /** The web app's pages (client-side routes): each answers index.html. */
 const SPA_ROUTES = ['/pyroscope', '/profiling', '/explore', '/explore/*', '/compare', '/snapshots', '/snapshots/*', '/request', '/upload'];
+
+/** `/<package>.v1.<Service>/<Method>`: a Connect route (registered by the Connect plugin). */
+const CONNECT_ROUTE = /^\/[a-z]+\.v1[a-z0-9]*\.[A-Za-z]+\/[A-Za-z]+$/;
 
 export type RouteKind = 'ingest' | 'query' | 'open' | 'ui';
 
@@ -112,6 +116,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     rewriteProtoParseErrors(reply.raw);
   });
 
+  app.addHook('preHandler', async (request) => {
+    if (request.routeOptions.url === PUSH_ROUTE) await preparePushBody(request, config.limits);
+  });
+
   app.setErrorHandler((error: Error & { code?: string; statusCode?: number }, request, reply) => {
     let mapped: unknown = error;
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
@@ -126,7 +134,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       mapped = new CinderError(ErrorCodes.QUERY_MALFORMED_REQUEST, error.message);
     }
     if (toHttpError(mapped).status >= 500) request.log.error({ err: error }, 'request failed');
-    return sendError(reply, mapped);
+    return sendError(reply, mapped, CONNECT_ROUTE.test(request.routeOptions.url ?? ''));
   });
 
   await registerIngestRoutes(app, deps);

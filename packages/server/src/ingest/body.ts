@@ -1,4 +1,5 @@
-import { gunzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gunzip, gunzipSync } from 'node:zlib';
 import { CinderError, ErrorCodes } from '@cinder/core';
 
 export function isGzip(bytes: Uint8Array): boolean {
@@ -16,6 +17,23 @@ export function maybeGunzip(bytes: Uint8Array, maxOutputBytes: number, what = 'p
   }
   try {
     return gunzipSync(bytes, { maxOutputLength: maxOutputBytes });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'ERR_BUFFER_TOO_LARGE' || error instanceof RangeError) throw tooLarge(what, maxOutputBytes);
+    throw new CinderError(ErrorCodes.INGEST_BAD_GZIP, `${what} starts with the gzip magic bytes but does not decompress: ${(error as Error).message}`);
+  }
+}
+
+const gunzipAsync = promisify(gunzip);
+
+/** As maybeGunzip, on libuv's thread pool: for the main thread, which must not block. */
+export async function maybeGunzipAsync(bytes: Uint8Array, maxOutputBytes: number, what = 'profile'): Promise<Uint8Array> {
+  if (!isGzip(bytes)) {
+    if (bytes.length > maxOutputBytes) throw tooLarge(what, maxOutputBytes);
+    return bytes;
+  }
+  try {
+    return await gunzipAsync(bytes, { maxOutputLength: maxOutputBytes });
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code === 'ERR_BUFFER_TOO_LARGE' || error instanceof RangeError) throw tooLarge(what, maxOutputBytes);

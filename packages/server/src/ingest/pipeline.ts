@@ -2,11 +2,6 @@ import { randomUUID } from 'node:crypto';
 import {
   CinderError,
   ErrorCodes,
-  decodeCollapsed,
-  decodeLines,
-  decodeSpeedscope,
-  decodeTreeFormat,
-  decodeTrieFormat,
   parseSampleTypeConfig,
   parseTimeParam,
   SPEEDSCOPE_SAMPLE_RATE,
@@ -18,12 +13,12 @@ import {
 } from '@cinder/core';
 import type { IngestLimits } from '../config.js';
 import type { ProfileSink, ValidatedProfile } from '../storage/store.js';
-import { maybeGunzip } from './body.js';
-import { createPprofDecoder, type PprofDecoder } from './decodePool.js';
+import { maybeGunzipAsync } from './body.js';
+import { createProfileDecoder, type DecodeFormat, type ProfileDecoder } from './decodePool.js';
 import { allZero, cumulativeDelta, isGaugeSampleType } from './delta.js';
 import { parseMultipart } from './multipart.js';
 import { parseIngestName, type ParsedName } from './name.js';
-import { validateProfile } from './validate.js';
+import { decodeLimitsOf, validateProfile } from './validate.js';
 
 /** A legacy `/ingest` request as the HTTP adapter hands it over. */
 export interface LegacyIngestRequest {
@@ -58,7 +53,7 @@ export class IngestService {
     private readonly limits: IngestLimits,
     private readonly now: () => number,
     private readonly metrics?: IngestMetrics,
-    private readonly decoder: PprofDecoder = createPprofDecoder(0),
+    private readonly decoder: ProfileDecoder = createProfileDecoder(0),
   ) {}
 
   async ingestLegacy(request: LegacyIngestRequest): Promise<IngestResult> {
@@ -97,7 +92,7 @@ export class IngestService {
     const spyName = query.spyName && query.spyName !== '' ? query.spyName : 'unknown';
     let body: Buffer = request.body;
     if (request.contentEncoding && /gzip/i.test(request.contentEncoding)) {
-      body = Buffer.from(maybeGunzip(body, this.limits.maxProfileBytes, 'request body'));
+      body = Buffer.from(await maybeGunzipAsync(body, this.limits.maxProfileBytes, 'request body'));
     }
 
     const isMultipart = contentType.includes('multipart/form-data');
@@ -137,12 +132,14 @@ export class IngestService {
     // Upstream answers 200 to an empty upload: SDKs send them when nothing was sampled.
     if (profileBytes.length === 0) return [];
     const isDotnet = spyName === 'dotnetspy' || (spyName === 'unknown' && sampleTypeConfig !== null && 'inuse-space' in sampleTypeConfig);
-    const decodeOptions = { spyName, dotnetFix: isDotnet };
+    const decodeOptions = { spyName, dotnetFix: isDotnet, limits: decodeLimitsOf(this.limits) };
     const maxOutputBytes = this.limits.maxProfileBytes;
-    const [profile, previous] = await Promise.all([
-      this.decoder.decode({ bytes: profileBytes, maxOutputBytes, what: 'profile', options: decodeOptions }),
-      previousBytes ? this.decoder.decode({ bytes: previousBytes, maxOutputBytes, what: 'prev_profile', options: decodeOptions }) : null,
+    const [[decoded], previousDecoded] = await Promise.all([
+      this.decoder.decode({ bytes: profileBytes, format: 'pprof', maxOutputBytes, what: 'profile', options: decodeOptions }),
+      previousBytes ? this.decoder.decode({ bytes: previousBytes, format: 'pprof', maxOutputBytes, what: 'prev_profile', options: decodeOptions }) : null,
     ]);
+    const profile = decoded!.profile;
+    const previous = previousDecoded?.[0]?.profile ?? null;
     if (previous) {
       profile.values = cumulativeDelta(profile, previous, (t) => !isGaugeSampleType(profile.sampleTypes[t]!.type));
       if (allZero(profile.values)) {
@@ -175,7 +172,7 @@ export class IngestService {
     );
   }
 
-  private ingestText(
+  private async ingestText(
     tenant: string,
     name: ParsedName,
     format: string,
@@ -184,28 +181,16 @@ export class IngestService {
     spyName: string,
     fromMs: number,
     nowMs: number,
-  ): ValidatedProfile[] {
-    const decoded: { extraLabels: [string, string][]; appName: string; profile: Profile; sampleRate: number }[] = [];
-    if (format === 'speedscope') {
-      const entries = decodeSpeedscope(maybeGunzip(body, this.limits.maxProfileBytes).toString());
-      for (const entry of entries) {
-        // A time unit makes it a wall profile (`.seconds` etc.), bytes a memory one; unit-less stays cpu.
-        const appName = entry.unit === 'none' || entry.unit === '' ? name.appName : `${name.appName}.${entry.unit}`;
-        decoded.push({ extraLabels: [['profile_name', entry.profileName]], appName, profile: entry.profile, sampleRate: entry.unit in TIME_UNITS ? SPEEDSCOPE_SAMPLE_RATE : sampleRate });
-      }
-    } else {
-      const text = (): string => Buffer.from(maybeGunzip(body, this.limits.maxProfileBytes)).toString('utf8');
-      const bytes = (): Uint8Array => maybeGunzip(body, this.limits.maxProfileBytes);
-      const profile =
-        format === 'lines'
-          ? decodeLines(text())
-          : format === 'trie'
-            ? decodeTrieFormat(bytes())
-            : format === 'tree'
-              ? decodeTreeFormat(bytes())
-              : decodeCollapsed(text());
-      decoded.push({ extraLabels: [], appName: name.appName, profile, sampleRate });
-    }
+  ): Promise<ValidatedProfile[]> {
+    const decodeFormat: DecodeFormat = format === 'speedscope' || format === 'lines' || format === 'trie' || format === 'tree' ? format : 'collapsed';
+    const entries = await this.decoder.decode({ bytes: body, format: decodeFormat, maxOutputBytes: this.limits.maxProfileBytes, what: 'profile', options: { limits: decodeLimitsOf(this.limits) } });
+    const decoded = entries.map((entry) => {
+      if (decodeFormat !== 'speedscope') return { extraLabels: [] as [string, string][], appName: name.appName, profile: entry.profile, sampleRate };
+      // A time unit makes it a wall profile (`.seconds` etc.), bytes a memory one; unit-less stays cpu.
+      const appName = entry.unit === 'none' || entry.unit === '' ? name.appName : `${name.appName}.${entry.unit}`;
+      const rate = entry.unit in TIME_UNITS ? SPEEDSCOPE_SAMPLE_RATE : sampleRate;
+      return { extraLabels: [['profile_name', entry.profileName]] as [string, string][], appName, profile: entry.profile, sampleRate: rate };
+    });
     const validated: ValidatedProfile[] = [];
     for (const { extraLabels, appName, profile, sampleRate: rate } of decoded) {
       const type = textProfileType(appName, rate);

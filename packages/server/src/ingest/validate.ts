@@ -1,4 +1,4 @@
-import { CinderError, ErrorCodes, type LabelPairs, type Profile } from '@cinder/core';
+import { CinderError, ErrorCodes, MAX_SAMPLE_VALUE, valueOutOfRange, type DecodeLimits, type LabelPairs, type Profile } from '@cinder/core';
 import type { IngestLimits } from '../config.js';
 import type { ValidatedProfile } from '../storage/store.js';
 
@@ -14,9 +14,10 @@ export interface ProfileEnvelope {
 }
 
 const LABEL_NAME = /^[A-Za-z_.][A-Za-z0-9_.-]*$/;
+/** `__name__` is the profile family (process_cpu, memory, …): a Prometheus metric name. */
+const METRIC_NAME = /^[A-Za-z_:][A-Za-z0-9_:]*$/;
 /** Kept per sample (not promoted to series labels) so a request's samples can be selected. */
 const SAMPLE_LEVEL_LABELS = new Set(['span_id', 'trace_id']);
-const MAX_STACK_DEPTH = 1000;
 const MAX_SYMBOL_LENGTH = 65_535;
 
 export function validateLabelSet(labels: Map<string, string>, limits: IngestLimits): void {
@@ -47,6 +48,48 @@ export function validateLabelSet(labels: Map<string, string>, limits: IngestLimi
   if (metric === undefined || metric === '') {
     throw new CinderError(ErrorCodes.INGEST_MISSING_PROFILE_NAME, 'label "__name__" (the profile family, e.g. process_cpu or memory) is required');
   }
+  validateMetricName(metric);
+}
+
+/** The one rule for `__name__`, on /ingest and Push alike. */
+export function validateMetricName(metric: string): void {
+  if (!METRIC_NAME.test(metric)) {
+    throw new CinderError(
+      ErrorCodes.INGEST_INVALID_LABEL_VALUE,
+      `label "__name__" is "${metric.slice(0, 100)}", which is not a profile name: use letters, digits, "_" and ":", not starting with a digit (e.g. process_cpu, memory)`,
+    );
+  }
+}
+
+/** The decoders' share of the ingest limits (see DecodeLimits in core). */
+export function decodeLimitsOf(limits: IngestLimits): DecodeLimits {
+  return {
+    maxStackDepth: limits.maxStackDepth,
+    maxFramesPerProfile: limits.maxFramesPerProfile,
+    maxNodes: limits.maxTreeNodes,
+    maxSpeedscopeEvents: limits.maxSpeedscopeEvents,
+    maxSamples: limits.maxSamplesPerProfile,
+    // Trie keys are the only names built by concatenation; 4× the largest body is plenty for real
+    // tries (whose names are mostly shared prefixes) and bounds crafted ones.
+    maxNameChars: 4 * limits.maxProfileBytes,
+  };
+}
+
+/**
+ * Every value that enters the store is finite and within [0, 2^53 − 1], after the pipeline's
+ * scaling too (a folded count of 2^53 − 1 at 100 Hz is 10^7 times larger in nanoseconds).
+ */
+function validateValues(profile: Profile): void {
+  for (let t = 0; t < profile.values.length; t++) {
+    const column = profile.values[t]!;
+    for (let s = 0; s < column.length; s++) {
+      const value = column[s]!;
+      if (!(value >= 0 && value <= MAX_SAMPLE_VALUE)) {
+        throw valueOutOfRange(`value of sample ${s} (${profile.sampleTypes[t]?.type ?? t}) after conversion to ${profile.sampleTypes[t]?.unit ?? 'its unit'}`, value);
+      }
+    }
+  }
+  if (!(profile.period >= 0 && profile.period <= MAX_SAMPLE_VALUE)) throw valueOutOfRange('the profile period', profile.period);
 }
 
 /**
@@ -72,6 +115,7 @@ export function validateProfile(profile: Profile, envelope: ProfileEnvelope, lim
     throw new Error('profileTypeIds must align with sampleTypes');
   }
   validateLabelSet(envelope.labels, limits);
+  validateValues(profile);
   clampSymbols(profile);
 
   const groups = new Map<string, { labels: Map<string, string>; sampleIndexes: number[] }>();
@@ -120,7 +164,7 @@ export function validateProfile(profile: Profile, envelope: ProfileEnvelope, lim
       profileTypeIds: envelope.profileTypeIds,
       timeMs: envelope.timeMs,
       profileId: envelope.profileId,
-      profile: truncateDeepStacks(part),
+      profile: truncateDeepStacks(part, limits.maxStackDepth),
     });
   }
   return validated;
@@ -135,12 +179,15 @@ function subset(profile: Profile, sampleIndexes: number[], sampleLevel: (LabelPa
   };
 }
 
-/** Upstream keeps the root-most frames of over-deep stacks rather than rejecting the profile. */
-function truncateDeepStacks(profile: Profile): Profile {
+/**
+ * Upstream keeps the root-most frames of over-deep stacks rather than rejecting the profile. The
+ * decoders already truncate while decoding; this keeps the rule for profiles from anywhere else.
+ */
+function truncateDeepStacks(profile: Profile, maxStackDepth: number): Profile {
   let deep = false;
-  for (const stack of profile.stacks) if (stack.length > MAX_STACK_DEPTH) deep = true;
+  for (const stack of profile.stacks) if (stack.length > maxStackDepth) deep = true;
   if (!deep) return profile;
-  return { ...profile, stacks: profile.stacks.map((stack) => (stack.length > MAX_STACK_DEPTH ? stack.slice(0, MAX_STACK_DEPTH) : stack)) };
+  return { ...profile, stacks: profile.stacks.map((stack) => (stack.length > maxStackDepth ? stack.slice(0, maxStackDepth) : stack)) };
 }
 
 /** Over-long symbols keep their last characters (the most specific part of a qualified name). */
