@@ -82,6 +82,8 @@ export function toHttpError(error: unknown): { status: number; body: HttpErrorBo
  */
 export function sendError(reply: FastifyReply, error: unknown, connectRoute = false): FastifyReply {
   const { status, body } = toHttpError(error);
+  // The store heals by itself (disk space returns): tell clients when trying again makes sense.
+  if (error instanceof CinderError && error.code === ErrorCodes.STORE_UNAVAILABLE) reply.header('retry-after', '5');
   if (connectRoute && error instanceof CinderError) return reply.status(codeToHttpStatus(errorMapping[error.code].connectCode)).send(body);
   return reply.status(status).send(body);
 }
@@ -90,7 +92,9 @@ export function sendError(reply: FastifyReply, error: unknown, connectRoute = fa
 export function toConnectError(error: unknown): ConnectError {
   if (error instanceof ConnectError) return error;
   if (error instanceof CinderError) {
-    return new ConnectError(error.message, errorMapping[error.code].connectCode, { 'cinder-error-code': error.code });
+    const metadata: Record<string, string> = { 'cinder-error-code': error.code };
+    if (error.code === ErrorCodes.STORE_UNAVAILABLE) metadata['retry-after'] = '5';
+    return new ConnectError(error.message, errorMapping[error.code].connectCode, metadata);
   }
   return new ConnectError('internal error; see the server log', Code.Internal);
 }

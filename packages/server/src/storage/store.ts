@@ -87,6 +87,12 @@ export interface MaintenanceResult {
 }
 
 export interface Store extends ProfileSink, ProfileReader {
+  /**
+   * null while the store can write; otherwise why it cannot (e.g. "no space left on device at
+   * /var/lib/cinder"), for /ready. While it is not null, append rejects with STORE_UNAVAILABLE,
+   * reads answer from what is readable, and the store probes by itself until it can write again.
+   */
+  health(): string | null;
   /** Removes raw rows older than the raw window and rollups older than the rollup window. */
   enforceRetention(nowMs: number): Promise<{ rawRowsDeleted: number; rollupRowsDeleted: number }>;
   /** The background job: rolls up complete buckets, then enforces retention. */

@@ -36,6 +36,14 @@ export function labelsKey(labels: LabelPairs): string {
   return key;
 }
 
+/** A 32-bit mix of (parent, name) (murmur3 finaliser), for the stack index. */
+function stackHash(parent: number, nameId: number): number {
+  let h = Math.imul(parent + 1, 0x9e3779b1) ^ nameId;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
 export class Catalog {
   readonly names: string[] = [];
   private readonly nameIds = new Map<string, number>();
@@ -45,7 +53,13 @@ export class Catalog {
   stackParent = new Int32Array(1024);
   stackName = new Int32Array(1024);
   stackCount = 0;
-  private readonly stackIds = new Map<number, number>();
+  /**
+   * Open-addressing hash index over the stack nodes: slot → node id (−1 = empty), probed linearly,
+   * at most half full. It replaces a Map keyed by (parent + 1) · 2^32 + name, which stopped being
+   * exact past 2^21 parents (distinct stacks collided) and cost ~50 bytes and a heap number per node;
+   * this costs 8–16 bytes per node and stores no key: the probed node's own parent and name are compared.
+   */
+  private stackIndex = new Int32Array(2048).fill(-1);
   persistedStacks = 0;
 
   readonly series: SeriesEntry[] = [];
@@ -65,25 +79,62 @@ export class Catalog {
 
   /** The stack node for `parent` → frame `nameId`, created on first use. */
   stackId(parent: number, nameId: number): number {
-    // Exact while parent < 2^21 · 2^32 …: node ids and name ids both stay far below 2^32.
-    const key = (parent + 1) * 4294967296 + nameId;
-    let id = this.stackIds.get(key);
-    if (id === undefined) {
-      id = this.stackCount;
-      if (id === this.stackParent.length) {
-        const parents = new Int32Array(id * 2);
-        parents.set(this.stackParent);
-        this.stackParent = parents;
-        const names = new Int32Array(id * 2);
-        names.set(this.stackName);
-        this.stackName = names;
-      }
-      this.stackParent[id] = parent;
-      this.stackName[id] = nameId;
-      this.stackCount++;
-      this.stackIds.set(key, id);
+    const index = this.stackIndex;
+    const mask = index.length - 1;
+    let slot = stackHash(parent, nameId) & mask;
+    for (;;) {
+      const id = index[slot]!;
+      if (id === -1) break;
+      if (this.stackParent[id] === parent && this.stackName[id] === nameId) return id;
+      slot = (slot + 1) & mask;
     }
+    const id = this.stackCount;
+    this.reserveStacks(id + 1);
+    this.stackParent[id] = parent;
+    this.stackName[id] = nameId;
+    this.stackCount++;
+    index[slot] = id;
+    if (this.stackCount * 2 > index.length) this.rebuildStackIndex(index.length * 2);
     return id;
+  }
+
+  /**
+   * Appends stack nodes read back from the store (ids in order, already unique), indexing them in
+   * one pass at the end: much cheaper at open than stackId() per row.
+   */
+  loadStacks(parents: ArrayLike<number>, names: ArrayLike<number>, count: number): void {
+    this.reserveStacks(this.stackCount + count);
+    for (let i = 0; i < count; i++) {
+      this.stackParent[this.stackCount + i] = parents[i]!;
+      this.stackName[this.stackCount + i] = names[i]!;
+    }
+    this.stackCount += count;
+    let size = this.stackIndex.length;
+    while (this.stackCount * 2 > size) size *= 2;
+    this.rebuildStackIndex(size);
+  }
+
+  private reserveStacks(count: number): void {
+    if (count <= this.stackParent.length) return;
+    let capacity = this.stackParent.length;
+    while (capacity < count) capacity *= 2;
+    const parents = new Int32Array(capacity);
+    parents.set(this.stackParent.subarray(0, this.stackCount));
+    this.stackParent = parents;
+    const names = new Int32Array(capacity);
+    names.set(this.stackName.subarray(0, this.stackCount));
+    this.stackName = names;
+  }
+
+  private rebuildStackIndex(size: number): void {
+    const index = new Int32Array(size).fill(-1);
+    const mask = size - 1;
+    for (let id = 0; id < this.stackCount; id++) {
+      let slot = stackHash(this.stackParent[id]!, this.stackName[id]!) & mask;
+      while (index[slot] !== -1) slot = (slot + 1) & mask;
+      index[slot] = id;
+    }
+    this.stackIndex = index;
   }
 
   findSeries(tenant: string, profileTypeId: string, storedLabels: LabelPairs): number | undefined {

@@ -15,10 +15,18 @@
  * Writes are group-committed: concurrent appends queue up and the next flush writes all of them
  * in one transaction; a promise resolves only after COMMIT (DuckDB syncs its WAL), so an
  * acknowledged profile survives kill -9.
+ *
+ * Failure (see README "Storage" and docs/errors.md CINDER_STORE_UNAVAILABLE): a write the disk
+ * refuses fails the whole batch with STORE_UNAVAILABLE and puts the store in a degraded state
+ * (health() says why). DuckDB keeps working after a failed WAL write, but a failed checkpoint
+ * "invalidates" the database: every statement on that instance fails until it is reopened. So the
+ * store then reopens the file (read-write, which works even on a full disk because opening only
+ * replays the WAL; read-only if that fails) so queries keep answering, and a probe retries a
+ * tiny write every PROBE_INTERVAL_MS until the disk takes writes again.
  */
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, statSync, statfsSync } from 'node:fs';
 import path from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBResultReader } from '@duckdb/node-api';
 import { CinderError, ErrorCodes, matchesLabels, type LabelPairs, type Selector, type StackNodeTable } from '@cinder/core';
 import type { MaintenanceResult, SelectQuery, SeriesTotals, Store, StoreStats, ValidatedProfile } from '../store.js';
 import { Catalog, type SeriesEntry } from './catalog.js';
@@ -30,6 +38,31 @@ const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
 /** Rollups trail real time so a bucket is complete before it is summed. */
 const ROLLUP_DELAY_MS = 2 * MINUTE_MS;
+
+/**
+ * DuckDB settings for every instance the store opens. DuckDB's defaults suit an analytics
+ * session, not a long-running server sharing a box: memory_limit defaults to 80 % of RAM, and its
+ * buffer cache keeps every block it ever read until that limit, so RSS grew with history under a
+ * steady load (issue 10). The limit bounds DuckDB's buffer pool (cached blocks and query
+ * intermediates; big aggregations spill to <data>/cinder.duckdb.tmp rather than fail);
+ * preserve_insertion_order=false lets scans and appends stream without holding rows back for
+ * ordering (every query that cares has an ORDER BY); two threads are plenty for our GROUP BYs and
+ * leave the event loop a core.
+ */
+export const DUCKDB_SETTINGS: Readonly<Record<string, string>> = {
+  threads: '2',
+  memory_limit: '128MB',
+  preserve_insertion_order: 'false',
+};
+/** While degraded, how often the store tries to write again. */
+export const PROBE_INTERVAL_MS = 1_000;
+/**
+ * Free bytes the data folder needs before a probe tries to write again: without a margin the
+ * probe's tiny write fits in the last free page and ingest flaps between 200 and 503.
+ */
+export const PROBE_MIN_FREE_BYTES = 4 * 1024 * 1024;
+/** How long a reopen waits for running statements on the old instance before closing it. */
+const REOPEN_DRAIN_MS = 10_000;
 
 export interface DuckDbStoreOptions {
   dataDir: string;
@@ -73,20 +106,115 @@ const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS rollup_1h (series_id INTEGER, bucket_ms BIGINT, stack_id INTEGER, value DOUBLE)`,
 ];
 
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 function isLockError(error: unknown): boolean {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   return /lock/i.test(message) && /(conflict|could not set|in use)/i.test(message);
+}
+
+/** The instance is unusable until reopened (DuckDB "invalidated" it after a failed checkpoint). */
+function isInvalidated(error: unknown): boolean {
+  return /FATAL Error|database has been invalidated/i.test(messageOf(error));
+}
+
+/** DuckDB's own words when the commit reached the WAL but the autocheckpoint after it failed. */
+function committedDespite(error: unknown): boolean {
+  return /COMMIT succeeded and is durable/i.test(messageOf(error));
+}
+
+/** The disk (not the statement) failed: out of space, I/O error, read-only file system, … */
+function isStorageFailure(error: unknown): boolean {
+  return (
+    isInvalidated(error) ||
+    /No space left on device|ENOSPC|Disk quota exceeded|EDQUOT|Could not write file|Could not (?:truncate|sync|fsync)|Input\/output error|I\/O Error|EIO\b|Read-only file system|EROFS/i.test(
+      messageOf(error),
+    )
+  );
+}
+
+/** Free bytes for an unprivileged writer in `dir`, or null when the file system cannot say. */
+export function freeBytesAt(dir: string): number | null {
+  try {
+    const stats = statfsSync(dir);
+    return stats.bavail * stats.bsize;
+  } catch {
+    return null;
+  }
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes >= 1024 * 1024) return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+  if (bytes >= 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${bytes} B`;
+}
+
+/** One line a human can act on: what failed, where, and what DuckDB said. */
+function storageFailureReason(error: unknown, dataDir: string): string {
+  const message = messageOf(error);
+  const where = path.resolve(dataDir);
+  const first = message.split('\n')[0]!.replace(/\s+/g, ' ').slice(0, 300);
+  if (/No space left on device|ENOSPC|Disk quota exceeded|EDQUOT/i.test(message)) {
+    const free = freeBytesAt(dataDir);
+    return `no space left on device at ${where}${free === null ? '' : ` (${formatBytes(free)} free)`}`;
+  }
+  if (/Read-only file system|EROFS/i.test(message)) return `the file system of ${where} is read-only`;
+  return `cannot write to ${where}: ${first}`;
+}
+
+/** The DuckDB instance and its connections; replaced as a whole when the store reopens. */
+interface Handle {
+  instance: DuckDBInstance;
+  /** null when opened read-only. */
+  writer: DuckDBConnection | null;
+  maintenance: DuckDBConnection | null;
+  readers: DuckDBConnection[];
+  readOnly: boolean;
+  /** Statements running on this handle; a reopen waits for them before closing it. */
+  inflight: number;
+  invalidated: boolean;
+}
+
+async function openHandle(file: string, readOnly: boolean): Promise<Handle> {
+  const instance = await DuckDBInstance.create(file, { ...DUCKDB_SETTINGS, ...(readOnly ? { access_mode: 'READ_ONLY' } : {}) });
+  const connections: DuckDBConnection[] = [];
+  try {
+    for (let i = 0; i < (readOnly ? 2 : 4); i++) connections.push(await instance.connect());
+  } catch (error) {
+    closeHandle({ instance, writer: null, maintenance: null, readers: connections, readOnly, inflight: 0, invalidated: true });
+    throw error;
+  }
+  if (readOnly) return { instance, writer: null, maintenance: null, readers: connections, readOnly, inflight: 0, invalidated: false };
+  const [writer, maintenance, ...readers] = connections;
+  return { instance, writer: writer!, maintenance: maintenance!, readers, readOnly, inflight: 0, invalidated: false };
+}
+
+function closeHandle(handle: Handle): void {
+  for (const connection of [handle.writer, handle.maintenance, ...handle.readers]) {
+    try {
+      connection?.closeSync();
+    } catch {
+      // already closed
+    }
+  }
+  try {
+    handle.instance.closeSync();
+  } catch {
+    // already closed
+  }
 }
 
 export async function openDuckDbStore(options: DuckDbStoreOptions): Promise<DuckDbStore> {
   mkdirSync(options.dataDir, { recursive: true });
   const file = path.join(options.dataDir, STORE_FILE_NAME);
-  let instance: DuckDBInstance;
+  let handle: Handle;
   try {
-    instance = await DuckDBInstance.create(file, { threads: '2' });
+    handle = await openHandle(file, false);
   } catch (error) {
     if (isLockError(error)) {
-      const detail = error instanceof Error ? error.message.replace(/\s+/g, ' ') : String(error);
+      const detail = messageOf(error).replace(/\s+/g, ' ');
       throw new CinderError(
         ErrorCodes.STORE_IN_USE,
         `data folder ${path.resolve(options.dataDir)} is in use by another Cinder process; stop it or pass a different --data-dir (${detail})`,
@@ -94,7 +222,7 @@ export async function openDuckDbStore(options: DuckDbStoreOptions): Promise<Duck
     }
     throw error;
   }
-  const store = new DuckDbStore(instance, file, options);
+  const store = new DuckDbStore(handle, file, options);
   try {
     await store.init();
   } catch (error) {
@@ -123,9 +251,9 @@ function idList(ids: Iterable<number>): string {
 }
 
 export class DuckDbStore implements Store {
-  private writer!: DuckDBConnection;
-  private maintenance!: DuckDBConnection;
-  private readers: DuckDBConnection[] = [];
+  /** null while a reopen is under way (statements wait for `reopening`) or when nothing could be opened. */
+  private handle: Handle | null;
+  private reopening: Promise<void> | null = null;
   private nextReader = 0;
   private readonly catalog = new Catalog();
   private nextPid = 1;
@@ -135,28 +263,41 @@ export class DuckDbStore implements Store {
   private queue: QueuedAppend[] = [];
   private flushing = false;
   private closed = false;
+  /** Why the store cannot write (null = it can). */
+  private degradedReason: string | null = null;
+  private probeTimer: ReturnType<typeof setInterval> | null = null;
+  private probing = false;
+  /** Figures of the last stats(null) that read the database, for /metrics while it cannot. */
+  private lastStats: StoreStats | null = null;
   private readonly now: () => number;
   private readonly maxSeriesPerTenant: number;
   private readonly rollupMinRangeMs: number;
 
   constructor(
-    private readonly instance: DuckDBInstance,
+    handle: Handle,
     private readonly file: string,
     private readonly options: DuckDbStoreOptions,
   ) {
+    this.handle = handle;
     this.now = options.now ?? Date.now;
     this.maxSeriesPerTenant = options.maxSeriesPerTenant ?? Number.POSITIVE_INFINITY;
     this.rollupMinRangeMs = options.rollupMinRangeMs ?? 2 * HOUR_MS;
   }
 
+  /** The writer connection of the open handle (tests reach in through it). */
+  private get writer(): DuckDBConnection {
+    const writer = this.handle?.writer;
+    if (!writer) throw this.unavailable();
+    return writer;
+  }
+
   async init(): Promise<void> {
-    this.writer = await this.instance.connect();
-    this.maintenance = await this.instance.connect();
-    this.readers = [await this.instance.connect(), await this.instance.connect()];
-    const existing = await this.writer.runAndReadAll(`SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'`);
+    const writer = this.writer;
+    const existing = await writer.runAndReadAll(`SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'`);
+    let found = 0;
     if (Number(existing.getRows()[0]![0]) > 0) {
-      const version = await this.writer.runAndReadAll(`SELECT value FROM meta WHERE key = 'schema_version'`);
-      const found = Number(version.getRows()[0]?.[0] ?? 0);
+      const version = await writer.runAndReadAll(`SELECT value FROM meta WHERE key = 'schema_version'`);
+      found = Number(version.getRows()[0]?.[0] ?? 0);
       if (found > SCHEMA_VERSION) {
         throw new CinderError(
           ErrorCodes.STORE_NEWER_SCHEMA,
@@ -164,31 +305,202 @@ export class DuckDbStore implements Store {
         );
       }
     }
-    for (const statement of SCHEMA) await this.writer.run(statement);
-    // Schema 1 → 2: the sampling period per profile (older rows: unknown).
-    await this.writer.run(`ALTER TABLE profiles ADD COLUMN IF NOT EXISTS period DOUBLE`);
-    await this.writer.run(`INSERT OR REPLACE INTO meta VALUES ('schema_version', '${SCHEMA_VERSION}')`);
-    await this.load();
+    // A current store is opened without writing anything, so Cinder starts (and serves queries)
+    // on a full disk too; writes then answer STORE_UNAVAILABLE until space returns.
+    if (found !== SCHEMA_VERSION) {
+      for (const statement of SCHEMA) await writer.run(statement);
+      // Schema 1 → 2: the sampling period per profile (older rows: unknown).
+      await writer.run(`ALTER TABLE profiles ADD COLUMN IF NOT EXISTS period DOUBLE`);
+      await writer.run(`INSERT OR REPLACE INTO meta VALUES ('schema_version', '${SCHEMA_VERSION}')`);
+    }
+    await this.load(writer);
   }
 
-  private async load(): Promise<void> {
-    const names = await this.writer.runAndReadAll(`SELECT name FROM names ORDER BY id`);
-    for (const [name] of names.getRows()) this.catalog.nameId(String(name));
+  private async load(connection: DuckDBConnection): Promise<void> {
+    // Streamed chunk by chunk (not getRows(), which boxes every value first): the catalogues are
+    // the bulk of startup time once history has millions of stack nodes.
+    const names = await connection.run(`SELECT name FROM names ORDER BY id`);
+    for (let chunk = await names.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await names.fetchChunk()) {
+      const column = chunk.getColumnVector(0);
+      for (let i = 0; i < chunk.rowCount; i++) this.catalog.nameId(String(column.getItem(i)));
+    }
     this.catalog.persistedNames = this.catalog.names.length;
-    const stacks = await this.writer.runAndReadAll(`SELECT parent, name_id FROM stacks ORDER BY id`);
-    for (const [parent, nameId] of stacks.getRows()) this.catalog.stackId(Number(parent), Number(nameId));
+    const stackCount = await connection.runAndReadAll(`SELECT count(*) FROM stacks`);
+    const expectedStacks = Number(stackCount.getRows()[0]![0]);
+    const parents = new Int32Array(expectedStacks);
+    const nameIds = new Int32Array(expectedStacks);
+    let loaded = 0;
+    const stacks = await connection.run(`SELECT parent, name_id FROM stacks ORDER BY id`);
+    for (let chunk = await stacks.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await stacks.fetchChunk()) {
+      const parentColumn = chunk.getColumnVector(0);
+      const nameColumn = chunk.getColumnVector(1);
+      for (let i = 0; i < chunk.rowCount && loaded < expectedStacks; i++, loaded++) {
+        parents[loaded] = Number(parentColumn.getItem(i));
+        nameIds[loaded] = Number(nameColumn.getItem(i));
+      }
+    }
+    this.catalog.loadStacks(parents, nameIds, loaded);
     this.catalog.persistedStacks = this.catalog.stackCount;
-    const series = await this.writer.runAndReadAll(`SELECT tenant, profile_type, labels FROM series ORDER BY id`);
+    const series = await connection.runAndReadAll(`SELECT tenant, profile_type, labels FROM series ORDER BY id`);
     for (const [tenant, profileType, labels] of series.getRows()) {
       this.catalog.addSeries(String(tenant), String(profileType), JSON.parse(String(labels)) as LabelPairs);
     }
     this.catalog.persistedSeries = this.catalog.series.length;
-    const pid = await this.writer.runAndReadAll(`SELECT coalesce(max(pid), 0) FROM profiles`);
+    const pid = await connection.runAndReadAll(`SELECT coalesce(max(pid), 0) FROM profiles`);
     this.nextPid = Number(pid.getRows()[0]![0]) + 1;
-    const marks = await this.writer.runAndReadAll(`SELECT key, value FROM meta WHERE key LIKE 'rollup_%'`);
+    const marks = await connection.runAndReadAll(`SELECT key, value FROM meta WHERE key LIKE 'rollup_%'`);
     for (const [key, value] of marks.getRows()) {
       if (key === 'rollup_1m_until') this.rollupUntil1m = Number(value);
       if (key === 'rollup_1h_until') this.rollupUntil1h = Number(value);
+    }
+  }
+
+  // ---------------------------------------------------------------- health and recovery
+
+  health(): string | null {
+    if (this.degradedReason === null) return null;
+    return `the store cannot write: ${this.degradedReason}; ingest answers 503 ${ErrorCodes.STORE_UNAVAILABLE} until it can (retrying every ${PROBE_INTERVAL_MS / 1000} s)`;
+  }
+
+  private unavailable(cause?: unknown): CinderError {
+    const reason = this.degradedReason ?? (cause === undefined ? 'the database is not open' : storageFailureReason(cause, this.options.dataDir));
+    return new CinderError(
+      ErrorCodes.STORE_UNAVAILABLE,
+      `the store cannot write: ${reason}; nothing of this request was stored, retry later (Cinder recovers by itself once the disk takes writes again)`,
+    );
+  }
+
+  /** Records a disk failure: degraded until a probe writes again; reopens an invalidated instance. */
+  private onStorageFailure(error: unknown, handle: Handle | null): void {
+    this.degradedReason = storageFailureReason(error, this.options.dataDir);
+    if (handle && isInvalidated(error)) handle.invalidated = true;
+    if (this.probeTimer === null && !this.closed) {
+      this.probeTimer = setInterval(() => void this.probe(), PROBE_INTERVAL_MS);
+      this.probeTimer.unref();
+    }
+    if (handle?.invalidated) void this.reopen().catch(() => undefined);
+  }
+
+  /**
+   * Closes the current instance (after its running statements) and opens the file again:
+   * read-write if possible, else read-only so queries keep answering. Runs under the write lock
+   * so no batch is mid-flight on the connection being closed.
+   */
+  private reopen(): Promise<void> {
+    if (this.reopening) return this.reopening;
+    const task = this.writeLock.run(async () => {
+      if (this.closed) return;
+      const old = this.handle;
+      if (old && !old.invalidated && !old.readOnly) return;
+      this.handle = null;
+      if (old) {
+        const deadline = Date.now() + REOPEN_DRAIN_MS;
+        while (old.inflight > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+        closeHandle(old);
+      }
+      let next: Handle | null = null;
+      try {
+        next = await openHandle(this.file, false);
+      } catch {
+        next = await openHandle(this.file, true).catch(() => null);
+      }
+      if (next) {
+        try {
+          await this.reconcile(next);
+        } catch {
+          closeHandle(next);
+          next = null;
+        }
+      }
+      this.handle = next;
+    });
+    this.reopening = task.finally(() => {
+      this.reopening = null;
+    });
+    return this.reopening;
+  }
+
+  /**
+   * After a failure whose outcome DuckDB did not state, the file decides what was persisted: the
+   * catalogues only grow and are written in id order, so the row counts say which ids are on disk
+   * (ids past them are written again with the next batch).
+   */
+  private async reconcile(handle: Handle): Promise<void> {
+    const connection = handle.readers[0]!;
+    const result = await connection.runAndReadAll(
+      `SELECT (SELECT count(*) FROM names), (SELECT count(*) FROM stacks), (SELECT count(*) FROM series), (SELECT coalesce(max(pid), 0) FROM profiles)`,
+    );
+    const [names, stacks, series, maxPid] = result.getRows()[0]!.map(Number) as [number, number, number, number];
+    const catalog = this.catalog;
+    if (names > catalog.names.length || stacks > catalog.stackCount || series > catalog.series.length) {
+      throw new Error(`the store file holds more catalogue rows than this process knows of (names ${names}, stacks ${stacks}, series ${series})`);
+    }
+    catalog.persistedNames = names;
+    catalog.persistedStacks = stacks;
+    catalog.persistedSeries = series;
+    this.nextPid = Math.max(this.nextPid, maxPid + 1);
+  }
+
+  /** While degraded: reopen if needed, then try a tiny write; success ends the degraded state. */
+  private async probe(): Promise<void> {
+    if (this.probing || this.closed || this.degradedReason === null) return;
+    this.probing = true;
+    try {
+      const free = freeBytesAt(this.options.dataDir);
+      if (free !== null && free < PROBE_MIN_FREE_BYTES) {
+        this.degradedReason = `no space left on device at ${path.resolve(this.options.dataDir)} (${formatBytes(free)} free)`;
+        return;
+      }
+      if (!this.handle || this.handle.readOnly || this.handle.invalidated) {
+        await this.reopen();
+        if (!this.handle || this.handle.readOnly) return;
+      }
+      await this.writeLock.run(async () => {
+        const handle = this.handle;
+        if (!handle?.writer || handle.invalidated) return;
+        handle.inflight++;
+        try {
+          await handle.writer.run(`INSERT OR REPLACE INTO meta VALUES ('last_write_probe_ms', '${this.now()}')`);
+          this.degradedReason = null;
+        } catch (error) {
+          if (!isStorageFailure(error)) throw error;
+          this.degradedReason = storageFailureReason(error, this.options.dataDir);
+          if (isInvalidated(error)) handle.invalidated = true;
+        } finally {
+          handle.inflight--;
+        }
+      });
+      if (this.degradedReason === null && this.probeTimer !== null) {
+        clearInterval(this.probeTimer);
+        this.probeTimer = null;
+      }
+    } catch {
+      // The next tick tries again.
+    } finally {
+      this.probing = false;
+    }
+  }
+
+  /** A connection of the open handle for one statement: waits out a reopen; a dead instance is reopened once. */
+  private async read(sql: string): Promise<DuckDBResultReader> {
+    for (let attempt = 0; ; attempt++) {
+      if (this.reopening) await this.reopening;
+      const handle = this.handle;
+      if (!handle) throw this.unavailable();
+      const connection = handle.readers[this.nextReader++ % handle.readers.length]!;
+      handle.inflight++;
+      try {
+        return await connection.runAndReadAll(sql);
+      } catch (error) {
+        if (!isStorageFailure(error)) throw error;
+        if (isInvalidated(error)) {
+          this.onStorageFailure(error, handle);
+          if (attempt === 0) continue;
+        }
+        throw this.unavailable(error);
+      } finally {
+        handle.inflight--;
+      }
     }
   }
 
@@ -197,6 +509,8 @@ export class DuckDbStore implements Store {
   append(profiles: readonly ValidatedProfile[]): Promise<void> {
     if (this.closed) return Promise.reject(new Error('store is closed'));
     if (profiles.length === 0) return Promise.resolve();
+    // Fail fast while degraded: the probe, not each request, finds out when the disk recovers.
+    if (this.degradedReason !== null) return Promise.reject(this.unavailable());
     let rows: PendingRows;
     try {
       rows = this.toRows(profiles);
@@ -293,6 +607,12 @@ export class DuckDbStore implements Store {
       while (this.queue.length > 0) {
         const batch = this.queue;
         this.queue = [];
+        // All or nothing per batch: every request in it gets the same answer.
+        if (this.degradedReason !== null) {
+          const error = this.unavailable();
+          for (const entry of batch) entry.reject(error);
+          continue;
+        }
         try {
           await this.writeLock.run(() => this.writeBatch(batch.map((entry) => entry.rows)));
           for (const entry of batch) entry.resolve();
@@ -305,8 +625,30 @@ export class DuckDbStore implements Store {
     }
   }
 
+  /** Writes queued batches in one transaction; a disk failure becomes STORE_UNAVAILABLE. */
   private async writeBatch(batches: PendingRows[]): Promise<void> {
-    const connection = this.writer;
+    if (this.reopening) await this.reopening.catch(() => undefined);
+    const handle = this.handle;
+    if (!handle?.writer || handle.invalidated) throw this.unavailable();
+    handle.inflight++;
+    try {
+      await this.writeBatchOn(handle.writer, batches);
+    } catch (error) {
+      if (committedDespite(error)) {
+        // DuckDB states the COMMIT is in the WAL (only the checkpoint after it failed): the batch is
+        // acknowledged, and the instance is reopened before anything else uses it.
+        this.onStorageFailure(error, handle);
+        return;
+      }
+      if (!isStorageFailure(error)) throw error;
+      this.onStorageFailure(error, handle);
+      throw this.unavailable(error);
+    } finally {
+      handle.inflight--;
+    }
+  }
+
+  private async writeBatchOn(connection: DuckDBConnection, batches: PendingRows[]): Promise<void> {
     const catalog = this.catalog;
     const namesTo = catalog.names.length;
     const stacksTo = catalog.stackCount;
@@ -397,7 +739,11 @@ export class DuckDbStore implements Store {
       }
       await connection.run('COMMIT');
     } catch (error) {
-      await connection.run('ROLLBACK').catch(() => undefined);
+      if (committedDespite(error)) {
+        catalog.persistedNames = namesTo;
+        catalog.persistedStacks = stacksTo;
+        catalog.persistedSeries = seriesTo;
+      } else await connection.run('ROLLBACK').catch(() => undefined);
       throw error;
     }
     catalog.persistedNames = namesTo;
@@ -409,15 +755,33 @@ export class DuckDbStore implements Store {
 
   /** Rolls complete minutes/hours up, then removes data past the retention windows. */
   async maintain(nowMs: number): Promise<MaintenanceResult> {
-    const rolledUpRows = await this.writeLock.run(() => this.rollUp(nowMs));
+    // Rollups and deletes write too; while degraded they wait for the probe to succeed.
+    if (this.degradedReason !== null) return { rawRowsDeleted: 0, rollupRowsDeleted: 0, rolledUpRows: 0 };
+    const rolledUpRows = await this.writeLock.run(() => this.withWriteHandle((handle) => this.rollUp(nowMs, handle.writer!)));
     const retention = await this.enforceRetention(nowMs);
     return { ...retention, rolledUpRows };
   }
 
-  private async rollUp(nowMs: number): Promise<number> {
+  /** Runs a write task on the open read-write handle; disk failures degrade the store. */
+  private async withWriteHandle<T>(task: (handle: Handle) => Promise<T>): Promise<T> {
+    if (this.reopening) await this.reopening.catch(() => undefined);
+    const handle = this.handle;
+    if (!handle?.writer || handle.invalidated || this.degradedReason !== null) throw this.unavailable();
+    handle.inflight++;
+    try {
+      return await task(handle);
+    } catch (error) {
+      if (!isStorageFailure(error)) throw error;
+      this.onStorageFailure(error, handle);
+      throw this.unavailable(error);
+    } finally {
+      handle.inflight--;
+    }
+  }
+
+  private async rollUp(nowMs: number, connection: DuckDBConnection): Promise<number> {
     let rows = 0;
     const target1m = Math.floor((nowMs - ROLLUP_DELAY_MS) / MINUTE_MS) * MINUTE_MS;
-    const connection = this.writer;
     if (target1m > this.rollupUntil1m) {
       await connection.run('BEGIN TRANSACTION');
       try {
@@ -458,10 +822,13 @@ export class DuckDbStore implements Store {
    * Deletes on their own connection, outside the write lock: DuckDB's MVCC lets appends to the
    * same tables commit meanwhile, so retention never stalls ingest.
    */
-  async enforceRetention(nowMs: number): Promise<{ rawRowsDeleted: number; rollupRowsDeleted: number }> {
+  enforceRetention(nowMs: number): Promise<{ rawRowsDeleted: number; rollupRowsDeleted: number }> {
+    return this.withWriteHandle((handle) => this.deleteExpired(nowMs, handle.maintenance!));
+  }
+
+  private async deleteExpired(nowMs: number, connection: DuckDBConnection): Promise<{ rawRowsDeleted: number; rollupRowsDeleted: number }> {
     const rawCutoff = nowMs - this.options.retentionMs;
     const rollupCutoff = nowMs - this.options.rollupRetentionMs;
-    const connection = this.maintenance;
     const raw = await connection.run(`DELETE FROM samples WHERE time_ms < ${rawCutoff}`);
     let rollupRowsDeleted = 0;
     // Rollups may only be dropped once they are older than the rollup window, and raw rows only
@@ -475,12 +842,6 @@ export class DuckDbStore implements Store {
   }
 
   // ---------------------------------------------------------------- reads
-
-  private reader(): DuckDBConnection {
-    const connection = this.readers[this.nextReader % this.readers.length]!;
-    this.nextReader++;
-    return connection;
-  }
 
   private matchingSeries(tenant: string, selector: Selector, profileTypeId?: string): SeriesEntry[] {
     const out: SeriesEntry[] = [];
@@ -497,7 +858,7 @@ export class DuckDbStore implements Store {
   private async withData(entries: SeriesEntry[], fromMs: number, toMs: number): Promise<SeriesEntry[]> {
     const committed = entries.filter((entry) => entry.id < this.catalog.persistedSeries);
     if (committed.length === 0) return [];
-    const result = await this.reader().runAndReadAll(
+    const result = await this.read(
       `SELECT DISTINCT series_id FROM profiles WHERE time_ms BETWEEN ${Math.floor(fromMs)} AND ${Math.floor(toMs)} AND series_id IN (${idList(committed.map((e) => e.id))})`,
     );
     const found = new Set(result.getRows().map((row) => Number(row[0])));
@@ -573,7 +934,7 @@ export class DuckDbStore implements Store {
     const entries = this.matchingSeries(query.tenant, query.selector, query.profileTypeId).filter((e) => e.id < this.catalog.persistedSeries);
     if (entries.length === 0) return { names: [], parent: new Int32Array(0), nameIndex: new Int32Array(0), self: new Float64Array(0) };
     const sql = `SELECT stack_id, sum(value) FROM (${this.planMerge(query, idList(entries.map((e) => e.id)))}) GROUP BY stack_id`;
-    const result = await this.reader().runAndReadAll(sql);
+    const result = await this.read(sql);
     const columns = result.getColumns();
     const stackIds = (columns[0] ?? []).map(Number);
     const sums = (columns[1] ?? []).map(Number);
@@ -626,7 +987,7 @@ export class DuckDbStore implements Store {
       : `SELECT series_id, time_ms, total FROM profiles WHERE series_id IN (${ids}) AND time_ms BETWEEN ${fromMs} AND ${toMs}${
           query.profileIds && query.profileIds.length > 0 ? ` AND profile_id IN (${query.profileIds.map(sqlString).join(',')})` : ''
         } ORDER BY time_ms`;
-    const result = await this.reader().runAndReadAll(sql);
+    const result = await this.read(sql);
     const indexOf = new Map<number, number>();
     const labelSets: LabelPairs[] = [];
     const points: SeriesTotals['points'] = [];
@@ -647,7 +1008,7 @@ export class DuckDbStore implements Store {
     const entries = this.matchingSeries(tenant, []).filter((e) => e.id < this.catalog.persistedSeries);
     const lastSeen = new Map<string, number>();
     if (entries.length === 0) return lastSeen;
-    const result = await this.reader().runAndReadAll(
+    const result = await this.read(
       `SELECT series_id, max(time_ms) FROM profiles WHERE time_ms BETWEEN ${Math.floor(fromMs)} AND ${Math.floor(toMs)} AND series_id IN (${idList(entries.map((e) => e.id))}) GROUP BY series_id`,
     );
     for (const [seriesId, timeMs] of result.getRows()) {
@@ -661,7 +1022,7 @@ export class DuckDbStore implements Store {
   async meanPeriod(query: SelectQuery): Promise<number | null> {
     const entries = this.matchingSeries(query.tenant, query.selector, query.profileTypeId).filter((e) => e.id < this.catalog.persistedSeries);
     if (entries.length === 0) return null;
-    const result = await this.reader().runAndReadAll(
+    const result = await this.read(
       `SELECT avg(period) FROM profiles WHERE period > 0 AND series_id IN (${idList(entries.map((e) => e.id))}) AND time_ms BETWEEN ${Math.floor(query.fromMs)} AND ${Math.floor(query.toMs)}`,
     );
     const value = result.getRows()[0]?.[0];
@@ -679,18 +1040,28 @@ export class DuckDbStore implements Store {
     if (entries.length === 0) {
       return { dataIngested: false, oldestProfileMs: 0, newestProfileMs: 0, seriesCount: 0, sampleRows: 0, bytesOnDisk };
     }
-    const ids = idList(entries.map((e) => e.id));
-    const profiles = await this.reader().runAndReadAll(`SELECT count(*), coalesce(min(time_ms), 0), coalesce(max(time_ms), 0) FROM profiles WHERE series_id IN (${ids})`);
-    const [count, oldest, newest] = profiles.getRows()[0]!;
-    const samples = await this.reader().runAndReadAll(`SELECT count(*) FROM samples WHERE series_id IN (${ids})`);
-    return {
-      dataIngested: Number(count) > 0,
-      oldestProfileMs: Number(oldest),
-      newestProfileMs: Number(newest),
-      seriesCount: entries.length,
-      sampleRows: Number(samples.getRows()[0]![0]),
-      bytesOnDisk,
-    };
+    // Every tenant (each /metrics scrape): no id list to build and parse.
+    const where = tenant === null ? '' : ` WHERE series_id IN (${idList(entries.map((e) => e.id))})`;
+    try {
+      const profiles = await this.read(`SELECT count(*), coalesce(min(time_ms), 0), coalesce(max(time_ms), 0) FROM profiles${where}`);
+      const [count, oldest, newest] = profiles.getRows()[0]!;
+      const samples = await this.read(`SELECT count(*) FROM samples${where}`);
+      const stats = {
+        dataIngested: Number(count) > 0,
+        oldestProfileMs: Number(oldest),
+        newestProfileMs: Number(newest),
+        seriesCount: entries.length,
+        sampleRows: Number(samples.getRows()[0]![0]),
+        bytesOnDisk,
+      };
+      if (tenant === null) this.lastStats = stats;
+      return stats;
+    } catch (error) {
+      // /metrics keeps answering while nothing can be read: the last figures read, sizes as of now.
+      if (tenant !== null || !(error instanceof CinderError) || error.code !== ErrorCodes.STORE_UNAVAILABLE) throw error;
+      const last = this.lastStats ?? { dataIngested: true, oldestProfileMs: 0, newestProfileMs: 0, sampleRows: 0 };
+      return { ...last, seriesCount: entries.length, bytesOnDisk };
+    }
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -698,22 +1069,21 @@ export class DuckDbStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.probeTimer !== null) clearInterval(this.probeTimer);
+    this.probeTimer = null;
     // Let queued appends finish: they were (or are about to be) acknowledged.
     while (this.flushing || this.queue.length > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    if (this.reopening) await this.reopening.catch(() => undefined);
     await this.writeLock.run(async () => {
-      await this.writer.run('CHECKPOINT').catch(() => undefined);
+      const handle = this.handle;
+      // A checkpoint on a disk that refuses writes would only fail; the WAL is replayed at the next open.
+      if (handle?.writer && !handle.invalidated && this.degradedReason === null) await handle.writer.run('CHECKPOINT').catch(() => undefined);
     });
     this.closeSync();
   }
 
   closeSync(): void {
-    for (const connection of [this.writer, this.maintenance, ...this.readers]) {
-      try {
-        connection?.closeSync();
-      } catch {
-        // already closed
-      }
-    }
-    this.instance.closeSync();
+    if (this.handle) closeHandle(this.handle);
+    this.handle = null;
   }
 }
