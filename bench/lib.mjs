@@ -32,8 +32,11 @@ export async function startBenchServer(args = [], options = {}) {
     stdio: ['ignore', 'pipe', options.captureOutput ? 'pipe' : 'inherit'],
   });
   let output = '';
+  let outputLength = 0;
   const keep = (chunk) => {
-    output += chunk.toString();
+    const text = chunk.toString();
+    outputLength += text.length;
+    output += text;
     if (output.length > 65_536) output = output.slice(-65_536);
   };
   let exitStatus = null;
@@ -65,6 +68,8 @@ export async function startBenchServer(args = [], options = {}) {
     dataDir,
     /** Output kept so far (only with options.captureOutput). */
     output: () => output,
+    /** Characters of output so far (kept or not): output since a mark is output().slice(-(outputLength() - mark)). */
+    outputLength: () => outputLength,
     /** null while running, else { code, signal }. */
     exitStatus: () => exitStatus,
     exited,

@@ -167,6 +167,23 @@ describe('hardening of the query side and the HTTP edge', () => {
     }
   });
 
+  it('a repeated /ingest parameter counts once (first value), and never reaches a label as a list', async () => {
+    const response = await fetch(`${server.baseUrl}/ingest?name=repeat.cpu&name=other.cpu&format=folded&format=pprof&spyName=a&spyName=b&from=now&from=x`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'main;x 3\n',
+    });
+    expect(response.status, await response.clone().text()).toBe(200);
+    const series = await connectJson<{ labelsSet?: { labels: { name: string; value: string }[] }[] }>(server.baseUrl, 'querier.v1.QuerierService/Series', {
+      matchers: ['{service_name="repeat"}'],
+      start: hourAgo(),
+      end: soon(),
+    });
+    expect(series.status).toBe(200);
+    const spy = series.body.labelsSet!.flatMap((set) => set.labels).find((label) => label.name === 'pyroscope_spy');
+    expect(spy?.value).toBe('a');
+  });
+
   it('/metrics has the event-loop watchdog', async () => {
     const text = await (await fetch(`${server.baseUrl}/metrics`)).text();
     expect(text).toMatch(/^cinder_event_loop_lag_seconds \d/m);

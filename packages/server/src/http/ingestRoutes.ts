@@ -14,9 +14,12 @@ export async function registerIngestRoutes(app: FastifyInstance, deps: ServerDep
         const value = request.headers[name];
         return Array.isArray(value) ? value[0] : value;
       };
+      // A repeated parameter (`format=a&format=b`) counts once, first value first, as Go's Query().Get.
+      const query: Record<string, string | undefined> = {};
+      for (const [key, value] of Object.entries(request.query as Record<string, string | string[] | undefined>)) query[key] = Array.isArray(value) ? value[0] : value;
       await deps.ingest.ingestLegacy({
         tenant: request.tenant,
-        query: request.query as Record<string, string | undefined>,
+        query,
         contentType: header('content-type') ?? '',
         contentEncoding: header('content-encoding'),
         body: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),

@@ -129,6 +129,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       );
     } else if (error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
       mapped = new CinderError(ErrorCodes.INGEST_UNSUPPORTED_CONTENT_TYPE, error.message);
+    } else if (request.raw.aborted || error.message === 'aborted' || error.code === 'ECONNRESET') {
+      // The client went away mid-body: nothing to answer and nothing wrong with the server.
+      request.log.debug({ err: error }, 'client aborted the request');
+      return sendError(reply, new CinderError(ErrorCodes.QUERY_MALFORMED_REQUEST, 'the request body was cut off by the client'));
     } else if (!(error instanceof CinderError) && typeof error.statusCode === 'number' && error.statusCode < 500) {
       // Fastify's own 4xx (malformed JSON body, bad header): the client's mistake, said as such.
       mapped = new CinderError(ErrorCodes.QUERY_MALFORMED_REQUEST, error.message);
