@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { CinderError } from '@cinder/core';
-import { ConfigError, loadConfig, serveUsage } from './config.js';
+import { ConfigError, loadConfig, serveUsage, type ServerConfig } from './config.js';
+import { LOG_LEVELS, logRecord, prettifyStream, prettyLine, resolveLogFormat, type LogFormat } from './logFormat.js';
 import { startCinder } from './main.js';
 
 const usage = `Usage: cinder <command> [options]
@@ -11,31 +12,74 @@ Commands:
 Run "cinder serve --help" for the options of serve.
 `;
 
+type CliLog = (level: keyof typeof LOG_LEVELS, msg: string, fields?: Record<string, unknown>, options?: { always?: boolean }) => void;
+
+/**
+ * The CLI's own log lines, in the run's one format and filtered by --log-level like the server's.
+ * `always` is for the two lines a script depends on: "listening on" (tests, benchmarks and
+ * supervisors wait for it) and the reason the process is exiting.
+ */
+function cliLogger(format: LogFormat, logLevel: ServerConfig['logLevel']): CliLog {
+  const thresholdLevel = logLevel === 'silent' ? Number.POSITIVE_INFINITY : LOG_LEVELS[logLevel];
+  return (level, msg, fields = {}, options = {}) => {
+    if (!options.always && LOG_LEVELS[level] < thresholdLevel) return;
+    const json = logRecord(level, msg, fields);
+    const stream = LOG_LEVELS[level] >= LOG_LEVELS.error ? process.stderr : process.stdout;
+    stream.write(format === 'pretty' ? prettyLine(json) : json);
+  };
+}
+
+function errorFields(error: unknown): Record<string, unknown> {
+  // A ConfigError or CinderError is already a sentence for the operator; a stack would only bury it.
+  if (error instanceof ConfigError || error instanceof CinderError) return {};
+  if (error instanceof Error) return { err: { type: error.name, message: error.message, stack: error.stack } };
+  return { err: { message: String(error) } };
+}
+
 async function serve(argv: string[]): Promise<void> {
+  // Flag errors are usage errors, reported plainly by main() before any log format applies.
   const config = loadConfig(argv, process.env);
   if (config.help) {
     process.stdout.write(serveUsage);
     return;
   }
-  const server = await startCinder(config);
-  process.stdout.write(
-    `cinder: listening on ${config.host}:${new URL(server.address).port} (UI: ${server.address}/pyroscope), data in ${config.dataDir}, retention ${Math.round(config.retentionMs / 86_400_000)}d raw / ${Math.round(config.rollupRetentionMs / 86_400_000)}d rollups\n`,
-  );
+  const format = resolveLogFormat(config.logFormat, process.stdout.isTTY === true);
+  // Before the server exists, so pino (Fastify's logger) picks the rewritten stdout up.
+  if (format === 'pretty') prettifyStream(process.stdout);
+  const log = cliLogger(format, config.logLevel);
+  let server: Awaited<ReturnType<typeof startCinder>>;
+  try {
+    server = await startCinder(config);
+  } catch (error) {
+    log('fatal', `cinder could not start: ${error instanceof Error ? error.message : String(error)}`, errorFields(error), { always: true });
+    process.exitCode = 1;
+    return;
+  }
+  // Handlers first: whoever waits for "listening on" may send SIGTERM the moment it reads it.
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    process.stdout.write(`cinder: ${signal}, shutting down\n`);
+    log('info', `${signal}, shutting down`);
     server.close().then(
       () => process.exit(0),
       (error: unknown) => {
-        process.stderr.write(`cinder: shutdown failed: ${String(error)}\n`);
+        log('error', `shutdown failed: ${error instanceof Error ? error.message : String(error)}`, errorFields(error), { always: true });
         process.exit(1);
       },
     );
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  const port = new URL(server.address).port;
+  const retentionDays = Math.round(config.retentionMs / 86_400_000);
+  const rollupRetentionDays = Math.round(config.rollupRetentionMs / 86_400_000);
+  log(
+    'info',
+    `listening on ${config.host}:${port} (UI: ${server.address}/pyroscope), data in ${config.dataDir}, retention ${retentionDays}d raw / ${rollupRetentionDays}d rollups`,
+    {},
+    { always: true },
+  );
 }
 
 async function main(): Promise<void> {
@@ -56,11 +100,18 @@ async function main(): Promise<void> {
   }
 }
 
+/** A wrong flag: ours (ConfigError) or one node:util's parseArgs refused (unknown option, missing value). */
+function isUsageError(error: unknown): error is Error {
+  if (error instanceof ConfigError) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  return error instanceof Error && typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
+}
+
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof CinderError) {
-    process.stderr.write(`cinder: ${error.message}\n`);
-  } else {
-    process.stderr.write(`cinder: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  if (isUsageError(error)) {
+    process.stderr.write(`cinder: ${error.message}\n\nRun "cinder serve --help" for the options.\n`);
+    process.exit(2);
   }
+  process.stderr.write(`cinder: ${error instanceof CinderError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
 });

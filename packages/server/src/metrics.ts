@@ -55,13 +55,13 @@ export class ServerMetrics implements IngestMetrics {
         this.set(sinceLastScrape() / 1e9);
       },
     });
-    const metrics = this;
+    const maxSinceStartNs = (): number => Math.max(this.loopDelayMaxSinceStartNs, this.loopDelay.max);
     new Gauge({
       name: 'cinder_event_loop_lag_max_seconds',
       help: 'Longest event-loop block since the server started (seconds)',
       registers: [this.registry],
       collect() {
-        this.set(Math.max(metrics.loopDelayMaxSinceStartNs, metrics.loopDelay.max) / 1e9);
+        this.set(maxSinceStartNs() / 1e9);
       },
     });
   }

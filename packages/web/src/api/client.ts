@@ -62,27 +62,26 @@ export class ApiClient {
     return `${this.baseUrl}${path}${query ? `?${query}` : ''}`;
   }
 
-  private async getJson<T>(url: string, signal: AbortSignal, init: { method?: string; body?: string } = {}): Promise<T> {
+  /** Sends the request; a failure (network, abort, non-2xx) becomes an ApiError, so callers only see good answers. */
+  private async send(url: string, signal: AbortSignal, init: { method?: string; body?: string; accept: string }): Promise<Response> {
     let response: Response;
     try {
       response = await this.fetchImpl(url, {
         signal,
         method: init.method ?? 'GET',
-        headers: init.body !== undefined ? { accept: 'application/json', 'content-type': 'application/json' } : { accept: 'application/json' },
+        headers: init.body !== undefined ? { accept: init.accept, 'content-type': 'application/json' } : { accept: init.accept },
         ...(init.body !== undefined ? { body: init.body } : {}),
       });
     } catch (error) {
-      if (signal.aborted || (error instanceof DOMException && error.name === 'AbortError')) throw new ApiError('aborted', 'request cancelled');
-      throw new ApiError('unreachable', `Cannot reach the Cinder server (${error instanceof Error ? error.message : String(error)}).`);
-    }
-    let text: string;
-    try {
-      text = await response.text();
-    } catch (error) {
-      if (signal.aborted) throw new ApiError('aborted', 'request cancelled');
-      throw new ApiError('unreachable', `The connection to the server broke while reading its answer (${String(error)}).`);
+      throw this.failure(error, signal, 'unreachable', `Cannot reach the Cinder server (${error instanceof Error ? error.message : String(error)}).`);
     }
     if (!response.ok) {
+      let text = '';
+      try {
+        text = await response.text();
+      } catch (error) {
+        throw this.failure(error, signal, 'unreachable', `The connection to the server broke while reading its answer (${String(error)}).`);
+      }
       let body: Partial<ApiErrorBody> = {};
       try {
         body = JSON.parse(text) as Partial<ApiErrorBody>;
@@ -93,11 +92,36 @@ export class ApiClient {
       const kind: ApiErrorKind = response.status >= 502 && response.status <= 504 && !body.code ? 'unreachable' : 'http';
       throw new ApiError(kind, body.message ?? `${response.status} ${response.statusText || 'error'}`.trim(), response.status, body.code ?? null);
     }
+    return response;
+  }
+
+  private failure(error: unknown, signal: AbortSignal, kind: ApiErrorKind, message: string): ApiError {
+    if (signal.aborted || (error instanceof DOMException && error.name === 'AbortError')) return new ApiError('aborted', 'request cancelled');
+    return new ApiError(kind, message);
+  }
+
+  private async getJson<T>(url: string, signal: AbortSignal, init: { method?: string; body?: string } = {}): Promise<T> {
+    const response = await this.send(url, signal, { ...init, accept: 'application/json' });
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (error) {
+      throw this.failure(error, signal, 'unreachable', `The connection to the server broke while reading its answer (${String(error)}).`);
+    }
     if (text === '') return undefined as T;
     try {
       return JSON.parse(text) as T;
     } catch {
       throw new ApiError('malformed', `The server answered ${url} with something that is not JSON.`, response.status);
+    }
+  }
+
+  private async getBlob(url: string, signal: AbortSignal, accept: string): Promise<Blob> {
+    const response = await this.send(url, signal, { accept });
+    try {
+      return await response.blob();
+    } catch (error) {
+      throw this.failure(error, signal, 'unreachable', `The connection to the server broke while reading its answer (${String(error)}).`);
     }
   }
 
@@ -126,6 +150,20 @@ export class ApiClient {
       }),
       signal,
     );
+  }
+
+  /** The selection as a file the server encodes: pprof protobuf (for `go tool pprof`) or folded text. */
+  flameGraphFile(request: { query: string; fromMs: number; untilMs: number; format: 'pprof' | 'collapsed' }, signal: AbortSignal): Promise<Blob> {
+    return this.getBlob(
+      this.url('/api/v1/flamegraph', { query: request.query, from: request.fromMs, until: request.untilMs, format: request.format }),
+      signal,
+      request.format === 'pprof' ? 'application/octet-stream' : 'text/plain',
+    );
+  }
+
+  /** The selection as folded text (`a;b;c 3` lines), for diffing in the browser against a local file. */
+  async flameGraphCollapsed(request: { query: string; fromMs: number; untilMs: number }, signal: AbortSignal): Promise<string> {
+    return (await this.flameGraphFile({ ...request, format: 'collapsed' }, signal)).text();
   }
 
   createSnapshot(

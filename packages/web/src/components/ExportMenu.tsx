@@ -1,7 +1,7 @@
 /** Export the shown flame graph: pprof and folded from the server; flamebearer JSON, SVG, PNG, HTML here. */
-import { useState, type JSX } from 'react';
+import { useEffect, useRef, useState, type JSX } from 'react';
 import { viewportForFrame, type FlameFrames, type FlameGraphData } from '@cinder/core';
-import type { ApiClient } from '../api/client.js';
+import { isAbort, type ApiClient } from '../api/client.js';
 import { download, flameGraphSvg, flamebearerJson, selfContainedHtml } from '../flamegraph/exports.js';
 import { MAX_CANVAS_SIDE_DEVICE_PX, ROW_HEIGHT_CSS_PX, renderFlameGraph } from '../flamegraph/renderer.js';
 
@@ -42,15 +42,22 @@ function pngOf(frames: FlameFrames): Promise<Blob> {
 
 export function ExportMenu(props: ExportMenuProps): JSX.Element {
   const [error, setError] = useState<string | null>(null);
+  // A newer export (or leaving the page) cancels a server export still downloading.
+  const pending = useRef<AbortController | null>(null);
+  useEffect(() => () => pending.current?.abort(), []);
   const base = `cinder-${props.profileTypeId.split(':')[0] ?? 'profile'}`;
   const run = async (format: string): Promise<void> => {
     setError(null);
     try {
       if (format === 'pprof' || format === 'folded') {
-        const url = props.client.url('/api/v1/flamegraph', { query: props.query, from: props.fromMs, until: props.untilMs, format: format === 'folded' ? 'collapsed' : 'pprof' });
-        const response = await fetch(url);
-        if (!response.ok) throw new Error(`${response.status}: ${await response.text()}`);
-        download(format === 'pprof' ? `${base}.pb` : `${base}.folded.txt`, await response.blob());
+        pending.current?.abort();
+        const controller = new AbortController();
+        pending.current = controller;
+        const file = await props.client.flameGraphFile(
+          { query: props.query, fromMs: props.fromMs, untilMs: props.untilMs, format: format === 'folded' ? 'collapsed' : 'pprof' },
+          controller.signal,
+        );
+        download(format === 'pprof' ? `${base}.pb` : `${base}.folded.txt`, file);
       } else if (format === 'json') {
         download(`${base}.flamebearer.json`, new Blob([flamebearerJson(props.data, props.profileTypeId, props.unit)], { type: 'application/json' }));
       } else if (format === 'svg') {
@@ -61,6 +68,7 @@ export function ExportMenu(props: ExportMenuProps): JSX.Element {
         download(`${base}.html`, new Blob([selfContainedHtml(props.data, `${props.profileTypeId} ${new Date(props.fromMs).toISOString()} → ${new Date(props.untilMs).toISOString()}`, props.unit)], { type: 'text/html' }));
       }
     } catch (caught) {
+      if (isAbort(caught)) return;
       setError(caught instanceof Error ? caught.message : String(caught));
     }
   };

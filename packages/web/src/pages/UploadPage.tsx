@@ -100,12 +100,9 @@ export function UploadPage({ client }: { client: ApiClient }): JSX.Element {
 
   const servicesQuery = useQuery<ServiceInfo[]>(loaded ? `services|${nowMs}` : null, (signal) => client.services(nowMs - 3_600_000, nowMs, signal));
   const storedKey = compareWith ? `stored|${compareWith.service}|${compareWith.type}` : null;
-  const storedQuery = useQuery<string>(storedKey, async (signal) => {
-    const url = client.url('/api/v1/flamegraph', { query: `${compareWith!.type}{service_name=${JSON.stringify(compareWith!.service)}}`, from: nowMs - 3_600_000, until: nowMs, format: 'collapsed' });
-    const response = await fetch(url, { signal });
-    if (!response.ok) throw new Error(`${response.status}`);
-    return response.text();
-  });
+  const storedQuery = useQuery<string>(storedKey, (signal) =>
+    client.flameGraphCollapsed({ query: `${compareWith!.type}{service_name=${JSON.stringify(compareWith!.service)}}`, fromMs: nowMs - 3_600_000, untilMs: nowMs }, signal),
+  );
   const diff = useMemo(() => {
     if (!tree || storedQuery.data === null || !compareWith) return null;
     const stored = callTreeFromProfile(decodeCollapsed(storedQuery.data || ''), 0);
@@ -182,6 +179,11 @@ export function UploadPage({ client }: { client: ApiClient }): JSX.Element {
                 </select>
               </label>
             </div>
+            {storedQuery.error ? (
+              <div className="state state-error" role="alert" data-testid="upload-compare-error">
+                Could not load the stored data to compare with: {storedQuery.error.message}
+              </div>
+            ) : null}
             {diff ? (
               <FlameGraphView
                 frames={diff.frames}
