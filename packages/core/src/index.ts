@@ -13,4 +13,5 @@ export * from './profileTypes.js';
 export * from './time.js';
 export * from './selectorParse.js';
 export * from './regex.js';
+export * from './protoWriter.js';
 export * from './tree/diff.js';

@@ -211,6 +211,18 @@ describe('query API', () => {
       const tree = await client().selectMergeStacktraces({ ...request, format: ProfileFormat.TREE });
       expect(tree.tree.length).toBeGreaterThan(0);
       expect(Number(flame.flamegraph!.total)).toBe(sumSelf(tree.tree));
+      // PPROF (answered by the fast path in binary, by Connect in JSON): the same profile either way.
+      const pprof = await client().selectMergeStacktraces({ ...request, format: ProfileFormat.PPROF });
+      const samples = pprof.pprof!.profile!.sample;
+      expect(samples.reduce((sum, sample) => sum + Number(sample.value[0]), 0)).toBe(Number(flame.flamegraph!.total));
+      const viaJson = await connectJson<{ pprof: { profile: { sample: { value: string[] }[] } } }>(baseUrl, 'querier.v1.QuerierService/SelectMergeStacktraces', {
+        profileTypeID: CPU,
+        labelSelector: '{service_name="cart"}',
+        start: String(fromMs),
+        end: String(untilMs),
+        format: 'PROFILE_FORMAT_PPROF',
+      });
+      expect(viaJson.body.pprof.profile.sample.map((sample) => Number(sample.value[0]))).toEqual(samples.map((sample) => Number(sample.value[0])));
       const labels = await client().labelValues({ name: 'region', matchers: ['{}'], start: BigInt(fromMs), end: BigInt(untilMs) });
       expect(labels.names).toEqual(['eu', 'us']);
     });

@@ -4,6 +4,7 @@
  */
 import type { FlameGraphData, TopRow, TruncationInfo } from '../api.js';
 import { CallTreeBuilder, ROOT_NODE, childIndex, childrenOfNode, nodeName, type CallTree, type ChildIndex } from './callTree.js';
+import { ProtoWriter } from '../protoWriter.js';
 
 export const DEFAULT_MAX_NODES = 8192;
 export const OTHER_NAME = 'other';
@@ -314,13 +315,13 @@ export function treeBytes(tree: CallTree, maxNodes = DEFAULT_MAX_NODES): Uint8Ar
   const encoder = new TextEncoder();
   const index = childIndex(tree);
   const threshold = truncationThreshold(tree.total, tree.nodeCount - 1, maxNodes);
-  const out = new ByteWriter();
+  const out = new ProtoWriter();
   type Entry = { node: number } | { other: number };
   const stack: Entry[] = [{ node: ROOT_NODE }];
   while (stack.length > 0) {
     const entry = stack.pop()!;
     if ('other' in entry) {
-      out.string(encoder.encode(OTHER_NAME));
+      out.bytes(encoder.encode(OTHER_NAME));
       out.uvarint(entry.other);
       out.uvarint(0);
       continue;
@@ -335,50 +336,13 @@ export function treeBytes(tree: CallTree, maxNodes = DEFAULT_MAX_NODES): Uint8Ar
         hasOther = true;
       } else kept.push(child);
     }
-    out.string(node === ROOT_NODE ? new Uint8Array(0) : encoder.encode(nodeName(tree, node)));
+    out.bytes(node === ROOT_NODE ? new Uint8Array(0) : encoder.encode(nodeName(tree, node)));
     out.uvarint(tree.self[node]!);
     out.uvarint(kept.length + (hasOther ? 1 : 0));
     if (hasOther) stack.push({ other: otherValue });
     for (let i = kept.length - 1; i >= 0; i--) stack.push({ node: kept[i]! });
   }
   return out.finish();
-}
-
-class ByteWriter {
-  private buffer = new Uint8Array(1024);
-  private length = 0;
-  private ensure(extra: number): void {
-    if (this.length + extra <= this.buffer.length) return;
-    let size = this.buffer.length * 2;
-    while (size < this.length + extra) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(this.buffer.subarray(0, this.length));
-    this.buffer = next;
-  }
-  uvarint(value: number): void {
-    // Infinity would loop forever below and NaN would write garbage: a stored value out of range is
-    // a bug upstream of here (ingest bounds values to [0, 2^53 − 1]), so fail loudly.
-    if (!Number.isFinite(value)) throw new Error(`tree bytes: cannot encode the non-finite value ${value}`);
-    this.ensure(10);
-    // Values are non-negative integers below 2^53; avoid 32-bit bit ops. Larger ones still end:
-    // each step divides by 128, so at most 147 steps for the largest double.
-    let v = Math.max(0, Math.round(value));
-    if (v > Number.MAX_SAFE_INTEGER) this.ensure(Math.ceil(Math.log2(v) / 7) + 1);
-    while (v >= 0x80) {
-      this.buffer[this.length++] = (v % 0x80) | 0x80;
-      v = Math.floor(v / 0x80);
-    }
-    this.buffer[this.length++] = v;
-  }
-  string(bytes: Uint8Array): void {
-    this.uvarint(bytes.length);
-    this.ensure(bytes.length);
-    this.buffer.set(bytes, this.length);
-    this.length += bytes.length;
-  }
-  finish(): Uint8Array {
-    return this.buffer.slice(0, this.length);
-  }
 }
 
 /** Collapsed text (`a;b;c 3`) of every node with self > 0, for exports and tests. */

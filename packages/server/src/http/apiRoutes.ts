@@ -3,7 +3,6 @@
  * parse the query string, call one read-path function and shape its answer.
  */
 import type { FastifyInstance } from 'fastify';
-import { toBinary } from '@bufbuild/protobuf';
 import {
   collapsedFromTree,
   isSameOriginPath,
@@ -15,9 +14,8 @@ import {
   type ServiceInfo,
   type TimelineResponse,
 } from '@cinder/core';
-import { ProfileSchema } from '../gen/google/v1/profile_pb.js';
 import { calcPointIntervalSec } from '../query/legacy.js';
-import { pprofFromTree } from '../query/pprofExport.js';
+import { pprofBytesFromTree } from '../query/pprofExport.js';
 import type { FlameGraphRequest } from '../query/readPath.js';
 import { CINDER_VERSION } from '../version.js';
 import type { ServerDeps } from './deps.js';
@@ -76,11 +74,11 @@ export function registerApiRoutes(app: FastifyInstance, deps: ServerDeps): void 
     if (format === 'pprof') {
       const selection = flameGraphRequest(q);
       const parts = validateProfileTypeId(selection.profileTypeId);
-      const message = pprofFromTree(await read.mergedTree(request.tenant, selection), { ...parts, timeNanos: BigInt(selection.toMs) * 1_000_000n });
+      const bytes = pprofBytesFromTree(await read.mergedTree(request.tenant, selection), { ...parts, timeNanos: BigInt(selection.toMs) * 1_000_000n });
       return reply
         .type('application/octet-stream')
         .header('content-disposition', attachmentDisposition(`cinder-${parts.name}.pb`))
-        .send(Buffer.from(toBinary(ProfileSchema, message)));
+        .send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     }
     return (await flameGraphResponse(request.tenant, q)).response;
   });

@@ -26,7 +26,7 @@ function ms(value: bigint | undefined): number {
   return value > 9_007_199_254_740_991n || value < -9_007_199_254_740_991n ? Number.NaN : Number(value);
 }
 
-function optionalCount(value: bigint | number | undefined): number | undefined {
+export function optionalCount(value: bigint | number | undefined): number | undefined {
   return value === undefined ? undefined : Number(value);
 }
 
@@ -70,7 +70,7 @@ function callSitePath(selector: StackTraceSelector | undefined): string[] {
   return selector?.callSite.map((location) => location.name) ?? [];
 }
 
-function selectionOf(request: {
+export function selectionOf(request: {
   profileTypeID: string;
   labelSelector: string;
   start: bigint;

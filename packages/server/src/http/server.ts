@@ -15,6 +15,7 @@ import { sendError, toHttpError } from './errors.js';
 import { registerIngestRoutes } from './ingestRoutes.js';
 import { registerPyroscopeRoutes } from './pyroscopeRoutes.js';
 import { PUSH_ROUTE, preparePushBody } from './pushBody.js';
+import { PPROF_FAST_ROUTES, answerPprofFastPath } from './pprofFastPath.js';
 import { checkToken, resolveTenant } from './tenancy.js';
 import { buildInfo } from '../version.js';
 
@@ -116,8 +117,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     rewriteProtoParseErrors(reply.raw);
   });
 
-  app.addHook('preHandler', async (request) => {
-    if (request.routeOptions.url === PUSH_ROUTE) await preparePushBody(request, config.limits);
+  app.addHook('preHandler', async (request, reply) => {
+    const route = request.routeOptions.url ?? '';
+    if (route === PUSH_ROUTE) await preparePushBody(request, config.limits);
+    else if (PPROF_FAST_ROUTES.has(route) && (await answerPprofFastPath(request, reply, deps.read, config.limits.maxBodyBytes))) return reply;
+    return undefined;
   });
 
   app.setErrorHandler((error: Error & { code?: string; statusCode?: number }, request, reply) => {
