@@ -1,5 +1,8 @@
 import { parseArgs } from 'node:util';
 import path from 'node:path';
+import { defaultLimits, type IngestLimits } from './ingest/limits.js';
+
+export { defaultLimits, type IngestLimits } from './ingest/limits.js';
 
 /** Every setting of `cinder serve`, after flags and CINDER_* env vars are applied. */
 export interface ServerConfig {
@@ -30,57 +33,10 @@ export interface ServerConfig {
   logFormat: 'auto' | 'json' | 'pretty';
 }
 
-export interface IngestLimits {
-  /** Compressed request body, as received. */
-  maxBodyBytes: number;
-  /** One profile after gunzip: protects against gzip bombs. */
-  maxProfileBytes: number;
-  maxSamplesPerProfile: number;
-  /** Frames per sample after inline expansion; deeper stacks keep their root-most frames. */
-  maxStackDepth: number;
-  /** Sum of stack lengths of one profile (after truncation). */
-  maxFramesPerProfile: number;
-  /** Nodes of one `format=tree` / `format=trie` body. */
-  maxTreeNodes: number;
-  /** Events of one speedscope file. */
-  maxSpeedscopeEvents: number;
-  /** Series of one Push request. */
-  maxPushSeries: number;
-  /** Profiles (raw samples) of one Push request, over all its series. */
-  maxPushProfiles: number;
-  maxLabelsPerSeries: number;
-  maxLabelNameLength: number;
-  maxLabelValueLength: number;
-  maxLabelsPerSample: number;
-  maxSeriesPerTenant: number;
-  /** Accept profiles whose time is within [now - this, now + futureWindowMs]. */
-  pastWindowMs: number;
-  futureWindowMs: number;
-}
-
 const MiB = 1024 * 1024;
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
-export const defaultLimits: IngestLimits = {
-  maxBodyBytes: 256 * MiB,
-  maxProfileBytes: 4 * MiB,
-  maxSamplesPerProfile: 16_000,
-  maxStackDepth: 1000,
-  maxFramesPerProfile: 4_000_000,
-  maxTreeNodes: 1_000_000,
-  maxSpeedscopeEvents: 1_000_000,
-  // Alloy sends one series per profile type per target and batches a few targets per request.
-  maxPushSeries: 1000,
-  maxPushProfiles: 1000,
-  maxLabelsPerSeries: 30,
-  maxLabelNameLength: 1024,
-  maxLabelValueLength: 2048,
-  maxLabelsPerSample: 100,
-  maxSeriesPerTenant: 5000,
-  pastWindowMs: HOUR_MS,
-  futureWindowMs: 10 * 60_000,
-};
 
 export function defaultConfig(): ServerConfig {
   return {

@@ -32,8 +32,9 @@ export async function startCinder(config: ServerConfig, now: () => number = Date
   });
   const metrics = new ServerMetrics();
   const decoder = createProfileDecoder();
-  const ingest = new IngestService(store, config.limits, now, metrics, decoder);
-  const push = new PushService(store, config.limits, now, metrics, decoder);
+  const ingestContext = { sink: store, limits: config.limits, now, metrics, decoder };
+  const ingest = new IngestService(ingestContext);
+  const push = new PushService(ingestContext);
   const read = new ReadPath(new QueryService(store, config, now));
   const snapshots = new SnapshotStore(path.join(config.dataDir, 'snapshots'));
   let closing = false;

@@ -1,6 +1,6 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { Counter, Histogram, Registry, Gauge, collectDefaultMetrics } from 'prom-client';
-import type { IngestMetrics } from './ingest/pipeline.js';
+import type { IngestMetrics } from './ingest/context.js';
 
 /** The server's Prometheus metrics, one registry per server instance (tests start several). */
 export class ServerMetrics implements IngestMetrics {

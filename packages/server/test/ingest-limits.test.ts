@@ -212,7 +212,7 @@ describe('server-side delta baselines are bounded', () => {
         for (const p of profiles) totals.push(p.profile.values[0]!.reduce((a, b) => a + b, 0));
       },
     } as unknown as ProfileSink;
-    return { push: new PushService(sink, limits, now), totals };
+    return { push: new PushService({ sink, limits, now }), totals };
   };
   const memorySeries = (service: string, allocated: number) => ({
     labels: [{ name: '__name__', value: 'memory' }, { name: 'service_name', value: service }],

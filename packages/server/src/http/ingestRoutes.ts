@@ -1,5 +1,6 @@
 /** `/ingest` (Pyroscope's HTTP ingest API): the raw body goes to the ingest pipeline as received. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { maybeGunzipAsync } from '../ingest/body.js';
 import type { ServerDeps } from './deps.js';
 
 export async function registerIngestRoutes(app: FastifyInstance, deps: ServerDeps): Promise<void> {
@@ -17,13 +18,11 @@ export async function registerIngestRoutes(app: FastifyInstance, deps: ServerDep
       // A repeated parameter (`format=a&format=b`) counts once, first value first, as Go's Query().Get.
       const query: Record<string, string | undefined> = {};
       for (const [key, value] of Object.entries(request.query as Record<string, string | string[] | undefined>)) query[key] = Array.isArray(value) ? value[0] : value;
-      await deps.ingest.ingestLegacy({
-        tenant: request.tenant,
-        query,
-        contentType: header('content-type') ?? '',
-        contentEncoding: header('content-encoding'),
-        body: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
-      });
+      let body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+      // Transport encoding is undone here, once; a gzipped payload without the header is the
+      // decoders' to sniff (SDKs send those).
+      if (/gzip/i.test(header('content-encoding') ?? '')) body = Buffer.from(await maybeGunzipAsync(body, deps.config.limits.maxProfileBytes, 'request body'));
+      await deps.ingest.ingestLegacy({ tenant: request.tenant, query, contentType: header('content-type') ?? '', body });
       reply.status(200).send();
     };
     ingestScope.post('/ingest', ingestHandler);

@@ -7,7 +7,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { CinderError, ErrorCodes } from '@cinder/core';
-import type { IngestLimits } from '../config.js';
+import type { IngestLimits } from '../ingest/limits.js';
 import { assertPushJsonWithinLimits, assertPushRequestWithinLimits } from '../ingest/push.js';
 import { readRequestBody } from './requestBody.js';
 

@@ -11,32 +11,29 @@ import {
   type Profile,
   type SampleTypeConfig,
 } from '@cinder/core';
-import type { IngestLimits } from '../config.js';
-import type { ProfileSink, ValidatedProfile } from '../storage/store.js';
-import { maybeGunzipAsync } from './body.js';
-import { createProfileDecoder, type DecodeFormat, type ProfileDecoder } from './decodePool.js';
+import type { IngestLimits } from './limits.js';
+import type { ValidatedProfile } from '../storage/store.js';
+import { ingestDeps, storeValidated, type IngestContext, type IngestDeps } from './context.js';
+import { reservedOnIngest, seriesLabels } from './labels.js';
+import type { DecodeFormat, ProfileDecoder } from './decodePool.js';
 import { allZero, cumulativeDelta, isGaugeSampleType } from './delta.js';
 import { parseMultipart } from './multipart.js';
 import { parseIngestName, type ParsedName } from './name.js';
-import { decodeLimitsOf, validateProfile } from './validate.js';
+import { decodeLimitsOf } from './limits.js';
+import { validateProfile } from './validate.js';
 
 /** A legacy `/ingest` request as the HTTP adapter hands it over. */
 export interface LegacyIngestRequest {
   tenant: string;
   query: Record<string, string | undefined>;
   contentType: string;
-  contentEncoding: string | undefined;
+  /** As received, less any Content-Encoding (the HTTP edge undoes that). */
   body: Buffer;
 }
 
 export interface IngestResult {
   /** Stored profiles (one per series the samples split into). */
   storedProfiles: number;
-}
-
-export interface IngestMetrics {
-  accepted(count: number, bytes: number): void;
-  rejected(reason: string): void;
 }
 
 const TIME_UNITS = { nanoseconds: 1, microseconds: 1, milliseconds: 1, seconds: 1 };
@@ -48,24 +45,22 @@ const KNOWN_FORMATS = new Set([...TEXT_FORMATS, 'pprof', 'jfr']);
  * ValidatedProfile → hand to the sink. The HTTP layer only translates requests and errors.
  */
 export class IngestService {
-  constructor(
-    private readonly sink: ProfileSink,
-    private readonly limits: IngestLimits,
-    private readonly now: () => number,
-    private readonly metrics?: IngestMetrics,
-    private readonly decoder: ProfileDecoder = createProfileDecoder(0),
-  ) {}
+  private readonly deps: IngestDeps;
+
+  constructor(context: IngestContext) {
+    this.deps = ingestDeps(context);
+  }
+
+  private get limits(): IngestLimits {
+    return this.deps.limits;
+  }
+
+  private get decoder(): ProfileDecoder {
+    return this.deps.decoder;
+  }
 
   async ingestLegacy(request: LegacyIngestRequest): Promise<IngestResult> {
-    try {
-      const profiles = await this.decodeLegacy(request);
-      if (profiles.length > 0) await this.sink.append(profiles);
-      this.metrics?.accepted(profiles.length, request.body.length);
-      return { storedProfiles: profiles.length };
-    } catch (error) {
-      this.metrics?.rejected(error instanceof CinderError ? error.code : ErrorCodes.INTERNAL);
-      throw error;
-    }
+    return { storedProfiles: await storeValidated(this.deps, request.body.length, () => this.decodeLegacy(request)) };
   }
 
   /** Exposed for tests and the CLI: decode + validate without storing. */
@@ -83,17 +78,14 @@ export class IngestService {
     if (format === 'jfr') {
       throw new CinderError(ErrorCodes.INGEST_UNKNOWN_FORMAT, 'format=jfr is not supported yet; send pprof (e.g. async-profiler -o pprof) instead');
     }
-    const nowMs = this.now();
+    const nowMs = this.deps.now();
     const fromMs = query.from ? parseTimeParam(query.from, nowMs) : nowMs;
     if (!Number.isFinite(fromMs)) {
       throw new CinderError(ErrorCodes.INGEST_MALFORMED_TEXT, `"from=${query.from}" is not a time: use unix seconds/ms/ns, YYYYMMDD or now-1h`);
     }
     const sampleRate = parseSampleRate(query.sampleRate);
     const spyName = query.spyName && query.spyName !== '' ? query.spyName : 'unknown';
-    let body: Buffer = request.body;
-    if (request.contentEncoding && /gzip/i.test(request.contentEncoding)) {
-      body = Buffer.from(await maybeGunzipAsync(body, this.limits.maxProfileBytes, 'request body'));
-    }
+    const body = request.body;
 
     const isMultipart = contentType.includes('multipart/form-data');
     if (format === 'pprof' || (format === '' && isMultipart)) {
@@ -150,14 +142,7 @@ export class IngestService {
       }
     }
     const metricName = pprofMetricName(profile.sampleTypes, sampleTypeConfig);
-    const labels = new Map<string, string>();
-    for (const [key, value] of name.labels) {
-      if (!key.startsWith('__') || key === '__session_id__') labels.set(key, value);
-    }
-    labels.delete('__session_id__');
-    labels.set('__name__', metricName);
-    labels.set('pyroscope_spy', spyName);
-    if (!labels.has('service_name')) labels.set('service_name', name.appName);
+    const labels = seriesLabels(name.labels, { reserved: reservedOnIngest, metricName, spyName, serviceName: name.appName, whenServiceGiven: 'keep' });
     return validateProfile(
       profile,
       {
@@ -201,13 +186,7 @@ export class IngestService {
         period: type.period,
         values: [scaleColumn(profile.values[0] ?? new Float64Array(profile.stacks.length), type.scale)],
       };
-      const labels = new Map<string, string>();
-      for (const [key, value] of name.labels) if (!key.startsWith('__')) labels.set(key, value);
-      for (const [key, value] of extraLabels) labels.set(key, value);
-      labels.set('__name__', type.metricName);
-      labels.set('pyroscope_spy', spyName);
-      if (!labels.has('service_name')) labels.set('service_name', type.serviceName);
-      else if (!labels.has('app_name')) labels.set('app_name', type.serviceName);
+      const labels = seriesLabels(name.labels, { reserved: reservedOnIngest, metricName: type.metricName, spyName, serviceName: type.serviceName, whenServiceGiven: 'app_name', extra: extraLabels });
       if (labels.get('profile_id')) continue; // upstream drops such uploads silently
       validated.push(
         ...validateProfile(

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { CinderError, ErrorCodes, profileTypeId } from '@cinder/core';
-import type { IngestLimits } from '../config.js';
-import type { ProfileSink, ValidatedProfile } from '../storage/store.js';
-import { maybeGunzipAsync } from './body.js';
-import { createProfileDecoder, type DecodedProfile, type ProfileDecoder } from './decodePool.js';
-import { cumulativeDelta } from './delta.js';
-import type { IngestMetrics } from './pipeline.js';
-import { decodeLimitsOf, validateProfile } from './validate.js';
 import type { Profile } from '@cinder/core';
+import type { ValidatedProfile } from '../storage/store.js';
+import { maybeGunzipAsync } from './body.js';
+import { ingestDeps, storeValidated, type IngestContext, type IngestDeps } from './context.js';
+import type { DecodedProfile } from './decodePool.js';
+import { cumulativeDelta } from './delta.js';
+import { seriesLabels } from './labels.js';
+import { decodeLimitsOf, type IngestLimits } from './limits.js';
+import { validateProfile } from './validate.js';
 
 /** The shape of push.v1.PushRequest that this module reads. */
 export interface PushSeries {
@@ -108,27 +109,22 @@ export class PushService {
   /** Insertion order is use order (an entry is re-inserted on use), so the first key is the oldest. */
   private readonly baselines = new Map<string, { profile: Profile; atMs: number }>();
 
-  constructor(
-    private readonly sink: ProfileSink,
-    private readonly limits: IngestLimits,
-    private readonly now: () => number,
-    private readonly metrics?: IngestMetrics,
-    private readonly decoder: ProfileDecoder = createProfileDecoder(0),
-  ) {}
+  private readonly deps: IngestDeps;
+
+  constructor(context: IngestContext) {
+    this.deps = ingestDeps(context);
+  }
+
+  private get limits(): IngestLimits {
+    return this.deps.limits;
+  }
 
   async push(tenant: string, series: readonly PushSeries[]): Promise<void> {
-    try {
-      const validated = await this.validate(tenant, series);
-      await this.sink.append(validated);
-      this.metrics?.accepted(validated.length, 0);
-    } catch (error) {
-      this.metrics?.rejected(error instanceof CinderError ? error.code : ErrorCodes.INTERNAL);
-      throw error;
-    }
+    await storeValidated(this.deps, 0, () => this.validate(tenant, series));
   }
 
   private async validate(tenant: string, series: readonly PushSeries[]): Promise<ValidatedProfile[]> {
-    const nowMs = this.now();
+    const nowMs = this.deps.now();
     const validated: ValidatedProfile[] = [];
     let decompressedBytes = 0;
     let sampleCount = 0;
@@ -140,27 +136,25 @@ export class PushService {
     const decodeLimits = decodeLimitsOf(this.limits);
     const jobs: { labels: Map<string, string>; metricName: string; serverSideDelta: boolean; profileId: string; decoding: Promise<DecodedProfile[]> }[] = [];
     for (const entry of series) {
-      const labels = new Map<string, string>();
+      const given = new Map<string, string>();
       for (const { name, value } of entry.labels) {
-        if (labels.has(name)) {
+        if (given.has(name)) {
           throw new CinderError(ErrorCodes.INGEST_DUPLICATE_LABEL, `label "${name}" appears twice in one series`);
         }
-        labels.set(name, value);
+        given.set(name, value);
       }
-      let metricName = labels.get('__name__') ?? '';
-      const deltaLabel = labels.get('__delta__');
+      let metricName = given.get('__name__') ?? '';
+      const deltaLabel = given.get('__delta__');
       let isDelta = deltaLabel === undefined ? undefined : deltaLabel !== 'true';
       const renamed = GODELTAPROF.exec(metricName);
       if (renamed) {
         metricName = renamed[1]!;
-        labels.set('__name__', metricName);
         isDelta = true;
       }
-      for (const control of CONTROL_LABELS) labels.delete(control);
       if (metricName === '') {
         throw new CinderError(ErrorCodes.INGEST_MISSING_PROFILE_NAME, 'label "__name__" (the profile family, e.g. process_cpu or memory) is required');
       }
-      if (!labels.has('service_name')) labels.set('service_name', 'unknown_service');
+      const labels = seriesLabels(given, { reserved: (name) => CONTROL_LABELS.has(name), metricName, serviceName: 'unknown_service', whenServiceGiven: 'keep' });
       for (const sample of entry.samples) {
         sampleCount++;
         const bytes = await maybeGunzipAsync(sample.rawProfile, this.limits.maxProfileBytes);
@@ -172,7 +166,7 @@ export class PushService {
           );
         }
         if (bytes.length === 0) continue;
-        const decoding = this.decoder.decode({ bytes, format: 'pprof', maxOutputBytes: this.limits.maxProfileBytes, what: 'profile', options: { limits: decodeLimits } });
+        const decoding = this.deps.decoder.decode({ bytes, format: 'pprof', maxOutputBytes: this.limits.maxProfileBytes, what: 'profile', options: { limits: decodeLimits } });
         // Observed below with allSettled; if a later series throws first, nobody awaits this one.
         decoding.catch(() => undefined);
         jobs.push({ labels: new Map(labels), metricName, serverSideDelta: isDelta === undefined && metricName === 'memory', profileId: sample.ID || randomUUID(), decoding });

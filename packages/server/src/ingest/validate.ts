@@ -1,5 +1,5 @@
-import { CinderError, ErrorCodes, MAX_SAMPLE_VALUE, valueOutOfRange, type DecodeLimits, type LabelPairs, type Profile } from '@cinder/core';
-import type { IngestLimits } from '../config.js';
+import { CinderError, ErrorCodes, MAX_SAMPLE_VALUE, valueOutOfRange, type LabelPairs, type Profile } from '@cinder/core';
+import type { IngestLimits } from './limits.js';
 import type { ValidatedProfile } from '../storage/store.js';
 
 /** Everything validation needs besides the decoded profile. */
@@ -59,20 +59,6 @@ export function validateMetricName(metric: string): void {
       `label "__name__" is "${metric.slice(0, 100)}", which is not a profile name: use letters, digits, "_" and ":", not starting with a digit (e.g. process_cpu, memory)`,
     );
   }
-}
-
-/** The decoders' share of the ingest limits (see DecodeLimits in core). */
-export function decodeLimitsOf(limits: IngestLimits): DecodeLimits {
-  return {
-    maxStackDepth: limits.maxStackDepth,
-    maxFramesPerProfile: limits.maxFramesPerProfile,
-    maxNodes: limits.maxTreeNodes,
-    maxSpeedscopeEvents: limits.maxSpeedscopeEvents,
-    maxSamples: limits.maxSamplesPerProfile,
-    // Trie keys are the only names built by concatenation; 4× the largest body is plenty for real
-    // tries (whose names are mostly shared prefixes) and bounds crafted ones.
-    maxNameChars: 4 * limits.maxProfileBytes,
-  };
 }
 
 /**
