@@ -27,11 +27,72 @@ export interface CallTree {
 
 export const ROOT_NODE = 0;
 
+/**
+ * An exact map (parent node, name id) → child node on typed arrays: open addressing with linear
+ * probing. A JS number key `parent · 2^32 + name` stops being exact past 2^21 parents (two children
+ * would share a node: it happened in the store), and a Map of such keys costs an entry object each.
+ */
+class ChildTable {
+  private parents: Int32Array;
+  private names: Int32Array;
+  private nodes: Int32Array;
+  private mask: number;
+  private size = 0;
+
+  constructor(capacityPowerOfTwo = 1 << 12) {
+    this.parents = new Int32Array(capacityPowerOfTwo).fill(-1);
+    this.names = new Int32Array(capacityPowerOfTwo);
+    this.nodes = new Int32Array(capacityPowerOfTwo);
+    this.mask = capacityPowerOfTwo - 1;
+  }
+
+  private slotOf(parent: number, name: number): number {
+    let h = Math.imul(parent, 0x9e3779b1) ^ Math.imul(name + 0x7f4a7c15, 0x85ebca77);
+    h ^= h >>> 15;
+    h = Math.imul(h, 0x2c1b3c6d);
+    h ^= h >>> 13;
+    let slot = h & this.mask;
+    while (this.parents[slot] !== -1 && (this.parents[slot] !== parent || this.names[slot] !== name)) slot = (slot + 1) & this.mask;
+    return slot;
+  }
+
+  /** The child, or -1. */
+  get(parent: number, name: number): number {
+    const slot = this.slotOf(parent, name);
+    return this.parents[slot] === -1 ? -1 : this.nodes[slot]!;
+  }
+
+  set(parent: number, name: number, node: number): void {
+    if ((this.size + 1) * 2 > this.mask + 1) this.grow();
+    const slot = this.slotOf(parent, name);
+    if (this.parents[slot] === -1) this.size++;
+    this.parents[slot] = parent;
+    this.names[slot] = name;
+    this.nodes[slot] = node;
+  }
+
+  private grow(): void {
+    const { parents, names, nodes } = this;
+    const capacity = (this.mask + 1) * 2;
+    this.parents = new Int32Array(capacity).fill(-1);
+    this.names = new Int32Array(capacity);
+    this.nodes = new Int32Array(capacity);
+    this.mask = capacity - 1;
+    for (let i = 0; i < parents.length; i++) {
+      if (parents[i] === -1) continue;
+      const slot = this.slotOf(parents[i]!, names[i]!);
+      this.parents[slot] = parents[i]!;
+      this.names[slot] = names[i]!;
+      this.nodes[slot] = nodes[i]!;
+    }
+  }
+}
+
 /** Collects stacks into a tree; `build()` computes totals. */
 export class CallTreeBuilder {
   private readonly names: string[] = [];
   private readonly nameIds = new Map<string, number>();
-  private readonly childKey = new Map<number, number>();
+  private readonly children = new ChildTable();
   private parent: number[] = [-1];
   private nameIndex: number[] = [-1];
   private self: number[] = [0];
@@ -48,15 +109,13 @@ export class CallTreeBuilder {
 
   /** The child of `parentNode` called `nameId`, created on first use. */
   child(parentNode: number, nameId: number): number {
-    // parent < 2^21 nodes keeps the key exact in a double.
-    const key = parentNode * 4294967296 + nameId;
-    let node = this.childKey.get(key);
-    if (node === undefined) {
+    let node = this.children.get(parentNode, nameId);
+    if (node === -1) {
       node = this.parent.length;
       this.parent.push(parentNode);
       this.nameIndex.push(nameId);
       this.self.push(0);
-      this.childKey.set(key, node);
+      this.children.set(parentNode, nameId, node);
     }
     return node;
   }
