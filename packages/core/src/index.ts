@@ -14,4 +14,5 @@ export * from './time.js';
 export * from './selectorParse.js';
 export * from './regex.js';
 export * from './protoWriter.js';
+export * from './stringTable.js';
 export * from './tree/diff.js';

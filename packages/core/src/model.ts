@@ -7,6 +7,7 @@
  * Per-sample string labels (pprof `Sample.label` with a string value) are kept as pairs.
  */
 import { checkSampleValue, resolveDecodeLimits, WorkBudget, type DecodeLimits } from './formats/limits.js';
+import { StringTable } from './stringTable.js';
 
 export interface ValueType {
   readonly type: string;
@@ -51,7 +52,7 @@ export function totalOf(profile: Profile, sampleTypeIndex: number): number {
  * frame counts are capped.
  */
 export class ProfileBuilder {
-  private readonly nameIndex = new Map<string, number>();
+  private readonly nameTable = new StringTable();
   readonly profile: Profile;
   readonly budget: WorkBudget;
 
@@ -62,7 +63,7 @@ export class ProfileBuilder {
       period,
       timeMs: 0,
       durationNs: 0,
-      names: [],
+      names: this.nameTable.strings,
       stacks: [],
       values: [],
       sampleLabels: [],
@@ -71,13 +72,7 @@ export class ProfileBuilder {
   }
 
   internName(name: string): number {
-    let index = this.nameIndex.get(name);
-    if (index === undefined) {
-      index = this.profile.names.length;
-      this.profile.names.push(name);
-      this.nameIndex.set(name, index);
-    }
-    return index;
+    return this.nameTable.id(name);
   }
 
   /** frames root first; values one per sample type. */

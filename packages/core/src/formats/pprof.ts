@@ -17,6 +17,7 @@ import { Function as PprofFunction, Line, Location, Profile as PprofProfile, Sam
 import { CinderError, ErrorCodes } from '../errors.js';
 import type { LabelPairs, Profile, ValueType } from '../model.js';
 import { MAX_SAMPLE_VALUE, resolveDecodeLimits, tooComplex, valueOutOfRange, WorkBudget, type DecodeLimits } from './limits.js';
+import { StringTable as NameTable } from '../stringTable.js';
 
 export interface DecodePprofOptions {
   spyName?: string;
@@ -213,17 +214,9 @@ export function decodePprof(bytes: Uint8Array, options: DecodePprofOptions = {})
     });
   }
 
-  const names: string[] = [];
-  const nameIds = new Map<string, number>();
-  const nameId = (name: string): number => {
-    let id = nameIds.get(name);
-    if (id === undefined) {
-      id = names.length;
-      names.push(name);
-      nameIds.set(name, id);
-    }
-    return id;
-  };
+  const nameTable = new NameTable();
+  const names = nameTable.strings;
+  const nameId = (name: string): number => nameTable.id(name);
   const functionName = new Map<number, string>();
   const rewrite = options.spyName !== undefined && SCRIPTING_SPIES.has(options.spyName);
   for (const fn of decoded.function) {

@@ -12,6 +12,7 @@
  */
 import type { Profile } from '../model.js';
 import type { StackNodeTable } from '../stackTable.js';
+import { StringTable } from '../stringTable.js';
 
 export interface CallTree {
   /** Distinct function names; nodes refer to them by index. */
@@ -90,21 +91,14 @@ class ChildTable {
 
 /** Collects stacks into a tree; `build()` computes totals. */
 export class CallTreeBuilder {
-  private readonly names: string[] = [];
-  private readonly nameIds = new Map<string, number>();
+  private readonly nameTable = new StringTable();
   private readonly children = new ChildTable();
   private parent: number[] = [-1];
   private nameIndex: number[] = [-1];
   private self: number[] = [0];
 
   nameId(name: string): number {
-    let id = this.nameIds.get(name);
-    if (id === undefined) {
-      id = this.names.length;
-      this.names.push(name);
-      this.nameIds.set(name, id);
-    }
-    return id;
+    return this.nameTable.id(name);
   }
 
   /** The child of `parentNode` called `nameId`, created on first use. */
@@ -137,7 +131,7 @@ export class CallTreeBuilder {
     const self = Float64Array.from(this.self);
     const total = Float64Array.from(this.self);
     for (let node = nodeCount - 1; node > 0; node--) total[parent[node]!]! += total[node]!;
-    return { names: this.names, nodeCount, parent, nameIndex: Int32Array.from(this.nameIndex), self, total };
+    return { names: this.nameTable.strings, nodeCount, parent, nameIndex: Int32Array.from(this.nameIndex), self, total };
   }
 }
 

@@ -5,6 +5,7 @@
 import type { FlameGraphData, TopRow, TruncationInfo } from '../api.js';
 import { CallTreeBuilder, ROOT_NODE, childIndex, childrenOfNode, nodeName, type CallTree, type ChildIndex } from './callTree.js';
 import { ProtoWriter } from '../protoWriter.js';
+import { StringTable } from '../stringTable.js';
 
 export const DEFAULT_MAX_NODES = 8192;
 export const OTHER_NAME = 'other';
@@ -37,17 +38,9 @@ export function flameGraphFromTree(tree: CallTree, maxNodes = DEFAULT_MAX_NODES)
   const index = childIndex(tree);
   const threshold = truncationThreshold(tree.total, tree.nodeCount - 1, maxNodes);
   const sizes = subtreeSizes(tree);
-  const names: string[] = ['total'];
-  const nameIds = new Map<string, number>([['total', 0]]);
-  const idOf = (name: string): number => {
-    let id = nameIds.get(name);
-    if (id === undefined) {
-      id = names.length;
-      names.push(name);
-      nameIds.set(name, id);
-    }
-    return id;
-  };
+  const nameTable = new StringTable(['total']);
+  const names = nameTable.strings;
+  const idOf = (name: string): number => nameTable.id(name);
   const levels: number[][] = [];
   const levelEnd: number[] = [];
   const truncation: TruncationInfo = { hiddenNodes: 0, hiddenValue: 0, otherNodes: 0 };
@@ -252,17 +245,9 @@ export function diffFlameGraph(left: CallTree, right: CallTree, maxNodes = DEFAU
   for (let node = 0; node < count; node++) larger[node] = Math.max(totalL[node]!, totalR[node]!);
   const threshold = truncationThreshold(larger, count - 1, maxNodes);
   const index: ChildIndex = childIndex(merged);
-  const names: string[] = ['total'];
-  const nameIds = new Map<string, number>([['total', 0]]);
-  const idOf = (name: string): number => {
-    let id = nameIds.get(name);
-    if (id === undefined) {
-      id = names.length;
-      names.push(name);
-      nameIds.set(name, id);
-    }
-    return id;
-  };
+  const nameTable = new StringTable(['total']);
+  const names = nameTable.strings;
+  const idOf = (name: string): number => nameTable.id(name);
   const levels: number[][] = [];
   const endL: number[] = [];
   const endR: number[] = [];

@@ -7,7 +7,7 @@
  * (a differential test checks it).
  */
 import { fromBinary } from '@bufbuild/protobuf';
-import { ProtoWriter, ROOT_NODE, nodeName, WIRE_LENGTH_DELIMITED, type CallTree } from '@cinder/core';
+import { ProtoWriter, ROOT_NODE, StringTable, nodeName, WIRE_LENGTH_DELIMITED, type CallTree } from '@cinder/core';
 import { ProfileSchema, type Profile as PprofMessage } from '../gen/google/v1/profile_pb.js';
 
 export interface PprofExportOptions {
@@ -28,17 +28,9 @@ const FUNCTION = { id: 1, name: 2 } as const;
 const VALUE_TYPE = { type: 1, unit: 2 } as const;
 
 export function pprofBytesFromTree(tree: CallTree, options: PprofExportOptions): Uint8Array {
-  const strings: string[] = [''];
-  const stringIds = new Map<string, number>([['', 0]]);
-  const str = (text: string): number => {
-    let id = stringIds.get(text);
-    if (id === undefined) {
-      id = strings.length;
-      strings.push(text);
-      stringIds.set(text, id);
-    }
-    return id;
-  };
+  const stringTable = new StringTable(['']);
+  const strings = stringTable.strings;
+  const str = (text: string): number => stringTable.id(text);
   const sampleTypeId = str(options.sampleType);
   const sampleUnitId = str(options.sampleUnit);
   // Location (= function) id per name index of the tree, 0 = not yet assigned.
@@ -105,17 +97,9 @@ export function pprofFromTree(tree: CallTree, options: PprofExportOptions): Ppro
  * bytes: a reflection-based toJson of a 100k-node profile blocked the event loop ~400 ms.
  */
 export function pprofJsonFromTree(tree: CallTree, options: PprofExportOptions): string {
-  const strings: string[] = [''];
-  const stringIds = new Map<string, number>([['', 0]]);
-  const str = (text: string): number => {
-    let id = stringIds.get(text);
-    if (id === undefined) {
-      id = strings.length;
-      strings.push(text);
-      stringIds.set(text, id);
-    }
-    return id;
-  };
+  const stringTable = new StringTable(['']);
+  const strings = stringTable.strings;
+  const str = (text: string): number => stringTable.id(text);
   const sampleTypeId = str(options.sampleType);
   const sampleUnitId = str(options.sampleUnit);
   const locationOfName = new Uint32Array(tree.names.length);
