@@ -27,62 +27,99 @@ const LINE = { functionId: 1 } as const;
 const FUNCTION = { id: 1, name: 2 } as const;
 const VALUE_TYPE = { type: 1, unit: 2 } as const;
 
-export function pprofBytesFromTree(tree: CallTree, options: PprofExportOptions): Uint8Array {
+/**
+ * What both encodings write, in their order: one location (= function) per distinct name in
+ * first-use order, one sample per node with a self value, string ids in first-use order (sample
+ * type, unit, function names, then the period type and unit).
+ */
+interface PprofLayout {
+  strings: string[];
+  sampleTypeId: number;
+  sampleUnitId: number;
+  periodTypeId: number;
+  periodUnitId: number;
+  /** String id of each function's name; function and location ids are index + 1. */
+  functionNames: number[];
+  /** Sample s has locations sampleLocations[sampleStart[s] .. sampleStart[s + 1]), leaf first. */
+  sampleStart: Uint32Array;
+  sampleLocations: Uint32Array;
+  sampleValues: Float64Array;
+}
+
+function layoutPprof(tree: CallTree, options: PprofExportOptions): PprofLayout {
   const stringTable = new StringTable(['']);
-  const strings = stringTable.strings;
-  const str = (text: string): number => stringTable.id(text);
-  const sampleTypeId = str(options.sampleType);
-  const sampleUnitId = str(options.sampleUnit);
-  // Location (= function) id per name index of the tree, 0 = not yet assigned.
+  const sampleTypeId = stringTable.id(options.sampleType);
+  const sampleUnitId = stringTable.id(options.sampleUnit);
   const locationOfName = new Uint32Array(tree.names.length);
   const functionNames: number[] = [];
-  const locationOf = (node: number): number => {
-    const nameIndex = tree.nameIndex[node]!;
-    let id = locationOfName[nameIndex]!;
-    if (id === 0) {
-      functionNames.push(str(nodeName(tree, node)));
-      id = functionNames.length;
-      locationOfName[nameIndex] = id;
+  let sampleCount = 0;
+  let locationCount = 0;
+  const depth = new Uint32Array(tree.nodeCount);
+  for (let node = 1; node < tree.nodeCount; node++) {
+    depth[node] = depth[tree.parent[node]!]! + 1;
+    if (tree.self[node] !== 0) {
+      sampleCount++;
+      locationCount += depth[node]!;
     }
-    return id;
-  };
-
-  const samples = new ProtoWriter(1 << 16);
-  const field = new ProtoWriter(256);
-  const packed = new ProtoWriter(256);
+  }
+  const sampleStart = new Uint32Array(sampleCount + 1);
+  const sampleLocations = new Uint32Array(locationCount);
+  const sampleValues = new Float64Array(sampleCount);
+  let sample = 0;
+  let at = 0;
   for (let node = 1; node < tree.nodeCount; node++) {
     const value = tree.self[node]!;
     if (value === 0) continue;
-    for (let up = node; up !== ROOT_NODE; up = tree.parent[up]!) packed.uvarint(locationOf(up));
-    field.messageField(SAMPLE.locationId, packed);
-    packed.uvarint(Math.round(value));
-    field.messageField(SAMPLE.value, packed);
-    samples.messageField(PROFILE.sample, field);
+    for (let up = node; up !== ROOT_NODE; up = tree.parent[up]!) {
+      const nameIndex = tree.nameIndex[up]!;
+      let id = locationOfName[nameIndex]!;
+      if (id === 0) {
+        functionNames.push(stringTable.id(nodeName(tree, up)));
+        id = functionNames.length;
+        locationOfName[nameIndex] = id;
+      }
+      sampleLocations[at++] = id;
+    }
+    sampleValues[sample] = Math.round(value);
+    sampleStart[++sample] = at;
   }
+  const periodTypeId = stringTable.id(options.periodType);
+  const periodUnitId = stringTable.id(options.periodUnit);
+  return { strings: stringTable.strings, sampleTypeId, sampleUnitId, periodTypeId, periodUnitId, functionNames, sampleStart, sampleLocations, sampleValues };
+}
 
-  const out = new ProtoWriter(samples.byteLength + 64 * functionNames.length + 1024);
-  field.varintField(VALUE_TYPE.type, sampleTypeId).varintField(VALUE_TYPE.unit, sampleUnitId);
+export function pprofBytesFromTree(tree: CallTree, options: PprofExportOptions): Uint8Array {
+  const layout = layoutPprof(tree, options);
+  const functionCount = layout.functionNames.length;
+  const out = new ProtoWriter(layout.sampleLocations.length * 3 + 64 * functionCount + 1024);
+  const field = new ProtoWriter(256);
+  const packed = new ProtoWriter(256);
+  field.varintField(VALUE_TYPE.type, layout.sampleTypeId).varintField(VALUE_TYPE.unit, layout.sampleUnitId);
   out.messageField(PROFILE.sampleType, field);
-  out.raw(samples.finish());
+  for (let s = 0; s + 1 < layout.sampleStart.length; s++) {
+    for (let i = layout.sampleStart[s]!; i < layout.sampleStart[s + 1]!; i++) packed.uvarint(layout.sampleLocations[i]!);
+    field.messageField(SAMPLE.locationId, packed);
+    packed.uvarint(layout.sampleValues[s]!);
+    field.messageField(SAMPLE.value, packed);
+    out.messageField(PROFILE.sample, field);
+  }
   const line = new ProtoWriter(16);
-  for (let id = 1; id <= functionNames.length; id++) {
+  for (let id = 1; id <= functionCount; id++) {
     line.varintField(LINE.functionId, id);
     field.varintField(LOCATION.id, id).messageField(LOCATION.line, line);
     out.messageField(PROFILE.location, field);
   }
-  for (let id = 1; id <= functionNames.length; id++) {
-    field.varintField(FUNCTION.id, id).varintField(FUNCTION.name, functionNames[id - 1]!);
+  for (let id = 1; id <= functionCount; id++) {
+    field.varintField(FUNCTION.id, id).varintField(FUNCTION.name, layout.functionNames[id - 1]!);
     out.messageField(PROFILE.function, field);
   }
-  const periodTypeId = str(options.periodType);
-  const periodUnitId = str(options.periodUnit);
   const encoder = new TextEncoder();
-  for (const text of strings) out.tag(PROFILE.stringTable, WIRE_LENGTH_DELIMITED).bytes(encoder.encode(text));
+  for (const text of layout.strings) out.tag(PROFILE.stringTable, WIRE_LENGTH_DELIMITED).bytes(encoder.encode(text));
   if (options.timeNanos !== 0n) out.tag(PROFILE.timeNanos, 0).uvarintBig(options.timeNanos);
   if ((options.durationNanos ?? 0n) !== 0n) out.tag(PROFILE.durationNanos, 0).uvarintBig(options.durationNanos!);
-  field.varintField(VALUE_TYPE.type, periodTypeId).varintField(VALUE_TYPE.unit, periodUnitId);
+  field.varintField(VALUE_TYPE.type, layout.periodTypeId).varintField(VALUE_TYPE.unit, layout.periodUnitId);
   out.messageField(PROFILE.periodType, field);
-  out.varintField(PROFILE.defaultSampleType, sampleTypeId);
+  out.varintField(PROFILE.defaultSampleType, layout.sampleTypeId);
   return out.finish();
 }
 
@@ -97,48 +134,30 @@ export function pprofFromTree(tree: CallTree, options: PprofExportOptions): Ppro
  * bytes: a reflection-based toJson of a 100k-node profile blocked the event loop ~400 ms.
  */
 export function pprofJsonFromTree(tree: CallTree, options: PprofExportOptions): string {
-  const stringTable = new StringTable(['']);
-  const strings = stringTable.strings;
-  const str = (text: string): number => stringTable.id(text);
-  const sampleTypeId = str(options.sampleType);
-  const sampleUnitId = str(options.sampleUnit);
-  const locationOfName = new Uint32Array(tree.names.length);
-  const functionNames: number[] = [];
-  const parts: string[] = [];
-  for (let node = 1; node < tree.nodeCount; node++) {
-    const value = tree.self[node]!;
-    if (value === 0) continue;
-    const ids: string[] = [];
-    for (let up = node; up !== ROOT_NODE; up = tree.parent[up]!) {
-      const nameIndex = tree.nameIndex[up]!;
-      let id = locationOfName[nameIndex]!;
-      if (id === 0) {
-        functionNames.push(str(nodeName(tree, up)));
-        id = functionNames.length;
-        locationOfName[nameIndex] = id;
-      }
-      ids.push(`"${id}"`);
-    }
-    parts.push(`{"locationId":[${ids.join(',')}],"value":["${Math.round(value)}"]}`);
-  }
+  const layout = layoutPprof(tree, options);
   const valueType = (type: number, unit: number): string => {
     const fields = [...(type !== 0 ? [`"type":"${type}"`] : []), ...(unit !== 0 ? [`"unit":"${unit}"`] : [])];
     return `{${fields.join(',')}}`;
   };
+  const samples: string[] = [];
+  for (let s = 0; s + 1 < layout.sampleStart.length; s++) {
+    const ids: string[] = [];
+    for (let i = layout.sampleStart[s]!; i < layout.sampleStart[s + 1]!; i++) ids.push(`"${layout.sampleLocations[i]}"`);
+    samples.push(`{"locationId":[${ids.join(',')}],"value":["${layout.sampleValues[s]}"]}`);
+  }
   const locations: string[] = [];
   const functions: string[] = [];
-  for (let id = 1; id <= functionNames.length; id++) {
-    locations.push(`{"id":"${id}","line":[{"functionId":"${id}"}]}`);
-    functions.push(functionNames[id - 1] !== 0 ? `{"id":"${id}","name":"${functionNames[id - 1]}"}` : `{"id":"${id}"}`);
-  }
-  const periodType = valueType(str(options.periodType), str(options.periodUnit));
-  const fields = [`"sampleType":[${valueType(sampleTypeId, sampleUnitId)}]`];
-  if (parts.length > 0) fields.push(`"sample":[${parts.join(',')}]`);
+  layout.functionNames.forEach((name, i) => {
+    locations.push(`{"id":"${i + 1}","line":[{"functionId":"${i + 1}"}]}`);
+    functions.push(name !== 0 ? `{"id":"${i + 1}","name":"${name}"}` : `{"id":"${i + 1}"}`);
+  });
+  const fields = [`"sampleType":[${valueType(layout.sampleTypeId, layout.sampleUnitId)}]`];
+  if (samples.length > 0) fields.push(`"sample":[${samples.join(',')}]`);
   if (locations.length > 0) fields.push(`"location":[${locations.join(',')}]`, `"function":[${functions.join(',')}]`);
-  fields.push(`"stringTable":${JSON.stringify(strings)}`);
+  fields.push(`"stringTable":${JSON.stringify(layout.strings)}`);
   if (options.timeNanos !== 0n) fields.push(`"timeNanos":"${BigInt.asIntN(64, options.timeNanos)}"`);
   if ((options.durationNanos ?? 0n) !== 0n) fields.push(`"durationNanos":"${BigInt.asIntN(64, options.durationNanos!)}"`);
-  fields.push(`"periodType":${periodType}`);
-  if (sampleTypeId !== 0) fields.push(`"defaultSampleType":"${sampleTypeId}"`);
+  fields.push(`"periodType":${valueType(layout.periodTypeId, layout.periodUnitId)}`);
+  if (layout.sampleTypeId !== 0) fields.push(`"defaultSampleType":"${layout.sampleTypeId}"`);
   return `{${fields.join(',')}}`;
 }
