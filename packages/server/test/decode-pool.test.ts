@@ -23,7 +23,7 @@ describe('decode worker pool', () => {
   });
 
   it('decodes every format on a worker, the same as inline', async () => {
-    pool = createProfileDecoder(2);
+    pool = createProfileDecoder(2, { inlineBelowBytes: 0 });
     const inline = createProfileDecoder(0);
     const cases = [
       { file: 'go/cpu.pb.gz', format: 'pprof' },
@@ -40,6 +40,22 @@ describe('decode worker pool', () => {
         expect([...entry.profile.values[0]!], file).toEqual([...onMain[i]!.profile.values[0]!]);
       });
     }
+  });
+
+  it('small bodies decode inline; workers start on demand and exit when idle', async () => {
+    pool = createProfileDecoder(2, { idleExitMs: 50 });
+    expect(pool.runningWorkers()).toBe(0);
+    const small = fixture('nodejs-sdk/pyroscope-nodejs-0.6.4-wall-cpu.pprof.gz');
+    expect(small.length).toBeLessThan(16 * 1024);
+    await pool.decode({ bytes: small, format: 'pprof', maxOutputBytes: 64 << 20, what: 'profile', options: { limits } });
+    expect(pool.runningWorkers()).toBe(0);
+    const big = { bytes: fixture('go/heap'), format: 'pprof' as const, maxOutputBytes: 64 << 20, what: 'profile', options: { limits } };
+    expect(big.bytes.length).toBeGreaterThan(16 * 1024);
+    await pool.decode(big);
+    expect(pool.runningWorkers()).toBe(1);
+    await expect.poll(() => pool!.runningWorkers(), { timeout: 5_000 }).toBe(0);
+    expect((await pool.decode(big))[0]!.profile.stacks.length).toBeGreaterThan(0);
+    expect(pool.runningWorkers()).toBe(1);
   });
 
   it('a worker that runs out of memory is replaced; the request gets PROFILE_TOO_COMPLEX', async () => {

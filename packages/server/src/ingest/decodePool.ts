@@ -44,9 +44,19 @@ export interface DecoderPoolOptions {
   workerHeapMb: number;
   /** A decode still running after this is stopped (its worker is replaced). */
   timeoutMs: number;
+  /**
+   * Bodies smaller than this (as received) decode on the calling thread: an SDK's few-KiB profile
+   * decodes in about a millisecond, less than handing it to a worker and back.
+   */
+  inlineBelowBytes: number;
+  /**
+   * A worker idle this long exits and is started again when needed: each one holds tens of MiB of
+   * heap that V8 does not give back (a soak with two always-on workers ran ~80 MB higher and rising).
+   */
+  idleExitMs: number;
 }
 
-const DEFAULT_POOL_OPTIONS: DecoderPoolOptions = { workerHeapMb: 1024, timeoutMs: 30_000 };
+const DEFAULT_POOL_OPTIONS: DecoderPoolOptions = { workerHeapMb: 1024, timeoutMs: 30_000, inlineBelowBytes: 16 * 1024, idleExitMs: 30_000 };
 
 /** A decoded profile with its stacks packed into one frame array: structured clone cost is per object. */
 type PackedProfile = Omit<Profile, 'stacks'> & { frames: Uint32Array; offsets: Uint32Array };
@@ -103,12 +113,17 @@ function unpack(packed: PackedEntry): DecodedProfile {
 
 export interface ProfileDecoder {
   decode(request: DecodeRequest): Promise<DecodedProfile[]>;
+  /** Worker threads alive now (they start on demand and exit when idle). */
+  runningWorkers(): number;
   close(): Promise<void>;
 }
 
 class InlineDecoder implements ProfileDecoder {
   async decode(request: DecodeRequest): Promise<DecodedProfile[]> {
     return decodeInline(request);
+  }
+  runningWorkers(): number {
+    return 0;
   }
   async close(): Promise<void> {}
 }
@@ -121,11 +136,29 @@ interface PendingDecode {
 
 class DecodeWorker {
   readonly pending = new Map<number, PendingDecode>();
-  worker: Worker;
+  /** null = not running (never needed yet, or exited after being idle). */
+  private worker: Worker | null = null;
+  private idleTimer: NodeJS.Timeout | null = null;
   closed = false;
 
-  constructor(private readonly options: DecoderPoolOptions) {
-    this.worker = this.spawn();
+  constructor(private readonly options: DecoderPoolOptions) {}
+
+  post(id: number, entry: PendingDecode, message: unknown, transfer: ArrayBuffer[]): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+    this.pending.set(id, entry);
+    this.worker ??= this.spawn();
+    this.worker.postMessage(message, transfer);
+  }
+
+  private settled(): void {
+    if (this.pending.size > 0 || this.closed) return;
+    this.idleTimer = setTimeout(() => {
+      const idle = this.worker;
+      this.worker = null;
+      if (idle) void idle.terminate();
+    }, this.options.idleExitMs);
+    this.idleTimer.unref();
   }
 
   private spawn(): Worker {
@@ -138,17 +171,19 @@ class DecodeWorker {
       clearTimeout(entry.timer);
       if ('entries' in reply) entry.resolve(reply.entries.map(unpack));
       else entry.reject(reply.error.code ? new CinderError(reply.error.code, reply.error.message) : new Error(reply.error.message));
+      this.settled();
     });
     worker.on('error', () => undefined); // 'exit' follows and says what happened
     worker.on('exit', (exitCode) => {
+      // A worker retired (idle, overrun) or closed on purpose is no longer this.worker.
       if (worker !== this.worker || this.closed) return;
+      this.worker = null;
       this.failAll(
         new CinderError(
           ErrorCodes.INGEST_PROFILE_TOO_COMPLEX,
           `decoding this profile needed more than ${this.options.workerHeapMb} MiB of memory (decoder exited with code ${exitCode}); lower the profile's size or its number of distinct stacks`,
         ),
       );
-      this.worker = this.spawn();
     });
     return worker;
   }
@@ -159,15 +194,28 @@ class DecodeWorker {
       entry.reject(error);
       this.pending.delete(id);
     }
+    this.settled();
   }
 
-  /** An overrun decode takes its worker with it: terminate and replace, fail what it held. */
+  /** An overrun decode takes its worker with it: terminate (a new one starts on the next decode), fail what it held. */
   timedOut(id: number): void {
     if (!this.pending.has(id)) return;
     const stuck = this.worker;
-    this.worker = this.spawn();
+    this.worker = null;
     this.failAll(new CinderError(ErrorCodes.INGEST_PROFILE_TOO_COMPLEX, `decoding took longer than ${this.options.timeoutMs / 1000} s and was stopped; the profile is too large or malformed`));
-    void stuck.terminate();
+    if (stuck) void stuck.terminate();
+  }
+
+  get running(): boolean {
+    return this.worker !== null;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    const running = this.worker;
+    this.worker = null;
+    if (running) await running.terminate();
   }
 }
 
@@ -183,21 +231,30 @@ class WorkerPool implements ProfileDecoder {
   }
 
   decode(request: DecodeRequest): Promise<DecodedProfile[]> {
+    if (request.bytes.length < this.options.inlineBelowBytes) {
+      try {
+        return Promise.resolve(decodeInline(request));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
     let target = this.workers[0]!;
     for (const candidate of this.workers) if (candidate.pending.size < target.pending.size) target = candidate;
     const id = this.nextId++;
     return new Promise<DecodedProfile[]>((resolve, reject) => {
       const timer = setTimeout(() => target.timedOut(id), this.options.timeoutMs);
-      target.pending.set(id, { resolve, reject, timer });
       // An exact-size copy, transferred: a Buffer view may sit on a much larger pooled ArrayBuffer.
       const bytes = new Uint8Array(request.bytes);
-      target.worker.postMessage({ id, request: { ...request, bytes } }, [bytes.buffer]);
+      target.post(id, { resolve, reject, timer }, { id, request: { ...request, bytes } }, [bytes.buffer]);
     });
   }
 
+  runningWorkers(): number {
+    return this.workers.filter((worker) => worker.running).length;
+  }
+
   async close(): Promise<void> {
-    for (const worker of this.workers) worker.closed = true;
-    await Promise.all(this.workers.map((worker) => worker.worker.terminate()));
+    await Promise.all(this.workers.map((worker) => worker.close()));
   }
 }
 
