@@ -12,5 +12,8 @@ step "lint"
 npm run lint
 step "browser for UI tests"
 bash scripts/ensure-chromium.sh
+step "ClickHouse for the ClickHouse store tests (scripts/clickhouse.sh; stopped again at the end)"
+bash scripts/clickhouse.sh start
+trap 'bash scripts/clickhouse.sh stop' EXIT
 step "tests"
 npx vitest run "$@"

@@ -76,7 +76,7 @@ async function serve(argv: string[]): Promise<void> {
   const rollupRetentionDays = Math.round(config.rollupRetentionMs / 86_400_000);
   log(
     'info',
-    `listening on ${config.host}:${port} (UI: ${server.address}/pyroscope), data in ${config.dataDir}, retention ${retentionDays}d raw / ${rollupRetentionDays}d rollups`,
+    `listening on ${config.host}:${port} (UI: ${server.address}/pyroscope), ${config.store === '' ? `data in ${config.dataDir}` : `store ${redactedStoreUrl(config.store)}`}, retention ${retentionDays}d raw / ${rollupRetentionDays}d rollups`,
     {},
     { always: true },
   );
@@ -115,3 +115,8 @@ main().catch((error: unknown) => {
   process.stderr.write(`cinder: ${error instanceof CinderError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
 });
+
+/** The store URL without its password, for logs. */
+function redactedStoreUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+}

@@ -9,6 +9,11 @@ export interface ServerConfig {
   host: string;
   port: number;
   dataDir: string;
+  /**
+   * '' = the embedded store in dataDir; `clickhouse://user:password@host:8123/database` = a
+   * ClickHouse database shared by any number of Cinder servers (dataDir still holds snapshots).
+   */
+  store: string;
   /** How long raw (full-resolution) samples are kept. */
   retentionMs: number;
   /** How long the per-minute / per-hour rollups are kept (long ranges read these). */
@@ -26,6 +31,10 @@ export interface ServerConfig {
   /** Max flame-graph nodes when a query does not say (`max_nodes` absent or 0). */
   maxNodesDefault: number;
   maxNodesMax: number;
+  /** --max-series counts series with data in this window (a quiet series stops counting). */
+  activeSeriesWindowMs: number;
+  /** Memory the embedded store may keep for ids of recently written symbols. */
+  symbolCacheBytes: number;
   /** How often the background job rolls up and enforces retention. */
   maintenanceIntervalMs: number;
   logLevel: 'silent' | 'error' | 'warn' | 'info' | 'debug';
@@ -43,6 +52,7 @@ export function defaultConfig(): ServerConfig {
     host: '0.0.0.0',
     port: 4040,
     dataDir: path.resolve('data'),
+    store: '',
     retentionMs: 15 * DAY_MS,
     rollupRetentionMs: 30 * DAY_MS,
     selfProfiling: true,
@@ -55,6 +65,8 @@ export function defaultConfig(): ServerConfig {
     limits: { ...defaultLimits },
     maxNodesDefault: 8192,
     maxNodesMax: 1_048_576,
+    activeSeriesWindowMs: 60 * 60_000,
+    symbolCacheBytes: 64 * 1024 * 1024,
     maintenanceIntervalMs: 60_000,
     logLevel: 'info',
     logFormat: 'auto',
@@ -86,6 +98,7 @@ export const serveOptions = {
   host: { type: 'string' },
   port: { type: 'string' },
   'data-dir': { type: 'string' },
+  store: { type: 'string' },
   retention: { type: 'string' },
   'rollup-retention': { type: 'string' },
   'self-profiling': { type: 'string' },
@@ -109,6 +122,8 @@ export const serveOptions = {
   'max-series': { type: 'string' },
   'ingest-window': { type: 'string' },
   'maintenance-interval': { type: 'string' },
+  'active-series-window': { type: 'string' },
+  'symbol-cache-size': { type: 'string' },
   'log-level': { type: 'string' },
   'log-format': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -119,7 +134,10 @@ export const serveUsage = `Usage: cinder serve [options]
 Options (each also as an env var, e.g. --data-dir → CINDER_DATA_DIR):
   --host <addr>              listen address (default 0.0.0.0)
   --port <n>                 listen port (default 4040)
-  --data-dir <path>          data folder of the embedded store (default ./data)
+  --data-dir <path>          data folder of the embedded store and of snapshots (default ./data)
+  --store <store-url>        clickhouse://user:password@host:8123/database to keep profiles in
+                             ClickHouse, which several Cinder servers may share (default: none;
+                             the embedded store in --data-dir)
   --retention <dur>          keep raw samples this long (default 15d)
   --rollup-retention <dur>   keep per-minute/per-hour rollups this long (default 30d)
   --no-self-profiling        do not profile the server itself (CINDER_SELF_PROFILING=false)
@@ -144,9 +162,11 @@ Options (each also as an env var, e.g. --data-dir → CINDER_DATA_DIR):
   --max-push-series <n>      max series per Push request (default 1000)
   --max-push-profiles <n>    max profiles per Push request (default 1000)
   --max-labels <n>           max labels per series (default 30)
-  --max-series <n>           max series per tenant (default 5000)
+  --max-series <n>           max active series per tenant (default 5000)
   --ingest-window <dur>      accept profiles up to this old (default 1h)
   --maintenance-interval <dur>  rollup + retention job period (default 1m)
+  --active-series-window <dur>  --max-series counts series with data this recent (default 1h)
+  --symbol-cache-size <size> memory for ids of recently written symbols (default 64MiB)
   --log-level <level>        silent|error|warn|info|debug (default info)
   --log-format <format>      auto|json|pretty: auto is pretty on a terminal, JSON otherwise
                              (default auto). The "listening on" line is printed at any level.
@@ -172,6 +192,11 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfig
       throw new ConfigError(`invalid port "${port}": use a number from 0 to 65535`);
     }
     config.port = portNumber;
+  }
+  const store = pick('store');
+  if (store !== undefined) {
+    if (!/^clickhouse(\+https)?:\/\//.test(store)) throw new ConfigError(`invalid --store "${store.replace(/:[^:@/]*@/, ':***@')}": use clickhouse://user:password@host:8123/database`);
+    config.store = store;
   }
   const dataDir = pick('data-dir');
   if (dataDir) config.dataDir = path.resolve(dataDir);
@@ -225,6 +250,10 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfig
   positive('--max-series', pick('max-series'), (n) => (config.limits.maxSeriesPerTenant = n));
   const window = pick('ingest-window');
   if (window) config.limits.pastWindowMs = parseDurationMs(window);
+  const activeWindow = pick('active-series-window');
+  if (activeWindow) config.activeSeriesWindowMs = parseDurationMs(activeWindow);
+  const symbolCache = pick('symbol-cache-size');
+  if (symbolCache) config.symbolCacheBytes = parseBytes(symbolCache);
   const maintenance = pick('maintenance-interval');
   if (maintenance) config.maintenanceIntervalMs = parseDurationMs(maintenance);
   const logLevel = pick('log-level');

@@ -8,6 +8,7 @@ import { QueryService } from './query/service.js';
 import { ReadPath } from './query/readPath.js';
 import { SnapshotStore } from './snapshots/snapshotStore.js';
 import path from 'node:path';
+import { openClickHouseStore, parseClickHouseStoreUrl } from './storage/clickhouse/store.js';
 import { openDuckDbStore } from './storage/duckdb/store.js';
 import type { Store } from './storage/store.js';
 import { buildServer } from './http/server.js';
@@ -21,15 +22,22 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Wires store, services and HTTP together and starts listening. */
-export async function startCinder(config: ServerConfig, now: () => number = Date.now): Promise<RunningServer> {
-  const store = await openDuckDbStore({
-    dataDir: config.dataDir,
+/** The embedded DuckDB store in the data folder, or ClickHouse when `--store clickhouse://…` says so. */
+async function openStore(config: ServerConfig, now: () => number): Promise<Store> {
+  const common = {
     retentionMs: config.retentionMs,
     rollupRetentionMs: config.rollupRetentionMs,
     maxSeriesPerTenant: config.limits.maxSeriesPerTenant,
+    activeSeriesWindowMs: config.activeSeriesWindowMs,
     now,
-  });
+  };
+  if (config.store !== '') return openClickHouseStore({ ...parseClickHouseStoreUrl(config.store), ...common });
+  return openDuckDbStore({ dataDir: config.dataDir, symbolCacheBytes: config.symbolCacheBytes, ...common });
+}
+
+/** Wires store, services and HTTP together and starts listening. */
+export async function startCinder(config: ServerConfig, now: () => number = Date.now): Promise<RunningServer> {
+  const store = await openStore(config, now);
   const metrics = new ServerMetrics();
   const decoder = createProfileDecoder();
   const ingestContext = { sink: store, limits: config.limits, now, metrics, decoder };

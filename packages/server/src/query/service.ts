@@ -195,9 +195,10 @@ export class QueryService {
       );
     }
     // Bucket k covers (T_k - step, T_k] with T_k = start + k·step; T_0 also takes (start - step, start].
-    const totals = await this.reader.seriesTotals({ ...query, fromMs: query.fromMs - stepMs + 1 });
+    // The store sums per series and bucket; here series are only grouped by the requested labels.
+    const buckets = await this.reader.seriesBuckets(query, stepMs, bucketCount);
     const groups = new Map<string, { labels: LabelPairs; sums: Float64Array; counts: Uint32Array }>();
-    const groupOfSeries = totals.labelSets.map((labels) => {
+    const groupOfSeries = buckets.labelSets.map((labels) => {
       const projected: [string, string][] = [];
       for (const name of request.groupBy) {
         const pair = labels.find(([n]) => n === name);
@@ -218,12 +219,12 @@ export class QueryService {
       }
       return group;
     });
-    for (const point of totals.points) {
-      const bucket = Math.max(0, Math.ceil((point.timeMs - query.fromMs) / stepMs));
+    for (let cell = 0; cell < buckets.sum.length; cell++) {
+      const bucket = buckets.bucketIndex[cell]!;
       if (bucket >= bucketCount) continue;
-      const group = groupOfSeries[point.seriesIndex]!;
-      group.sums[bucket]! += point.total;
-      group.counts[bucket]!++;
+      const group = groupOfSeries[buckets.seriesIndex[cell]!]!;
+      group.sums[bucket]! += buckets.sum[cell]!;
+      group.counts[bucket]! += buckets.count[cell]!;
     }
     const results: { result: SeriesResult; sum: number }[] = [];
     for (const group of groups.values()) {
@@ -244,8 +245,7 @@ export class QueryService {
 
   /** How many stored profiles a selection merges. */
   async profileCount(tenant: string, selection: Selection): Promise<number> {
-    const totals = await this.reader.seriesTotals(this.toSelectQuery(tenant, selection));
-    return totals.points.length;
+    return this.reader.profileCount(this.toSelectQuery(tenant, selection));
   }
 
   async meanPeriod(tenant: string, selection: Selection): Promise<number | null> {

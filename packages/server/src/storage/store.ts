@@ -39,17 +39,21 @@ export interface SelectQuery {
   profileIds?: readonly string[];
 }
 
-export interface SeriesPoint {
-  /** index into SeriesTotals.labelSets */
-  seriesIndex: number;
-  timeMs: number;
-  /** sum of all sample values of one stored profile (or of one rollup bucket) */
-  total: number;
-}
-
-export interface SeriesTotals {
+/**
+ * Per-series sums and profile counts in time buckets (see ProfileReader.seriesBuckets), one entry
+ * per non-empty (series, bucket) cell, as parallel arrays so a wide timeline costs no object per cell.
+ */
+export interface SeriesBuckets {
+  /** Labels (incl. __profile_type__) of each returned series. */
   labelSets: LabelPairs[];
-  points: SeriesPoint[];
+  /** Per cell: index into labelSets. */
+  seriesIndex: Uint32Array;
+  /** Per cell: bucket k, 0 ≤ k < bucketCount. */
+  bucketIndex: Uint32Array;
+  /** Per cell: sum of the totals of the profiles in it. */
+  sum: Float64Array;
+  /** Per cell: number of profiles in it. */
+  count: Uint32Array;
 }
 
 export interface StoreStats {
@@ -69,8 +73,16 @@ export interface ProfileReader {
   /** Label sets (incl. __profile_type__) of series with data in range. */
   series(tenant: string, selector: Selector, fromMs: number, toMs: number): Promise<LabelPairs[]>;
   mergeStacks(query: SelectQuery): Promise<StackNodeTable>;
-  /** Per-profile totals of matching series (labels of each series, incl. __profile_type__). */
-  seriesTotals(query: SelectQuery): Promise<SeriesTotals>;
+  /**
+   * Per-series sums and profile counts in time buckets, computed by the backend (SQL GROUP BY).
+   * Bucket k (0 ≤ k < bucketCount) holds points with fromMs + (k-1)·stepMs < t ≤ fromMs + k·stepMs;
+   * bucket 0 also holds t in (fromMs - stepMs, fromMs]. I.e. k = max(0, ceil((t - fromMs) / stepMs)).
+   * Points past toMs or in bucket ≥ bucketCount are not counted. Only series with at least one
+   * point are returned. With span or trace ids, a profile's total is the sum of its matching samples.
+   */
+  seriesBuckets(query: SelectQuery, stepMs: number, bucketCount: number): Promise<SeriesBuckets>;
+  /** Number of stored profiles a selection merges (what "N profiles" in the UI says). */
+  profileCount(query: SelectQuery): Promise<number>;
   /** null = every tenant (operations metrics). */
   stats(tenant: string | null): Promise<StoreStats>;
   /** Mean sampling period (in the profile type's period unit) of the selected profiles; null when unknown. */

@@ -1,45 +1,47 @@
 import { describe, expect, it } from 'vitest';
-import { Catalog } from '../../src/storage/duckdb/catalog.js';
+import { ActiveSeries, SymbolCache } from '../../src/storage/duckdb/writer.js';
 
-describe('stack catalogue', () => {
-  it('finds existing nodes and creates new ones, parents before children', () => {
-    const catalog = new Catalog();
-    const main = catalog.stackId(-1, catalog.nameId('main'));
-    const a = catalog.stackId(main, catalog.nameId('a'));
-    const b = catalog.stackId(main, catalog.nameId('b'));
-    expect(new Set([main, a, b]).size).toBe(3);
-    expect(catalog.stackId(-1, catalog.nameId('main'))).toBe(main);
-    expect(catalog.stackId(main, catalog.nameId('a'))).toBe(a);
-    expect(catalog.stackParent[b]).toBe(main);
-    // Growth past the initial index and arrays keeps every node findable.
-    const ids: number[] = [];
-    for (let i = 0; i < 50_000; i++) ids.push(catalog.stackId(i % 2 === 0 ? a : b, catalog.nameId(`f${i % 5000}`)));
-    for (let i = 0; i < 50_000; i += 997) expect(catalog.stackId(i % 2 === 0 ? a : b, catalog.nameId(`f${i % 5000}`))).toBe(ids[i]);
-    expect(catalog.stackCount).toBe(3 + 5_000);
+describe('symbol cache', () => {
+  it('answers exact membership per day and stays within its byte budget (24 B an id)', () => {
+    const cache = new SymbolCache(1000 * 24);
+    cache.add(1, 42n);
+    expect(cache.has(1, 42n)).toBe(true);
+    expect(cache.has(2, 42n)).toBe(false);
+    expect(cache.has(1, 43n)).toBe(false);
+    // Ids past 2^53 stay distinct (a double key would merge them).
+    const big = 2n ** 60n;
+    cache.add(1, big);
+    expect(cache.has(1, big + 1n)).toBe(false);
+    for (let i = 0; i < 100_000; i++) {
+      cache.add(3, BigInt(i) * 7919n);
+      expect(cache.size).toBeLessThanOrEqual(1000);
+      expect(cache.bytes).toBeLessThanOrEqual(1000 * 24);
+    }
+    // The most recent ids are still known; old ones may be forgotten (a miss only rewrites a row).
+    expect(cache.has(3, 99_999n * 7919n)).toBe(true);
   });
 
-  it('keeps (parent, name) pairs distinct past 2^21 parents, where a numeric pair key stops being exact', () => {
-    const catalog = new Catalog();
-    const count = 2_200_000;
-    const parents = new Int32Array(count);
-    const names = new Int32Array(count);
-    for (let i = 0; i < count; i++) {
-      parents[i] = i - 1;
-      names[i] = i % 3;
-    }
-    catalog.loadStacks(parents, names, count);
-    const deep = count - 1;
-    expect(deep).toBeGreaterThan(2 ** 21);
-    // (deep + 1) · 2^32 + 0 and (deep + 1) · 2^32 + 1 are the same double.
-    expect((deep + 1) * 4294967296 + 0).toBe((deep + 1) * 4294967296 + 1);
-    const first = catalog.stackId(deep, 0);
-    const second = catalog.stackId(deep, 1);
-    expect(first).toBe(count);
-    expect(second).toBe(count + 1);
-    expect(catalog.stackId(deep, 0)).toBe(first);
-    // Loaded nodes are found again, not duplicated.
-    expect(catalog.stackId(parents[123_456]!, names[123_456]!)).toBe(123_456);
-    expect(catalog.stackId(parents[deep]!, names[deep]!)).toBe(deep);
-    expect(catalog.stackCount).toBe(count + 2);
+  it('forgets the days retention dropped', () => {
+    const cache = new SymbolCache(100 * 24);
+    cache.add(10, 1n);
+    cache.add(11, 2n);
+    cache.dropBefore(11);
+    expect(cache.has(10, 1n)).toBe(false);
+    expect(cache.has(11, 2n)).toBe(true);
+    expect(cache.size).toBe(1);
+  });
+});
+
+describe('active series', () => {
+  it('counts a series only while it had data within the window', () => {
+    const active = new ActiveSeries(60_000);
+    active.touch('t', 1n, 1_000);
+    active.touch('t', 2n, 30_000);
+    active.touch('u', 3n, 30_000);
+    expect(active.count('t', 40_000)).toBe(2);
+    expect(active.isActive('t', 1n, 61_000)).toBe(false);
+    expect(active.count('t', 61_000)).toBe(1);
+    expect(active.count('t', 100_000)).toBe(0);
+    expect(active.count('u', 89_999)).toBe(1);
   });
 });

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CinderError, ProfileBuilder, callTreeFromStackTable, collapsedFromTree, parseSelector, type LabelPairs } from '@cinder/core';
+import { CinderError, ProfileBuilder, callTreeFromStackTable, collapsedFromTree, matchesLabels, parseSelector, type LabelPairs } from '@cinder/core';
 import type { SelectQuery, Store, ValidatedProfile } from '../../src/storage/store.js';
 
 export interface StoreFactoryOptions {
@@ -15,6 +15,60 @@ export interface StoreFactoryOptions {
   rollupRetentionMs: number;
   now: () => number;
   maxSeriesPerTenant?: number;
+  /** The series limit counts series with data in this window (default 1 h). */
+  activeSeriesWindowMs?: number;
+}
+
+/** What a backend exposes for the symbol tests: rows in its symbol tables. */
+interface SymbolCounts {
+  names: number;
+  stacks: number;
+  series: number;
+}
+
+function symbolCountsOf(store: Store): Promise<SymbolCounts> {
+  const hook = (store as Store & { symbolCounts?: () => Promise<SymbolCounts> }).symbolCounts;
+  if (typeof hook !== 'function') throw new Error('the store under test must expose symbolCounts() for the conformance suite');
+  return hook.call(store);
+}
+
+/**
+ * A profile built directly (no ProfileBuilder: the 3 M node test makes thousands): profile `p`'s
+ * stack k is main;p{p};a{k % 100};b{⌊k / 100⌋} with value 1 + (p + k) % 7 (one sample type).
+ */
+function syntheticProfile(p: number, stackCount: number, timeMs: number): ValidatedProfile {
+  const names = ['main', `p${p}`];
+  for (let j = 0; j < 100; j++) names.push(`a${j}`);
+  const bases = Math.ceil(stackCount / 100);
+  for (let m = 0; m < bases; m++) names.push(`b${m}`);
+  const stacks: Uint32Array[] = [];
+  const values = new Float64Array(stackCount);
+  for (let k = 0; k < stackCount; k++) {
+    stacks.push(Uint32Array.of(0, 1, 2 + (k % 100), 102 + Math.floor(k / 100)));
+    values[k] = 1 + ((p + k) % 7);
+  }
+  return {
+    kind: 'ValidatedProfile',
+    tenant: '',
+    seriesLabels: [
+      ['__name__', 'process_cpu'],
+      ['service_name', `svc-${p % 4}`],
+    ],
+    profileTypeIds: [CPU],
+    timeMs,
+    profileId: `synthetic-${p}-${++nextProfileId}`,
+    profile: {
+      sampleTypes: [{ type: 'cpu', unit: 'nanoseconds' }],
+      periodType: { type: 'cpu', unit: 'nanoseconds' },
+      period: 10_000_000,
+      timeMs,
+      durationNs: 0,
+      names,
+      stacks,
+      values: [values],
+      sampleLabels: stacks.map(() => null),
+    },
+  };
 }
 
 export type StoreFactory = (options: StoreFactoryOptions) => Promise<Store>;
@@ -137,9 +191,256 @@ export function runStoreSuite(name: string, factory: StoreFactory): void {
       await Promise.all(writes);
       const text = await merged(store, query({}));
       expect(text.split('\n')).toContain('main;work 600');
-      const totals = await store.seriesTotals(query({}));
-      expect(totals.points).toHaveLength(200);
-      expect(totals.points.reduce((sum, p) => sum + p.total, 0)).toBe(800);
+      expect(await store.profileCount(query({}))).toBe(200);
+      const buckets = await store.seriesBuckets(query({}), HOUR_MS, 2);
+      expect(buckets.count.reduce((sum, n) => sum + n, 0)).toBe(200);
+      expect(buckets.sum.reduce((sum, n) => sum + n, 0)).toBe(800);
+    });
+
+    it('answers concurrent reads each with its own exact result (no read ends another one)', async () => {
+      const { store } = await start();
+      const services = ['api', 'worker', 'batch', 'web', 'cron', 'db'];
+      await store.append(
+        services.flatMap((service, s) =>
+          Array.from({ length: 5 }, (_, i) => makeProfile({ timeMs: NOW_MS - i * 1000, labels: { service_name: service }, stacks: { [`main;${service};f${i}`]: s + 1, main: 1 } })),
+        ),
+      );
+      const sequential: string[] = [];
+      for (const service of services) sequential.push(await merged(store, query({ selector: `{service_name="${service}"}` })));
+      expect(sequential.every((text) => text.includes(';'))).toBe(true);
+      // Merges, counts, buckets and label reads all at once, several rounds.
+      for (let round = 0; round < 3; round++) {
+        const results = await Promise.all(
+          services.flatMap((service) => [
+            merged(store, query({ selector: `{service_name="${service}"}` })),
+            store.profileCount(query({ selector: `{service_name="${service}"}` })).then(String),
+            store.labelValues('', 'service_name', [], NOW_MS - HOUR_MS, NOW_MS).then((values) => values.join(',')),
+          ]),
+        );
+        services.forEach((service, s) => {
+          expect(results[3 * s], service).toBe(sequential[s]);
+          expect(results[3 * s + 1], service).toBe('5');
+          expect(results[3 * s + 2]).toBe([...services].sort().join(','));
+        });
+      }
+    });
+
+    it('buckets series totals in the backend exactly as a JS bucketing of the raw points', async () => {
+      const { store } = await start();
+      // Three series, irregular times (some on bucket edges), two tenants, a span-labelled sample.
+      const raw: { pod: string; timeMs: number; total: number; profile: ValidatedProfile }[] = [];
+      for (let i = 0; i < 120; i++) {
+        const pod = `p${i % 3}`;
+        const timeMs = NOW_MS - HOUR_MS + ((i * 7919) % (HOUR_MS / 1000)) * 1000 + (i % 4 === 0 ? 0 : 1);
+        const total = 1 + ((i * 31) % 17);
+        const profile = makeProfile({
+          timeMs,
+          labels: { pod },
+          stacks: { 'main;a': total * 2, [`main;b${i % 5}`]: total },
+          spanIds: i % 10 === 0 ? { 'main;a': '00000000000000bb' } : {},
+        });
+        raw.push({ pod, timeMs, total: total * 3, profile });
+      }
+      await store.append(raw.map((r) => r.profile));
+      await store.append([makeProfile({ tenant: 'other', timeMs: NOW_MS - 1000, labels: { pod: 'p0' }, stacks: { x: 5 } })]);
+      const cases: { fromMs: number; toMs: number; stepMs: number; selector?: string }[] = [
+        { fromMs: NOW_MS - HOUR_MS, toMs: NOW_MS, stepMs: 60_000 },
+        { fromMs: NOW_MS - HOUR_MS + 12_345, toMs: NOW_MS - 1, stepMs: 7_000 },
+        { fromMs: NOW_MS - 30 * MINUTE_MS, toMs: NOW_MS - 29 * MINUTE_MS - 1, stepMs: 10_000 },
+        { fromMs: NOW_MS - 2 * HOUR_MS, toMs: NOW_MS, stepMs: 15 * MINUTE_MS, selector: '{pod=~"p[01]"}' },
+        { fromMs: NOW_MS - HOUR_MS, toMs: NOW_MS, stepMs: 1_000, selector: '{pod!="p1"}' },
+        // Fewer buckets than the range holds: points past the last bucket are left out.
+        { fromMs: NOW_MS - HOUR_MS, toMs: NOW_MS - HOUR_MS + 25 * MINUTE_MS + 500, stepMs: 10 * MINUTE_MS },
+      ];
+      for (const c of cases) {
+        const bucketCount = Math.floor((c.toMs - c.fromMs) / c.stepMs) + 1;
+        const q = query({ fromMs: c.fromMs, toMs: c.toMs, ...(c.selector ? { selector: c.selector } : {}) });
+        const matcher = parseSelector(c.selector ?? '{}');
+        const expected = new Map<string, { sum: number; count: number }>();
+        for (const r of raw) {
+          if (!matchesLabels(matcher, new Map([['pod', r.pod]]))) continue;
+          if (r.timeMs <= c.fromMs - c.stepMs || r.timeMs > c.toMs) continue;
+          const k = Math.max(0, Math.ceil((r.timeMs - c.fromMs) / c.stepMs));
+          if (k >= bucketCount) continue;
+          const key = `${r.pod}/${k}`;
+          const cell = expected.get(key) ?? { sum: 0, count: 0 };
+          cell.sum += r.total;
+          cell.count++;
+          expected.set(key, cell);
+        }
+        const got = await store.seriesBuckets(q, c.stepMs, bucketCount);
+        const actual = new Map<string, { sum: number; count: number }>();
+        for (let cell = 0; cell < got.sum.length; cell++) {
+          const labels = new Map(got.labelSets[got.seriesIndex[cell]!]!);
+          expect(labels.get('__profile_type__')).toBe(CPU);
+          expect(got.bucketIndex[cell]).toBeLessThan(bucketCount);
+          const key = `${labels.get('pod')}/${got.bucketIndex[cell]}`;
+          expect(actual.has(key)).toBe(false);
+          actual.set(key, { sum: got.sum[cell]!, count: got.count[cell]! });
+        }
+        expect(Object.fromEntries(actual)).toEqual(Object.fromEntries(expected));
+        // Every returned series has a point.
+        expect(new Set(got.seriesIndex).size).toBe(got.labelSets.length);
+      }
+      // Selected by span: the matching samples' sums, one count per profile. One bucket: (now - 2 h, now].
+      const spans = await store.seriesBuckets(query({ fromMs: NOW_MS, toMs: NOW_MS, spanIds: ['00000000000000bb'] }), 2 * HOUR_MS, 1);
+      const spanProfiles = raw.filter((_, i) => i % 10 === 0);
+      expect(spans.count.reduce((a, b) => a + b, 0)).toBe(spanProfiles.length);
+      expect(spans.sum.reduce((a, b) => a + b, 0)).toBe(spanProfiles.reduce((a, r) => a + (r.total / 3) * 2, 0));
+    });
+
+    it('counts the profiles a selection merges', async () => {
+      const { store } = await start();
+      const first = makeProfile({ timeMs: NOW_MS - 3000, labels: { pod: 'a' }, stacks: { x: 1 }, spanIds: { x: '00000000000000cc' } });
+      const second = makeProfile({ timeMs: NOW_MS - 2000, labels: { pod: 'b' }, stacks: { y: 1 } });
+      const third = makeProfile({ timeMs: NOW_MS - 1000, labels: { pod: 'b' }, stacks: { y: 1, z: 2 } });
+      await store.append([first, second, third]);
+      expect(await store.profileCount(query({}))).toBe(3);
+      expect(await store.profileCount(query({ selector: '{pod="b"}' }))).toBe(2);
+      expect(await store.profileCount(query({ selector: '{pod=~"c|d"}' }))).toBe(0);
+      expect(await store.profileCount(query({ fromMs: NOW_MS - 2000, toMs: NOW_MS - 1000 }))).toBe(2);
+      expect(await store.profileCount(query({ fromMs: NOW_MS - 1999, toMs: NOW_MS - 1001 }))).toBe(0);
+      expect(await store.profileCount(query({ profileIds: [first.profileId, third.profileId] }))).toBe(2);
+      expect(await store.profileCount(query({ spanIds: ['00000000000000cc'] }))).toBe(1);
+      expect(await store.profileCount(query({ tenant: 'nobody' }))).toBe(0);
+    });
+
+    it('keeps more than 3 million distinct stack nodes exact: every path and every total', { timeout: 240_000 }, async () => {
+      const { store } = await start();
+      const profiles = 3_000;
+      const stacksPerProfile = 1_000;
+      const batch = 100;
+      for (let first = 0; first < profiles; first += batch) {
+        const writes: Promise<void>[] = [];
+        // Two appends in flight: group commit batches them as concurrent ingest would.
+        for (let half = 0; half < 2; half++) {
+          const chunk: ValidatedProfile[] = [];
+          for (let p = first + half * (batch / 2); p < first + (half + 1) * (batch / 2); p++) chunk.push(syntheticProfile(p, stacksPerProfile, NOW_MS - HOUR_MS + p * 1000));
+          writes.push(store.append(chunk));
+        }
+        await Promise.all(writes);
+      }
+      const table = await store.mergeStacks(query({ fromMs: NOW_MS - 2 * HOUR_MS, toMs: NOW_MS }));
+      // main + per profile: p, 100 a-nodes, 1,000 b-leaves.
+      const expectedNodes = 1 + profiles * (1 + 100 + stacksPerProfile);
+      expect(expectedNodes).toBeGreaterThan(3_000_000);
+      expect(table.parent.length).toBe(expectedNodes);
+      const depth = new Int32Array(table.parent.length);
+      const profileOf = new Int32Array(table.parent.length).fill(-1);
+      const aOf = new Int32Array(table.parent.length).fill(-1);
+      const seen = new Uint8Array(profiles * stacksPerProfile);
+      let leaves = 0;
+      let total = 0;
+      let problems = 0;
+      for (let i = 0; i < table.parent.length; i++) {
+        const parent = table.parent[i]!;
+        if (parent >= i) problems++;
+        const name = table.names[table.nameIndex[i]!]!;
+        const d = parent < 0 ? 1 : depth[parent]! + 1;
+        depth[i] = d;
+        const self = table.self[i]!;
+        total += self;
+        if (d === 1) {
+          if (name !== 'main' || self !== 0) problems++;
+        } else if (d === 2) {
+          profileOf[i] = Number(name.slice(1));
+          if (name[0] !== 'p' || self !== 0) problems++;
+        } else if (d === 3) {
+          profileOf[i] = profileOf[parent]!;
+          aOf[i] = Number(name.slice(1));
+          if (name[0] !== 'a' || self !== 0) problems++;
+        } else if (d === 4) {
+          const p = profileOf[parent]!;
+          const k = aOf[parent]! + 100 * Number(name.slice(1));
+          const index = p * stacksPerProfile + k;
+          if (name[0] !== 'b' || seen[index] === 1 || self !== 1 + ((p + k) % 7)) problems++;
+          seen[index] = 1;
+          leaves++;
+        } else problems++;
+      }
+      expect(problems).toBe(0);
+      expect(leaves).toBe(profiles * stacksPerProfile);
+      let expectedTotal = 0;
+      for (let p = 0; p < profiles; p++) for (let k = 0; k < stacksPerProfile; k++) expectedTotal += 1 + ((p + k) % 7);
+      expect(total).toBe(expectedTotal);
+    });
+
+    it('drops the symbols of expired data at retention', async () => {
+      const { store } = await start(undefined, { retentionMs: DAY_MS, rollupRetentionMs: 2 * DAY_MS });
+      const old: ValidatedProfile[] = [];
+      for (let i = 0; i < 20; i++) old.push(makeProfile({ timeMs: NOW_MS - 5 * DAY_MS + i * MINUTE_MS, labels: { pod: `old-${i}` }, stacks: { [`main;old_${i};leaf_${i}`]: 1 } }));
+      await store.append(old);
+      await store.append([makeProfile({ timeMs: NOW_MS - MINUTE_MS, labels: { pod: 'fresh' }, stacks: { 'main;fresh': 1 } })]);
+      const before = await symbolCountsOf(store);
+      await store.maintain(NOW_MS);
+      const after = await symbolCountsOf(store);
+      // What is left is the fresh profile's: main, fresh and their names; its series (two types).
+      expect(after.stacks).toBeLessThan(before.stacks);
+      expect(after.names).toBeLessThan(before.names);
+      expect(after.series).toBeLessThan(before.series);
+      expect(after.stacks).toBeLessThanOrEqual(2 * 2);
+      expect(after.names).toBeLessThanOrEqual(2 * 2);
+      expect(await merged(store, query({ fromMs: NOW_MS - 6 * DAY_MS, toMs: NOW_MS }))).toBe('main;fresh 1');
+      expect(await store.labelValues('', 'pod', [], NOW_MS - 6 * DAY_MS, NOW_MS)).toEqual(['fresh']);
+      // The same stacks written again later are stored again (and found).
+      await store.append([makeProfile({ timeMs: NOW_MS - 1000, labels: { pod: 'old-3' }, stacks: { 'main;old_3;leaf_3': 2 } })]);
+      expect(await merged(store, query({}))).toBe('main;fresh 1\nmain;old_3;leaf_3 2');
+    });
+
+    it('limits active series, and the limit recovers once series go quiet (also across a restart)', async () => {
+      // Two profile types per pod: 4 series = 2 pods.
+      const options = { maxSeriesPerTenant: 4, activeSeriesWindowMs: HOUR_MS };
+      const first = await start(undefined, options);
+      const pod = (name: string): ValidatedProfile => makeProfile({ timeMs: clockMs - 1000, labels: { pod: name }, stacks: { [`work;${name}`]: 1 } });
+      await first.store.append([pod('a')]);
+      await first.store.append([pod('b')]);
+      await expect(first.store.append([pod('c')])).rejects.toBeInstanceOf(CinderError);
+      // Known series keep being accepted at the limit.
+      await first.store.append([pod('a')]);
+      clockMs = NOW_MS + 2 * HOUR_MS;
+      // a and b have had no data for over an hour: they no longer count.
+      await first.store.append([pod('c')]);
+      await first.store.append([pod('d')]);
+      await expect(first.store.append([pod('e')])).rejects.toBeInstanceOf(CinderError);
+      await first.store.close();
+      open.splice(open.indexOf(first.store), 1);
+      const second = await start(first.dataDir, options);
+      // After a restart, c and d still count (they had data in the last hour).
+      await expect(second.store.append([pod('e')])).rejects.toBeInstanceOf(CinderError);
+      clockMs = NOW_MS + 4 * HOUR_MS;
+      await second.store.append([pod('e')]);
+      expect(await second.store.labelValues('', 'pod', [], NOW_MS - HOUR_MS, clockMs)).toEqual(['a', 'b', 'c', 'd', 'e']);
+    });
+
+    it('opens in about the same time with 1 day or 30 days of history', { timeout: 240_000 }, async () => {
+      const fill = async (days: number): Promise<string> => {
+        const { store, dataDir } = await start();
+        for (let d = 0; d < days; d++) {
+          const profiles: ValidatedProfile[] = [];
+          // Every day new stacks (as deploys bring), 10 profiles × 500 distinct stacks.
+          for (let p = 0; p < 10; p++) profiles.push(syntheticProfile(d * 10 + p, 500, NOW_MS - (days - d) * DAY_MS + HOUR_MS + p * MINUTE_MS));
+          await store.append(profiles);
+        }
+        await store.close();
+        open.splice(open.indexOf(store), 1);
+        return dataDir;
+      };
+      const openTimeMs = async (dataDir: string): Promise<number> => {
+        const times: number[] = [];
+        for (let round = 0; round < 3; round++) {
+          const started = performance.now();
+          const { store } = await start(dataDir, { retentionMs: 40 * DAY_MS, rollupRetentionMs: 40 * DAY_MS });
+          times.push(performance.now() - started);
+          await store.close();
+          open.splice(open.indexOf(store), 1);
+        }
+        return times.sort((a, b) => a - b)[1]!;
+      };
+      const oneDay = await openTimeMs(await fill(1));
+      const thirtyDays = await openTimeMs(await fill(30));
+      console.log(`open time: 1 day of history ${oneDay.toFixed(0)} ms, 30 days ${thirtyDays.toFixed(0)} ms`);
+      // Within 2× (plus a little for timer noise on a busy machine); 30× the history must not show.
+      expect(thirtyDays).toBeLessThan(2 * oneDay + 100);
     });
 
     it('keeps tenants apart', async () => {

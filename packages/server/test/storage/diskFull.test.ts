@@ -25,7 +25,7 @@ function bigProfile(i: number): ValidatedProfile {
 }
 
 async function profileCount(store: DuckDbStore, profileIds?: string[]): Promise<number> {
-  const totals = await store.seriesTotals({
+  return store.profileCount({
     tenant: '',
     profileTypeId: CPU,
     selector: parseSelector('{run="disk-full"}'),
@@ -33,7 +33,6 @@ async function profileCount(store: DuckDbStore, profileIds?: string[]): Promise<
     toMs: NOW_MS,
     ...(profileIds ? { profileIds } : {}),
   });
-  return totals.points.length;
 }
 
 function expectUnavailable(error: unknown): void {

@@ -39,6 +39,7 @@ const describedDefaults: Record<string, (config: ReturnType<typeof defaultConfig
   'grafana-url': (config) => expect(config.grafanaUrl).toBe(''),
   'public-url': (config) => expect(config.publicUrl).toBe(''),
   'frame-ancestors': (config) => expect(config.frameAncestors).toEqual([]),
+  store: (config) => expect(config.store).toBe(''),
 };
 
 describe('cinder serve --help', () => {
@@ -69,6 +70,7 @@ describe('cinder serve --help', () => {
     '<size>': (d) => (d === '3MiB' ? '5MiB' : '3MiB'),
     '<n>': (d) => String(Number(d ?? '7') + 1),
     '<url>': () => 'https://example.com/x',
+    '<store-url>': () => 'clickhouse://cinder:secret@127.0.0.1:8123/profiles',
     '<t>': () => 'a-token',
     '<list>': () => 'https://a.example.com',
     '<level>': () => 'debug',

@@ -1,0 +1,505 @@
+/**
+ * Every read of the embedded store, planned in SQL.
+ *
+ * Series selection: tenant, profile type, time (day partitions) and `=` / `!=` matchers run in
+ * SQL against series.label_map (a missing label reads as '', as core's matchesLabels has it).
+ * Regex matchers (`=~`, `!~`) are applied in JS with core's matchesLabels on the candidate series
+ * the SQL part returns: core's RE2 port is the definition of our regex semantics and DuckDB's RE2
+ * build differs in corners (flags, invalid UTF-8), so only the JS path is exact. The selected ids
+ * then go back as a literal list; without regex the data query takes the series subquery as is.
+ *
+ * Merges: leaf sums are grouped in SQL (raw rows, or whole rollup buckets for long ranges), then
+ * one recursive query walks the touched nodes up to the root through the day partitions of the
+ * range (each day's stacks are ancestor-closed) and numbers them densely, so JS handles small
+ * integers only.
+ */
+import { matchesLabels, type LabelPairs, type Selector, type StackNodeTable } from '@cinder/core';
+import type { SelectQuery, SeriesBuckets, StoreStats } from '../store.js';
+import { HOUR_MS, MINUTE_MS, type StoreContext } from './context.js';
+import { IdIndex } from './idIndex.js';
+import { dayOf, sqlString } from './schema.js';
+
+interface SeriesSelection {
+  /** SQL for `series_id IN (…)`: a subquery or a literal list; null = nothing can match. */
+  idsSql: string | null;
+  /** Matched series (id → labels), when the caller asked for them or regex filtering needed them. */
+  labels: Map<bigint, LabelPairs> | null;
+}
+
+const EMPTY_TABLE: StackNodeTable = { names: [], parent: new Int32Array(0), nameIndex: new Int32Array(0), self: new Float64Array(0) };
+
+export class Reader {
+  constructor(private readonly ctx: StoreContext) {}
+
+  /** Days whose symbol/series partitions cover data in [fromMs, toMs] (plus the upgraded legacy partition). */
+  private days(fromMs: number, toMs: number): string {
+    const first = dayOf(fromMs);
+    let last = dayOf(toMs);
+    const legacy = this.ctx.state.legacySymbolsDay;
+    if (legacy !== null && legacy >= first) last = Math.max(last, legacy);
+    return `day BETWEEN ${first} AND ${last}`;
+  }
+
+  private seriesWhere(tenant: string, selector: Selector, fromMs: number, toMs: number, profileTypeId?: string): string {
+    let sql = `tenant = ${sqlString(tenant)} AND ${this.days(fromMs, toMs)}`;
+    if (profileTypeId !== undefined) sql += ` AND profile_type = ${sqlString(profileTypeId)}`;
+    for (const matcher of selector) {
+      const value = `coalesce(label_map[${sqlString(matcher.name)}], '')`;
+      if (matcher.op === '=') sql += ` AND ${value} = ${sqlString(matcher.value)}`;
+      else if (matcher.op === '!=') sql += ` AND ${value} <> ${sqlString(matcher.value)}`;
+    }
+    return sql;
+  }
+
+  private async selectSeries(tenant: string, selector: Selector, fromMs: number, toMs: number, profileTypeId: string | undefined, wantLabels: boolean): Promise<SeriesSelection> {
+    const where = this.seriesWhere(tenant, selector, fromMs, toMs, profileTypeId);
+    const regex = selector.some((m) => m.op === '=~' || m.op === '!~');
+    if (!regex && !wantLabels) return { idsSql: `SELECT id FROM series WHERE ${where}`, labels: null };
+    const result = await this.ctx.read(`SELECT DISTINCT id, labels FROM series WHERE ${where}`);
+    const labels = new Map<bigint, LabelPairs>();
+    for (const [id, text] of result.getRows()) {
+      const pairs = JSON.parse(String(text)) as LabelPairs;
+      if (regex && !matchesLabels(selector, pairs)) continue;
+      labels.set(BigInt(id as bigint), pairs);
+    }
+    if (labels.size === 0) return { idsSql: null, labels };
+    return { idsSql: regex ? [...labels.keys()].join(',') : `SELECT id FROM series WHERE ${where}`, labels };
+  }
+
+  /** Label sets of matching series with at least one stored profile in [fromMs, toMs]. */
+  private async withData(tenant: string, selector: Selector, fromMs: number, toMs: number): Promise<LabelPairs[]> {
+    const from = Math.floor(fromMs);
+    const to = Math.floor(toMs);
+    const selection = await this.selectSeries(tenant, selector, from, to, undefined, true);
+    if (selection.idsSql === null) return [];
+    const result = await this.ctx.read(`SELECT DISTINCT series_id FROM profiles WHERE time_ms BETWEEN ${from} AND ${to} AND series_id IN (${selection.idsSql})`);
+    const out: LabelPairs[] = [];
+    for (const [id] of result.getRows()) {
+      const labels = selection.labels!.get(BigInt(id as bigint));
+      if (labels) out.push(labels);
+    }
+    return out;
+  }
+
+  async profileTypes(tenant: string, fromMs: number, toMs: number): Promise<string[]> {
+    const types = new Set<string>();
+    for (const labels of await this.withData(tenant, [], fromMs, toMs)) {
+      const type = labels.find(([name]) => name === '__profile_type__');
+      if (type) types.add(type[1]);
+    }
+    return [...types].sort();
+  }
+
+  async labelNames(tenant: string, selector: Selector, fromMs: number, toMs: number): Promise<string[]> {
+    const names = new Set<string>();
+    for (const labels of await this.withData(tenant, selector, fromMs, toMs)) for (const [name] of labels) names.add(name);
+    return [...names].sort();
+  }
+
+  async labelValues(tenant: string, name: string, selector: Selector, fromMs: number, toMs: number): Promise<string[]> {
+    const values = new Set<string>();
+    for (const labels of await this.withData(tenant, selector, fromMs, toMs)) {
+      const value = labels.find(([n]) => n === name)?.[1];
+      if (value !== undefined && value !== '') values.add(value);
+    }
+    return [...values].sort();
+  }
+
+  series(tenant: string, selector: Selector, fromMs: number, toMs: number): Promise<LabelPairs[]> {
+    return this.withData(tenant, selector, fromMs, toMs);
+  }
+
+  private sampleFilters(query: SelectQuery): string {
+    let sql = '';
+    if (query.spanIds && query.spanIds.length > 0) sql += ` AND span_id IN (${query.spanIds.map(sqlString).join(',')})`;
+    if (query.traceIds && query.traceIds.length > 0) sql += ` AND trace_id IN (${query.traceIds.map(sqlString).join(',')})`;
+    if (query.profileIds && query.profileIds.length > 0) {
+      sql += ` AND pid IN (SELECT pid FROM profiles WHERE profile_id IN (${query.profileIds.map(sqlString).join(',')}))`;
+    }
+    return sql;
+  }
+
+  /**
+   * The query plan for a merge: raw rows for short ranges and for the ragged edges of long ones;
+   * whole rolled-up buckets in between (per minute, or per hour for ranges of days). Data older
+   * than the raw window exists only in rollups, so there the plan rounds out to whole buckets.
+   * Returns the SQL and the earliest time it reads (for the symbol partitions).
+   */
+  planMerge(query: SelectQuery, seriesIds: string): { sql: string; firstMs: number } {
+    const fromMs = Math.floor(query.fromMs);
+    const toMs = Math.floor(query.toMs);
+    const rawSql = (from: number, to: number): string =>
+      `SELECT stack_id, value FROM samples WHERE series_id IN (${seriesIds}) AND time_ms BETWEEN ${from} AND ${to}${this.sampleFilters(query)}`;
+    const selective = (query.spanIds?.length ?? 0) > 0 || (query.traceIds?.length ?? 0) > 0 || (query.profileIds?.length ?? 0) > 0;
+    const rawCutoff = this.ctx.now() - this.ctx.retentionMs;
+    const lengthMs = toMs - fromMs;
+    if (selective || (lengthMs < this.ctx.rollupMinRangeMs && fromMs >= rawCutoff)) return { sql: rawSql(fromMs, toMs), firstMs: fromMs };
+    const state = this.ctx.state;
+    const useHours = lengthMs >= 48 * this.ctx.rollupMinRangeMs && state.rollupUntil1h > 0;
+    const bucketMs = useHours ? HOUR_MS : MINUTE_MS;
+    const table = useHours ? 'rollup_1h' : 'rollup_1m';
+    const until = useHours ? state.rollupUntil1h : state.rollupUntil1m;
+    let first = Math.ceil(fromMs / bucketMs) * bucketMs;
+    if (fromMs < rawCutoff) first = Math.floor(fromMs / bucketMs) * bucketMs;
+    const end = Math.min(Math.floor((toMs + 1) / bucketMs) * bucketMs, until);
+    if (first >= end) return { sql: rawSql(fromMs, toMs), firstMs: fromMs };
+    const parts = [`SELECT stack_id, value FROM ${table} WHERE series_id IN (${seriesIds}) AND bucket_ms >= ${first} AND bucket_ms < ${end}`];
+    if (fromMs < first) parts.push(rawSql(fromMs, first - 1));
+    if (end <= toMs) parts.push(rawSql(end, toMs));
+    return { sql: parts.join(' UNION ALL '), firstMs: Math.min(first, fromMs) };
+  }
+
+  /**
+   * The walk runs once into a temp table of this connection; nodes and then the names they use are
+   * streamed out of it chunk by chunk, ids split into 32-bit halves by SQL so JS handles numbers
+   * only. Memory in DuckDB stays within its limit (temp tables spill), in JS it is typed arrays.
+   */
+  async mergeStacks(query: SelectQuery): Promise<StackNodeTable> {
+    const selection = await this.selectSeries(query.tenant, query.selector, query.fromMs, query.toMs, query.profileTypeId, false);
+    if (selection.idsSql === null) return EMPTY_TABLE;
+    const plan = this.planMerge(query, selection.idsSql);
+    const days = this.days(plan.firstMs, query.toMs);
+    const counted = await this.ctx.read(`SELECT count(*) FROM stacks WHERE ${days}`);
+    const symbolRows = Number(counted.getRows()[0]?.[0] ?? 0);
+    if (symbolRows <= this.ctx.mergeScanMaxSymbolRows) return this.mergeByScan(plan.sql, days, symbolRows);
+    const temp = `merge_${++mergeCounter}`;
+    return this.ctx.withReader(async (connection) => {
+      // Steps each within DuckDB's memory limit: leaf sums, the walk up to the roots, then reading
+      // them out. (One statement joining them ran out of 128 MB at a million nodes.)
+      await connection.run(`CREATE TEMP TABLE ${temp}_leaves AS SELECT stack_id AS id, sum(value)::DOUBLE AS self FROM (${plan.sql}) GROUP BY stack_id`);
+      try {
+        // Level by level: every node has one depth, so a DISTINCT per level keeps the working set to
+        // one level of the tree (a UNION would hash every id visited, which ran out of memory at
+        // 3 M nodes). A leaf that is also an ancestor may appear twice; the semi-join below and
+        // the table builder take each node once. The depth bound stops a corrupt cycle.
+        await connection.run(`CREATE TEMP TABLE ${temp} AS WITH RECURSIVE
+          sym AS (SELECT id, parent FROM stacks WHERE ${days}),
+          walk(id, depth) AS (
+            SELECT id, 0 FROM ${temp}_leaves WHERE id <> 0
+            UNION ALL
+            SELECT DISTINCT s.parent, w.depth + 1 FROM sym s JOIN walk w ON s.id = w.id WHERE s.parent <> 0 AND w.depth < ${MAX_STACK_DEPTH}
+          )
+          SELECT id FROM walk`);
+        await connection.run(`CREATE TEMP TABLE ${temp}_nodes AS SELECT id, parent, name_id FROM stacks WHERE ${days} AND id IN (SELECT id FROM ${temp})`);
+        const builder = new TableBuilder();
+        const nodes = await connection.stream(`SELECT ${halves('id')}, ${halves('parent')}, ${halves('name_id')} FROM ${temp}_nodes`);
+        for (let chunk = await nodes.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await nodes.fetchChunk()) {
+          const rows = chunk.rowCount;
+          const [idLo, idHi, parentLo, parentHi, nameLo, nameHi] = [0, 1, 2, 3, 4, 5].map((i) => numbers(chunk.getColumnVector(i), rows));
+          for (let i = 0; i < rows; i++) builder.addNode(idLo![i]!, idHi![i]!, parentLo![i]!, parentHi![i]!, nameLo![i]!, nameHi![i]!);
+        }
+        const leaves = await connection.stream(`SELECT ${halves('id')}, self FROM ${temp}_leaves`);
+        for (let chunk = await leaves.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await leaves.fetchChunk()) {
+          const rows = chunk.rowCount;
+          const [lo, hi, self] = [0, 1, 2].map((i) => numbers(chunk.getColumnVector(i), rows));
+          for (let i = 0; i < rows; i++) builder.addSelf(lo![i]!, hi![i]!, self![i]!);
+        }
+        const names = await connection.stream(
+          `SELECT ${halves('id')}, name FROM names WHERE ${days} AND id IN (SELECT name_id FROM ${temp}_nodes)`,
+        );
+        for (let chunk = await names.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await names.fetchChunk()) {
+          const rows = chunk.rowCount;
+          const [lo, hi] = [0, 1].map((i) => numbers(chunk.getColumnVector(i), rows));
+          const name = chunk.getColumnVector(2);
+          for (let i = 0; i < rows; i++) builder.addName(lo![i]!, hi![i]!, String(name.getItem(i)));
+        }
+        return builder.build();
+      } finally {
+        await connection.run(`DROP TABLE IF EXISTS ${temp}`).catch(() => undefined);
+        await connection.run(`DROP TABLE IF EXISTS ${temp}_leaves`).catch(() => undefined);
+        await connection.run(`DROP TABLE IF EXISTS ${temp}_nodes`).catch(() => undefined);
+      }
+    });
+  }
+
+  /**
+   * The merge when the range's symbol partitions are small (the usual case: a day's distinct
+   * nodes): one scan of them and a walk in JS beats a recursive query, whose every level is a
+   * statement step (deep Java stacks: ~100 levels).
+   */
+  private async mergeByScan(planSql: string, days: string, symbolRows: number): Promise<StackNodeTable> {
+    return this.ctx.withReader(async (connection) => {
+      const all = new IdIndex(symbolRows);
+      const links: number[] = [];
+      // DISTINCT: a node used on many days has a row in each day's partition.
+      const nodes = await connection.stream(`SELECT ${halves('id')}, ${halves('parent')}, ${halves('name_id')} FROM (SELECT DISTINCT id, parent, name_id FROM stacks WHERE ${days})`);
+      for (let chunk = await nodes.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await nodes.fetchChunk()) {
+        const rows = chunk.rowCount;
+        const [idLo, idHi, parentLo, parentHi, nameLo, nameHi] = [0, 1, 2, 3, 4, 5].map((i) => numbers(chunk.getColumnVector(i), rows));
+        for (let i = 0; i < rows; i++) {
+          const before = all.size;
+          if (all.add(idLo![i]!, idHi![i]!) < before) continue;
+          links.push(parentLo![i]!, parentHi![i]!, nameLo![i]!, nameHi![i]!);
+        }
+      }
+      const builder = new TableBuilder();
+      const leafSums: number[] = [];
+      const leaves = await connection.stream(`SELECT ${halves('stack_id')}, sum(value)::DOUBLE FROM (${planSql}) GROUP BY stack_id`);
+      for (let chunk = await leaves.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await leaves.fetchChunk()) {
+        const rows = chunk.rowCount;
+        const [lo, hi, self] = [0, 1, 2].map((i) => numbers(chunk.getColumnVector(i), rows));
+        for (let i = 0; i < rows; i++) leafSums.push(lo![i]!, hi![i]!, self![i]!);
+      }
+      for (let i = 0; i < leafSums.length; i += 3) {
+        // Up from the leaf until the root or a node already taken.
+        let lo = leafSums[i]!;
+        let hi = leafSums[i + 1]!;
+        for (let steps = 0; (lo !== 0 || hi !== 0) && !builder.has(lo, hi) && steps <= MAX_STACK_DEPTH; steps++) {
+          const row = all.get(lo, hi);
+          if (row < 0) break;
+          const at = 4 * row;
+          builder.addNode(lo, hi, links[at]!, links[at + 1]!, links[at + 2]!, links[at + 3]!);
+          lo = links[at]!;
+          hi = links[at + 1]!;
+        }
+      }
+      for (let i = 0; i < leafSums.length; i += 3) builder.addSelf(leafSums[i]!, leafSums[i + 1]!, leafSums[i + 2]!);
+      const names = await connection.stream(`SELECT ${halves('id')}, name FROM (SELECT DISTINCT id, name FROM names WHERE ${days})`);
+      for (let chunk = await names.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await names.fetchChunk()) {
+        const rows = chunk.rowCount;
+        const [lo, hi] = [0, 1].map((i) => numbers(chunk.getColumnVector(i), rows));
+        const name = chunk.getColumnVector(2);
+        for (let i = 0; i < rows; i++) if (builder.usesName(lo![i]!, hi![i]!)) builder.addName(lo![i]!, hi![i]!, String(name.getItem(i)));
+      }
+      return builder.build();
+    });
+  }
+
+  /** Where a selection's profiles are: profile rows, or sample rows when spans/traces select samples. */
+  private profileSource(query: SelectQuery, ids: string, fromMs: number, toMs: number): { sampleLevel: boolean; from: string } {
+    const sampleLevel = (query.spanIds?.length ?? 0) > 0 || (query.traceIds?.length ?? 0) > 0;
+    const where = `series_id IN (${ids}) AND time_ms BETWEEN ${fromMs} AND ${toMs}`;
+    if (sampleLevel) return { sampleLevel, from: `samples WHERE ${where}${this.sampleFilters(query)}` };
+    const byId = query.profileIds && query.profileIds.length > 0 ? ` AND profile_id IN (${query.profileIds.map(sqlString).join(',')})` : '';
+    return { sampleLevel, from: `profiles WHERE ${where}${byId}` };
+  }
+
+  async seriesBuckets(query: SelectQuery, stepMs: number, bucketCount: number): Promise<SeriesBuckets> {
+    const empty: SeriesBuckets = { labelSets: [], seriesIndex: new Uint32Array(0), bucketIndex: new Uint32Array(0), sum: new Float64Array(0), count: new Uint32Array(0) };
+    const step = Math.floor(stepMs);
+    const buckets = Math.floor(bucketCount);
+    if (!(step >= 1) || !(buckets >= 1)) return empty;
+    const fromMs = Math.floor(query.fromMs);
+    // Bucket 0 starts just after fromMs - step; the last one ends at fromMs + (bucketCount - 1)·step.
+    const firstMs = fromMs - step + 1;
+    const toMs = Math.min(Math.floor(query.toMs), fromMs + (buckets - 1) * step);
+    if (toMs < firstMs) return empty;
+    const selection = await this.selectSeries(query.tenant, query.selector, firstMs, toMs, query.profileTypeId, true);
+    if (selection.idsSql === null) return empty;
+    const source = this.profileSource(query, selection.idsSql, firstMs, toMs);
+    const bucket = `CASE WHEN time_ms <= ${fromMs} THEN 0 ELSE (time_ms - ${fromMs} + ${step - 1}) // ${step} END`;
+    const aggregates = source.sampleLevel ? 'sum(value)::DOUBLE, count(DISTINCT pid)::INTEGER' : 'sum(total)::DOUBLE, count(*)::INTEGER';
+    const result = await this.ctx.read(`SELECT series_id, (${bucket})::INTEGER AS k, ${aggregates} FROM ${source.from} GROUP BY ALL ORDER BY series_id, k`);
+    const rowCount = result.currentRowCount;
+    const columns = result.getColumns();
+    const out: SeriesBuckets = {
+      labelSets: [],
+      seriesIndex: new Uint32Array(rowCount),
+      bucketIndex: new Uint32Array(rowCount),
+      sum: new Float64Array(rowCount),
+      count: new Uint32Array(rowCount),
+    };
+    const indexOf = new Map<bigint, number>();
+    for (let row = 0; row < rowCount; row++) {
+      const id = BigInt(columns[0]![row] as bigint);
+      let index = indexOf.get(id);
+      if (index === undefined) {
+        index = out.labelSets.length;
+        out.labelSets.push(selection.labels!.get(id) ?? []);
+        indexOf.set(id, index);
+      }
+      out.seriesIndex[row] = index;
+      out.bucketIndex[row] = columns[1]![row] as number;
+      out.sum[row] = columns[2]![row] as number;
+      out.count[row] = columns[3]![row] as number;
+    }
+    return out;
+  }
+
+  async profileCount(query: SelectQuery): Promise<number> {
+    const fromMs = Math.floor(query.fromMs);
+    const toMs = Math.floor(query.toMs);
+    const selection = await this.selectSeries(query.tenant, query.selector, fromMs, toMs, query.profileTypeId, false);
+    if (selection.idsSql === null) return 0;
+    const source = this.profileSource(query, selection.idsSql, fromMs, toMs);
+    const result = await this.ctx.read(`SELECT ${source.sampleLevel ? 'count(DISTINCT pid)' : 'count(*)'} FROM ${source.from}`);
+    return Number(result.getRows()[0]?.[0] ?? 0);
+  }
+
+  async serviceLastSeen(tenant: string, fromMs: number, toMs: number): Promise<Map<string, number>> {
+    const from = Math.floor(fromMs);
+    const to = Math.floor(toMs);
+    const result = await this.ctx.read(
+      `SELECT s.service, max(p.time_ms) FROM profiles p
+       JOIN (SELECT DISTINCT id, coalesce(label_map['service_name'], '') AS service FROM series WHERE tenant = ${sqlString(tenant)} AND ${this.days(from, to)}) s ON s.id = p.series_id
+       WHERE p.time_ms BETWEEN ${from} AND ${to} GROUP BY s.service`,
+    );
+    const lastSeen = new Map<string, number>();
+    for (const [service, timeMs] of result.getRows()) lastSeen.set(String(service), Number(timeMs));
+    return lastSeen;
+  }
+
+  async meanPeriod(query: SelectQuery): Promise<number | null> {
+    const fromMs = Math.floor(query.fromMs);
+    const toMs = Math.floor(query.toMs);
+    const selection = await this.selectSeries(query.tenant, query.selector, fromMs, toMs, query.profileTypeId, false);
+    if (selection.idsSql === null) return null;
+    const result = await this.ctx.read(`SELECT avg(period) FROM profiles WHERE period > 0 AND series_id IN (${selection.idsSql}) AND time_ms BETWEEN ${fromMs} AND ${toMs}`);
+    const value = result.getRows()[0]?.[0];
+    return value === null || value === undefined ? null : Number(value);
+  }
+
+  /** Figures without bytesOnDisk (the store adds the file size). */
+  async stats(tenant: string | null): Promise<Omit<StoreStats, 'bytesOnDisk'>> {
+    const seriesWhere = tenant === null ? '' : ` WHERE tenant = ${sqlString(tenant)}`;
+    const where = tenant === null ? '' : ` WHERE series_id IN (SELECT id FROM series${seriesWhere})`;
+    const result = await this.ctx.read(
+      `SELECT (SELECT count(DISTINCT id) FROM series${seriesWhere}),
+              (SELECT count(*) FROM profiles${where}), (SELECT coalesce(min(time_ms), 0) FROM profiles${where}),
+              (SELECT coalesce(max(time_ms), 0) FROM profiles${where}), (SELECT count(*) FROM samples${where})`,
+    );
+    const [series, profiles, oldest, newest, samples] = result.getRows()[0]!.map(Number) as [number, number, number, number, number];
+    return { dataIngested: profiles > 0, oldestProfileMs: oldest, newestProfileMs: newest, seriesCount: series, sampleRows: samples };
+  }
+
+  /** Rows in the symbol tables (a test and metrics hook: retention must shrink them). */
+  async symbolCounts(): Promise<{ names: number; stacks: number; series: number }> {
+    const result = await this.ctx.read(`SELECT (SELECT count(*) FROM names), (SELECT count(*) FROM stacks), (SELECT count(*) FROM series)`);
+    const [names, stacks, series] = result.getRows()[0]!.map(Number) as [number, number, number];
+    return { names, stacks, series };
+  }
+}
+
+let mergeCounter = 0;
+/**
+ * Up to this many symbol rows in a merge's day partitions, the merge reads them all and walks in
+ * JS (~40 bytes a row while it runs); above, the walk runs in SQL, level by level.
+ */
+export const DEFAULT_MERGE_SCAN_MAX_SYMBOL_ROWS = 500_000;
+
+const halves = (column: string): string => `(${column} & 4294967295)::UINTEGER, (${column} >> 32)::UINTEGER`;
+/** Deeper stacks than any runtime produces; bounds the walk if symbols were ever corrupt. */
+const MAX_STACK_DEPTH = 100_000;
+
+/**
+ * A non-null numeric column of a chunk as an array: the vector's own typed array when it has one
+ * (UINTEGER/DOUBLE vectors keep `items`; reading it skips a call and a validity check per value).
+ */
+function numbers(vector: { getItem(index: number): unknown }, count: number): ArrayLike<number> {
+  const items = (vector as unknown as { items?: unknown }).items;
+  if ((items instanceof Uint32Array || items instanceof Float64Array) && items.length >= count) return items;
+  const out = new Float64Array(count);
+  for (let i = 0; i < count; i++) out[i] = Number(vector.getItem(i));
+  return out;
+}
+
+/** Collects streamed nodes and names, then lays the StackNodeTable out parents first. */
+class TableBuilder {
+  private readonly nodes = new IdIndex();
+  private readonly nameIds = new IdIndex();
+  private parentLo: number[] = [];
+  private parentHi: number[] = [];
+  private nameOf: number[] = [];
+  private selfOf: number[] = [];
+  private rootSelf = 0;
+  private readonly names: string[] = [];
+
+  addNode(lo: number, hi: number, parentLo: number, parentHi: number, nameLo: number, nameHi: number): void {
+    const before = this.nodes.size;
+    const row = this.nodes.add(lo, hi);
+    // Seen already (the walk returns each node once; kept safe for duplicate symbol rows).
+    if (row < before) return;
+    this.parentLo.push(parentLo);
+    this.parentHi.push(parentHi);
+    this.nameOf.push(this.nameIds.add(nameLo, nameHi));
+    this.selfOf.push(0);
+  }
+
+  has(lo: number, hi: number): boolean {
+    return this.nodes.get(lo, hi) >= 0;
+  }
+
+  usesName(lo: number, hi: number): boolean {
+    return this.nameIds.get(lo, hi) >= 0;
+  }
+
+  /** A leaf sum; id 0 = samples without frames. */
+  addSelf(lo: number, hi: number, self: number): void {
+    if (lo === 0 && hi === 0) {
+      this.rootSelf += self;
+      return;
+    }
+    const row = this.nodes.get(lo, hi);
+    // A leaf whose node is missing from the symbols cannot be placed (never expected): counted at the root.
+    if (row < 0) this.rootSelf += self;
+    else this.selfOf[row]! += self;
+  }
+
+  addName(lo: number, hi: number, name: string): void {
+    const index = this.nameIds.get(lo, hi);
+    if (index >= 0) this.names[index] = name;
+  }
+
+  /**
+   * Parents before children, in an order that depends on content only (not on the order DuckDB
+   * streamed rows in): by depth, then parent, then name; names sorted. Answers to the same query
+   * are then identical, as pprof/tree exports compared across requests expect.
+   */
+  build(): StackNodeTable {
+    const count = this.nodes.size;
+    const rootSelf = this.rootSelf;
+    const nameOrder = Array.from({ length: this.nameIds.size }, (_, i) => i).sort((a, b) => {
+      const x = this.names[a] ?? '';
+      const y = this.names[b] ?? '';
+      return x < y ? -1 : x > y ? 1 : a - b;
+    });
+    const nameRank = new Int32Array(nameOrder.length);
+    nameOrder.forEach((index, rank) => (nameRank[index] = rank));
+    const names = nameOrder.map((index) => this.names[index] ?? '');
+    if (count === 0) return rootSelf !== 0 ? { ...EMPTY_TABLE, rootSelf } : EMPTY_TABLE;
+    const parentRow = new Int32Array(count);
+    for (let r = 0; r < count; r++) {
+      const lo = this.parentLo[r]!;
+      const hi = this.parentHi[r]!;
+      parentRow[r] = lo === 0 && hi === 0 ? -1 : this.nodes.get(lo, hi);
+    }
+    // Depth of every row (walking up until a known depth).
+    const depth = new Int32Array(count).fill(-1);
+    const pending: number[] = [];
+    let maxDepth = 0;
+    for (let r = 0; r < count; r++) {
+      let node = r;
+      while (node >= 0 && depth[node] === -1 && pending.length <= count) {
+        pending.push(node);
+        node = parentRow[node]!;
+      }
+      let d = node >= 0 ? depth[node]! : -1;
+      while (pending.length > 0) depth[pending.pop()!] = ++d;
+      if (d > maxDepth) maxDepth = d;
+    }
+    // Rows grouped by depth (counting sort), then each level ordered by (parent, name).
+    const starts = new Int32Array(maxDepth + 2);
+    for (let r = 0; r < count; r++) starts[depth[r]! + 1]!++;
+    for (let d = 1; d < starts.length; d++) starts[d]! += starts[d - 1]!;
+    const byDepth = new Int32Array(count);
+    const fill = starts.slice();
+    for (let r = 0; r < count; r++) byDepth[fill[depth[r]!]!++] = r;
+    const newIndex = new Int32Array(count);
+    const parentKey = (row: number): number => (parentRow[row]! < 0 ? -1 : newIndex[parentRow[row]!]!);
+    for (let d = 0; d <= maxDepth; d++) {
+      const level = byDepth.subarray(starts[d]!, starts[d + 1]!);
+      level.sort((a, b) => parentKey(a) - parentKey(b) || nameRank[this.nameOf[a]!]! - nameRank[this.nameOf[b]!]!);
+      for (let i = 0; i < level.length; i++) newIndex[level[i]!] = starts[d]! + i;
+    }
+    const parent = new Int32Array(count);
+    const nameIndex = new Int32Array(count);
+    const self = new Float64Array(count);
+    for (let r = 0; r < count; r++) {
+      const at = newIndex[r]!;
+      parent[at] = parentRow[r]! < 0 ? -1 : newIndex[parentRow[r]!]!;
+      nameIndex[at] = nameRank[this.nameOf[r]!]!;
+      self[at] = this.selfOf[r]!;
+    }
+    return { names, parent, nameIndex, self, ...(rootSelf !== 0 ? { rootSelf } : {}) };
+  }
+}
