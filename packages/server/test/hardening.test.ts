@@ -88,6 +88,8 @@ describe('hardening of the query side and the HTTP edge', () => {
       ['SelectSeries', { profileTypeID: cpuType, labelSelector: '{}', start: hourAgo(), end: soon(), step: 1e308 }],
       ['SelectSeries', { profileTypeID: cpuType, labelSelector: '{}', start: hourAgo(), end: '-9000000000000000000', step: 10 }],
       ['ProfileTypes', { start: '9000000000000000000', end: soon() }],
+      ['SelectMergeProfile', { profileTypeID: cpuType, labelSelector: '{}', start: hourAgo(), end: '9000000000000000000' }],
+      ['SelectMergeStacktraces', { profileTypeID: cpuType, labelSelector: '{}', start: '-9000000000000000000', end: soon(), format: 'PROFILE_FORMAT_PPROF' }],
       ['LabelNames', { start: hourAgo(), end: '9000000000000000000' }],
     ] as const) {
       const response = await connectJson<{ code?: string }>(server.baseUrl, `querier.v1.QuerierService/${method}`, body);

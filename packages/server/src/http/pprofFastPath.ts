@@ -51,8 +51,9 @@ export async function answerPprofFastPath(request: FastifyRequest, reply: Fastif
   if (isMergeProfile) {
     const message = parseRequest(SelectMergeProfileRequestSchema, body, isJson);
     const selection = selectionOf(message);
-    options = { ...validateProfileTypeId(message.profileTypeID), timeNanos: BigInt(selection.toMs) * 1_000_000n };
+    // The merge checks the selection (time range, selector) first: only then is toMs a time.
     tree = await read.mergedTree(request.tenant, selection);
+    options = { ...validateProfileTypeId(message.profileTypeID), timeNanos: BigInt(selection.toMs) * 1_000_000n };
     // Full profile unless a positive max_nodes asks for truncation (spec §3.2.7).
     const requested = optionalCount(message.maxNodes) ?? 0;
     if (requested > 0) tree = truncateTree(tree, read.maxNodes(requested));
@@ -60,8 +61,8 @@ export async function answerPprofFastPath(request: FastifyRequest, reply: Fastif
     const message = parseRequest(SelectMergeStacktracesRequestSchema, body, isJson);
     if (message.format !== ProfileFormat.PPROF) return false;
     const selection = selectionOf(message);
-    options = { ...validateProfileTypeId(message.profileTypeID), timeNanos: BigInt(selection.toMs) * 1_000_000n };
     tree = await read.mergedTree(request.tenant, selection);
+    options = { ...validateProfileTypeId(message.profileTypeID), timeNanos: BigInt(selection.toMs) * 1_000_000n };
   }
   if (isJson) {
     const json = pprofJsonFromTree(tree, options);
