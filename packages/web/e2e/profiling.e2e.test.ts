@@ -9,7 +9,7 @@ import { ingest, multipartBody, readFixture } from '../../server/test/helpers/cl
 
 /**
  * The Profiling page and explorer in Debian's Chromium against a real Cinder server with real
- * fixtures ingested: every test id and state of ../shared/spec/profiling-page.md, selection, zoom,
+ * fixtures ingested: every test id and state of the Profiling page spec, selection, zoom,
  * search, keyboard, URL round trip and kiosk mode. Screenshots land in e2e/artifacts/.
  */
 const artifacts = path.join(path.dirname(fileURLToPath(import.meta.url)), 'artifacts');
