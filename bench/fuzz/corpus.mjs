@@ -2,7 +2,7 @@
 // the classes a mutator rarely reaches by chance (deep chains, extreme numbers, amplification).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { gzip, maybeGunzip } from './mutate.mjs';
+import { encodeVarint, gzip, maybeGunzip } from './mutate.mjs';
 
 /** Larger files are skipped: a fuzz request should be cheap unless it is crafted to be expensive. */
 const MAX_FIXTURE_BYTES = 400 * 1024;
@@ -43,18 +43,6 @@ export function loadFixtures(testdataDir) {
 
 // ------------------------------------------------------------------ legacy binary formats (tree/trie)
 
-function uvarint(value) {
-  const out = [];
-  let v = BigInt(value);
-  do {
-    let byte = Number(v & 0x7fn);
-    v >>= 7n;
-    if (v > 0n) byte |= 0x80;
-    out.push(byte);
-  } while (v > 0n);
-  return out;
-}
-
 /** format=tree: pre-order `uvarint len, name, uvarint self, uvarint childCount`; root name "". */
 export function encodeTreeFormat(node) {
   const out = [];
@@ -62,7 +50,7 @@ export function encodeTreeFormat(node) {
   while (stack.length) {
     const current = stack.pop();
     const name = Buffer.from(current.name, 'utf8');
-    out.push(...uvarint(name.length), ...name, ...uvarint(current.value ?? 0), ...uvarint(current.children?.length ?? 0));
+    out.push(...encodeVarint(BigInt(name.length)), ...name, ...encodeVarint(BigInt(current.value ?? 0)), ...encodeVarint(BigInt(current.children?.length ?? 0)));
     for (let i = (current.children?.length ?? 0) - 1; i >= 0; i--) stack.push(current.children[i]);
   }
   return Buffer.from(out);

@@ -2,14 +2,14 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, testdataDir, type StartedServer } from '../../server/test/helpers/startServer.js';
 import { ingest, multipartBody, readFixture } from '../../server/test/helpers/client.js';
+import { launchChromium } from './browser.js';
 
 /** The comparison view in Chromium against a real server: presets, modes, table filters, side by side. */
 const artifacts = path.join(path.dirname(fileURLToPath(import.meta.url)), 'artifacts');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 describe('Compare view in Chromium', () => {
   let server: StartedServer;
@@ -24,7 +24,7 @@ describe('Compare view in Chromium', () => {
     const response = await ingest(server.baseUrl, { name: 'backend', spyName: 'gospy', from: String(Math.floor(Date.now() / 1000) - 120) }, body, contentType);
     expect(response.status, response.text).toBe(200);
     userDataDir = mkdtempSync(path.join(os.tmpdir(), 'cinder-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, { executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, viewport: { width: 1400, height: 1000 } });
+    context = await launchChromium(userDataDir, { viewport: { width: 1400, height: 1000 } });
   });
 
   afterAll(async () => {

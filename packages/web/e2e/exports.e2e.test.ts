@@ -2,15 +2,15 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callTreeFromProfile, collapsedFromTree, decodeCollapsed, decodePprof, totalOf } from '@cinder/core';
 import { startServer, testdataDir, type StartedServer } from '../../server/test/helpers/startServer.js';
 import { ingest, maybeGunzipFile, multipartBody, readFixture } from '../../server/test/helpers/client.js';
+import { launchChromium } from './browser.js';
 
 /** Exports that re-import, the offline HTML viewer, and opening files in the browser without ingest. */
 const artifacts = path.join(path.dirname(fileURLToPath(import.meta.url)), 'artifacts');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const CPU_TOTAL_NS = 470_000_000; // go/cpu.pb.gz, expected.json
 
 describe('exports and file upload in Chromium', () => {
@@ -26,7 +26,7 @@ describe('exports and file upload in Chromium', () => {
     expect((await ingest(server.baseUrl, { name: 'shop', from: String(Math.floor(Date.now() / 1000) - 60) }, body, contentType)).status).toBe(200);
     userDataDir = mkdtempSync(path.join(os.tmpdir(), 'cinder-chromium-'));
     downloads = mkdtempSync(path.join(os.tmpdir(), 'cinder-downloads-'));
-    context = await chromium.launchPersistentContext(userDataDir, { executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, viewport: { width: 1300, height: 900 }, acceptDownloads: true });
+    context = await launchChromium(userDataDir, { viewport: { width: 1300, height: 900 }, acceptDownloads: true });
   });
 
   afterAll(async () => {

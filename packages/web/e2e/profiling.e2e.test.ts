@@ -2,10 +2,11 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, testdataDir, type StartedServer } from '../../server/test/helpers/startServer.js';
 import { ingest, multipartBody, readFixture } from '../../server/test/helpers/client.js';
+import { launchChromium } from './browser.js';
 
 /**
  * The Profiling page and explorer in Debian's Chromium against a real Cinder server with real
@@ -13,16 +14,6 @@ import { ingest, multipartBody, readFixture } from '../../server/test/helpers/cl
  * search, keyboard, URL round trip and kiosk mode. Screenshots land in e2e/artifacts/.
  */
 const artifacts = path.join(path.dirname(fileURLToPath(import.meta.url)), 'artifacts');
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 describe('Profiling page in Chromium', () => {
   let server: StartedServer;
@@ -48,7 +39,7 @@ describe('Profiling page in Chromium', () => {
     await upload('go/cpu.pb.gz', 'backend', 3900);
     userDataDir = mkdtempSync(path.join(os.tmpdir(), 'cinder-chromium-'));
     // A fresh user-data-dir per run: no profile state leaks between runs.
-    context = await chromium.launchPersistentContext(userDataDir, { executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, viewport: { width: 1400, height: 1000 } });
+    context = await launchChromium(userDataDir, { viewport: { width: 1400, height: 1000 } });
   });
 
   afterAll(async () => {

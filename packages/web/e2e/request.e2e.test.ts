@@ -1,14 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProfileBuilder, encodePprof } from '@cinder/core';
 import { startServer, type StartedServer } from '../../server/test/helpers/startServer.js';
 import { connectJson } from '../../server/test/helpers/client.js';
+import { launchChromium } from './browser.js';
 
 /** Traces → profiles in Chromium: a deep link with a trace or span id opens that request's flame graph. */
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const TRACE = '0123456789abcdef0123456789abcdef';
 const SPAN = '00000000000000b2';
 
@@ -31,7 +31,7 @@ describe('request-level view in Chromium', () => {
     });
     expect(push.status).toBe(200);
     userDataDir = mkdtempSync(path.join(os.tmpdir(), 'cinder-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, { executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, viewport: { width: 1300, height: 900 } });
+    context = await launchChromium(userDataDir, { viewport: { width: 1300, height: 900 } });
   });
 
   afterAll(async () => {

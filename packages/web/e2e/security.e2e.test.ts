@@ -1,16 +1,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, testdataDir, type StartedServer } from '../../server/test/helpers/startServer.js';
 import { ingest, multipartBody, readFixture } from '../../server/test/helpers/client.js';
+import { launchChromium } from './browser.js';
 
 /**
  * The server's Content-Security-Policy allows only the app's own files (nothing inline, no other
  * origin). Every page is opened in Chromium and used a little; the browser must report no violation.
  */
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 describe('the app runs under its Content-Security-Policy', () => {
   let server: StartedServer;
@@ -23,7 +23,7 @@ describe('the app runs under its Content-Security-Policy', () => {
     const response = await ingest(server.baseUrl, { name: 'csp-app', spyName: 'gospy' }, body, contentType);
     expect(response.status, response.text).toBe(200);
     userDataDir = mkdtempSync(path.join(os.tmpdir(), 'cinder-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, { executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, viewport: { width: 1280, height: 800 } });
+    context = await launchChromium(userDataDir, { viewport: { width: 1280, height: 800 } });
   });
   afterAll(async () => {
     await context?.close();

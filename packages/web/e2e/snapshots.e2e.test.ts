@@ -1,13 +1,13 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, testdataDir, type StartedServer } from '../../server/test/helpers/startServer.js';
 import { ingest, multipartBody, readFixture } from '../../server/test/helpers/client.js';
+import { launchChromium } from './browser.js';
 
 /** Share → a link that opens read-only in a fresh browser; missing snapshots get a page, not a blank screen. */
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 describe('snapshots in Chromium', () => {
   let server: StartedServer;
@@ -16,7 +16,7 @@ describe('snapshots in Chromium', () => {
   const freshContext = async (): Promise<BrowserContext> => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'cinder-chromium-'));
     dirs.push(dir);
-    const context = await chromium.launchPersistentContext(dir, { executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, viewport: { width: 1300, height: 900 } });
+    const context = await launchChromium(dir, { viewport: { width: 1300, height: 900 } });
     contexts.push(context);
     return context;
   };
