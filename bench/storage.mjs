@@ -87,8 +87,12 @@ function median(values) {
 
 async function queryLatency(store, nowMs) {
   const query = { tenant: '', profileTypeId: CPU, selector: parseSelector('{}'), fromMs: nowMs - HOUR_MS, toMs: nowMs };
+  // 30 days: the plan reads hourly rollups (what maintain() builds) plus the raw edges.
+  const month = { ...query, fromMs: nowMs - 30 * DAY_MS };
+  await store.maintain(nowMs);
   const merge = [];
   const timeline = [];
+  const monthMerge = [];
   for (let i = 0; i < 5; i++) {
     let t = performance.now();
     const table = await store.mergeStacks(query);
@@ -97,8 +101,12 @@ async function queryLatency(store, nowMs) {
     t = performance.now();
     await store.seriesBuckets(query, 15_000, 241);
     timeline.push(performance.now() - t);
+    t = performance.now();
+    const monthTable = await store.mergeStacks(month);
+    monthMerge.push(performance.now() - t);
+    if (monthTable.parent.length !== table.parent.length) throw new Error(`30 d merge has ${monthTable.parent.length} nodes, 1 h has ${table.parent.length} (same data)`);
   }
-  return { mergeMs: median(merge), timelineMs: median(timeline) };
+  return { mergeMs: median(merge), timelineMs: median(timeline), monthMs: median(monthMerge) };
 }
 
 function clickhouseUrl() {
@@ -131,7 +139,7 @@ function startWriter(url, database, seed, nowMs) {
 const nowMs = Date.now();
 const url = clickhouseUrl();
 const dataset = makeProfiles(PROFILES, 1, nowMs);
-const results = { duckdb: { ingest1: [], merge: [], timeline: [] }, clickhouse: { ingest1: [], ingest2: [], merge: [], timeline: [] } };
+const results = { duckdb: { ingest1: [], merge: [], timeline: [], month: [] }, clickhouse: { ingest1: [], ingest2: [], merge: [], timeline: [], month: [] } };
 const databases = [];
 
 for (let round = 0; round < ROUNDS; round++) {
@@ -141,6 +149,7 @@ for (let round = 0; round < ROUNDS; round++) {
   const duckQuery = await queryLatency(duck, nowMs);
   results.duckdb.merge.push(duckQuery.mergeMs);
   results.duckdb.timeline.push(duckQuery.timelineMs);
+  results.duckdb.month.push(duckQuery.monthMs);
   await duck.close();
   rmSync(dir, { recursive: true, force: true });
 
@@ -151,6 +160,7 @@ for (let round = 0; round < ROUNDS; round++) {
   const chQuery = await queryLatency(ch, nowMs);
   results.clickhouse.merge.push(chQuery.mergeMs);
   results.clickhouse.timeline.push(chQuery.timelineMs);
+  results.clickhouse.month.push(chQuery.monthMs);
   await ch.close();
 
   // Two writer processes on one fresh database, PROFILES / 2 each, started together.
@@ -178,5 +188,7 @@ console.log(row('clickhouse ingest, 1 writer', results.clickhouse.ingest1, 'prof
 console.log(row('clickhouse ingest, 2 writer processes', results.clickhouse.ingest2, 'profiles/s'));
 console.log(row('duckdb query 1 h merge', results.duckdb.merge, 'ms'));
 console.log(row('clickhouse query 1 h merge', results.clickhouse.merge, 'ms'));
+console.log(row('duckdb query 30 d merge (hourly rollups)', results.duckdb.month, 'ms'));
+console.log(row('clickhouse query 30 d merge (hourly rollups)', results.clickhouse.month, 'ms'));
 console.log(row('duckdb query 1 h timeline (15 s step)', results.duckdb.timeline, 'ms'));
 console.log(row('clickhouse query 1 h timeline (15 s step)', results.clickhouse.timeline, 'ms'));

@@ -33,7 +33,7 @@ export const ROOT_NODE = 0;
  * probing. A JS number key `parent · 2^32 + name` stops being exact past 2^21 parents (two children
  * would share a node: it happened in the store), and a Map of such keys costs an entry object each.
  */
-class ChildTable {
+export class ChildTable {
   private parents: Int32Array;
   private names: Int32Array;
   private nodes: Int32Array;

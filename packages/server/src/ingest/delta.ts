@@ -1,19 +1,46 @@
-import type { Profile } from '@cinder/core';
+import { ChildTable, type Profile } from '@cinder/core';
 
 /** Sample types that are point-in-time gauges: never differenced. */
 export function isGaugeSampleType(type: string): boolean {
   return type.startsWith('inuse_') || type === 'goroutine' || type === 'goroutines' || type === 'live';
 }
 
-function stackKey(profile: Profile, s: number): string {
-  const stack = profile.stacks[s]!;
-  let key = '';
-  for (let i = 0; i < stack.length; i++) key += profile.names[stack[i]!] + '\u0000';
-  const labels = profile.sampleLabels[s];
-  if (labels && labels.length > 0) {
-    key += '\u0001' + [...labels].map(([n, v]) => `${n}=${v}`).sort().join('\u0002');
+/**
+ * Numbers root-first name paths across both snapshots (a prefix tree on typed arrays), so a stack
+ * is matched by one integer rather than a string of its frame names: building those strings cost
+ * ~300 ms of main thread for a 100k-sample profile.
+ */
+class PathIds {
+  private readonly nameIds = new Map<string, number>();
+  private readonly children = new ChildTable();
+  private count = 0;
+
+  /** Per sample: its path's number, or the number and its labels as a string when it has labels. */
+  keysOf(profile: Profile): (number | string)[] {
+    const names = new Int32Array(profile.names.length).fill(-1);
+    const keys = new Array<number | string>(profile.stacks.length);
+    for (let s = 0; s < profile.stacks.length; s++) {
+      const stack = profile.stacks[s]!;
+      // 0 = the root; nodes are numbered from 1.
+      let node = 0;
+      for (let i = 0; i < stack.length; i++) {
+        const frame = stack[i]!;
+        let name = names[frame]!;
+        if (name < 0) {
+          const text = profile.names[frame]!;
+          name = this.nameIds.get(text) ?? this.nameIds.size;
+          if (name === this.nameIds.size) this.nameIds.set(text, name);
+          names[frame] = name;
+        }
+        let child = this.children.get(node, name);
+        if (child < 0) this.children.set(node, name, (child = ++this.count));
+        node = child;
+      }
+      const labels = profile.sampleLabels[s];
+      keys[s] = labels && labels.length > 0 ? `${node}\u0001${[...labels].map(([n, v]) => `${n}=${v}`).sort().join('\u0002')}` : node;
+    }
+    return keys;
   }
-  return key;
 }
 
 /**
@@ -35,9 +62,12 @@ export function cumulativeDelta(current: Profile, previous: Profile | null, isCu
   const previousTypeIndex = current.sampleTypes.map((st) =>
     previous.sampleTypes.findIndex((p) => p.type === st.type && p.unit === st.unit),
   );
-  const remaining = new Map<string, number[]>();
+  const paths = new PathIds();
+  const previousKeys = paths.keysOf(previous);
+  const currentKeys = paths.keysOf(current);
+  const remaining = new Map<number | string, number[]>();
   for (let s = 0; s < previous.stacks.length; s++) {
-    const key = stackKey(previous, s);
+    const key = previousKeys[s]!;
     let sums = remaining.get(key);
     if (!sums) {
       sums = new Array<number>(current.sampleTypes.length).fill(0);
@@ -49,7 +79,7 @@ export function cumulativeDelta(current: Profile, previous: Profile | null, isCu
     }
   }
   for (let s = 0; s < sampleTotal; s++) {
-    const sums = remaining.get(stackKey(current, s));
+    const sums = remaining.get(currentKeys[s]!);
     if (!sums) continue;
     for (let t = 0; t < columns.length; t++) {
       if (!cumulativeTypes[t]) continue;

@@ -24,7 +24,7 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-async function open(extra: { symbolCacheBytes?: number; now?: () => number; mergeScanMaxSymbolRows?: number } = {}): Promise<{ store: DuckDbStore; dataDir: string }> {
+async function open(extra: { symbolCacheBytes?: number; now?: () => number; mergeCacheBytes?: number } = {}): Promise<{ store: DuckDbStore; dataDir: string }> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'cinder-symbols-'));
   dirs.push(dataDir);
   const store = await openDuckDbStore({ dataDir, retentionMs: DAY_MS, rollupRetentionMs: 2 * DAY_MS, now: () => NOW_MS, ...extra });
@@ -76,8 +76,8 @@ describe('duckdb symbol cache', () => {
   });
 
   it('lays out merges in a content-only order (depth, parent, name; names sorted) on both paths', async () => {
-    for (const mergeScanMaxSymbolRows of [0, 1_000_000]) {
-      const { store } = await open({ mergeScanMaxSymbolRows });
+    for (const mergeCacheBytes of [0, 64 * 1024 * 1024]) {
+      const { store } = await open({ mergeCacheBytes });
       await store.append([makeProfile({ timeMs: NOW_MS - 1000, stacks: { 'main;b': 1, other: 3, 'main;a': 2 } })]);
       const table = await store.mergeStacks({ tenant: '', profileTypeId: CPU, selector: parseSelector('{}'), fromMs: NOW_MS - HOUR_MS, toMs: NOW_MS });
       expect(table.names).toEqual(['a', 'b', 'main', 'other']);
@@ -94,8 +94,8 @@ describe('duckdb symbol cache', () => {
       makeProfile({ timeMs: NOW_MS - HOUR_MS, stacks: { 'main;a;b;d': 7, main: 1 } }),
     ];
     const answers: string[] = [];
-    for (const mergeScanMaxSymbolRows of [0, 1_000_000]) {
-      const { store } = await open({ mergeScanMaxSymbolRows });
+    for (const mergeCacheBytes of [0, 64 * 1024 * 1024]) {
+      const { store } = await open({ mergeCacheBytes });
       await store.append(profiles);
       answers.push(await mergedText(store, NOW_MS - 3 * DAY_MS, NOW_MS));
       answers.push(await mergedText(store, NOW_MS - DAY_MS - 1, NOW_MS - DAY_MS + 1));
@@ -104,6 +104,54 @@ describe('duckdb symbol cache', () => {
     expect(answers[1]).toBe('main;a;b 4\nmain;c 5\nother;a 6');
     expect(answers[2]).toBe(answers[0]);
     expect(answers[3]).toBe(answers[1]);
+  });
+});
+
+describe('duckdb merge cache (day partitions in memory)', () => {
+  // Each round writes new stacks into days the cache already loaded, and queries while writes
+  // are in flight: the answer must equal the SQL walk's and an independent sum every time.
+  it('learns what the writer commits after a day was loaded, and evicts within its budget', async () => {
+    for (const mergeCacheBytes of [64 * 1024 * 1024, 48 * 1024]) {
+      const { store } = await open({ mergeCacheBytes });
+      const { store: reference } = await open({ mergeCacheBytes: 0 });
+      const expected = new Map<string, number>();
+      for (let round = 0; round < 6; round++) {
+        const profiles = [];
+        for (let p = 0; p < 10; p++) {
+          const stacks: Record<string, number> = {};
+          for (let k = 0; k < 40; k++) {
+            // Shared prefixes, new leaves each round, on today and on two earlier days.
+            const stack = `main;mod_${k % 4};fn_${(k + p) % 13};leaf_${round}_${p}_${k % 7}`;
+            stacks[stack] = (stacks[stack] ?? 0) + 1;
+            expected.set(stack, (expected.get(stack) ?? 0) + 1);
+          }
+          profiles.push(makeProfile({ timeMs: NOW_MS - (p % 3) * DAY_MS - 1000 * (round + 1), stacks }));
+        }
+        const writing = Promise.all([store.append(profiles), reference.append(profiles)]);
+        const during = mergedText(store, NOW_MS - 3 * DAY_MS, NOW_MS);
+        await writing;
+        await during;
+        const want = [...expected].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([stack, value]) => `${stack} ${value}`).join('\n');
+        expect(await mergedText(store, NOW_MS - 3 * DAY_MS, NOW_MS)).toBe(want);
+        expect(await mergedText(reference, NOW_MS - 3 * DAY_MS, NOW_MS)).toBe(want);
+      }
+      // A range of years loads only the days that hold symbols (the fuzzer's 3-year render took
+      // one statement per empty day: > 10 s).
+      const loadsBefore = store.mergeCacheStats().dayLoads;
+      const years = await mergedText(store, NOW_MS - 1100 * DAY_MS, NOW_MS);
+      expect(years.split('\n').length).toBe(expected.size);
+      expect(store.mergeCacheStats().dayLoads - loadsBefore).toBeLessThanOrEqual(3);
+      const stats = store.mergeCacheStats();
+      expect(reference.mergeCacheStats()).toMatchObject({ inMemory: 0, days: 0 });
+      expect(stats.bytes).toBeLessThanOrEqual(mergeCacheBytes);
+      if (mergeCacheBytes > 1024 * 1024) {
+        // Loaded once per day (the first query, maybe its retry), then kept current by the writer.
+        expect(stats.dayLoads).toBeLessThanOrEqual(2 * 4);
+        expect(stats.inMemory).toBeGreaterThanOrEqual(10);
+      } else {
+        expect(stats.bySql).toBeGreaterThan(0);
+      }
+    }
   });
 });
 

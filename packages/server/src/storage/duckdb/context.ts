@@ -24,7 +24,5 @@ export interface StoreContext {
   readonly rollupRetentionMs: number;
   /** Ranges at least this long read per-minute rollups (per-hour from 48× this). */
   readonly rollupMinRangeMs: number;
-  /** Merges whose day partitions hold at most this many stack rows scan them and walk in JS. */
-  readonly mergeScanMaxSymbolRows: number;
   readonly state: StoreState;
 }

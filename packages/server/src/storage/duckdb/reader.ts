@@ -16,7 +16,9 @@
 import { matchesLabels, type LabelPairs, type Selector, type StackNodeTable } from '@cinder/core';
 import type { SelectQuery, SeriesBuckets, StoreStats } from '../store.js';
 import { HOUR_MS, MINUTE_MS, type StoreContext } from './context.js';
+import { DaySymbolCache, type DaySymbols, type WrittenSymbols } from './daySymbols.js';
 import { IdIndex } from './idIndex.js';
+import { Pacer } from '../pace.js';
 import { dayOf, sqlString } from './schema.js';
 
 interface SeriesSelection {
@@ -29,7 +31,16 @@ interface SeriesSelection {
 const EMPTY_TABLE: StackNodeTable = { names: [], parent: new Int32Array(0), nameIndex: new Int32Array(0), self: new Float64Array(0) };
 
 export class Reader {
-  constructor(private readonly ctx: StoreContext) {}
+  private readonly symbols: DaySymbolCache;
+  /** How merges ran (a test and tuning hook). */
+  readonly mergeCounts = { inMemory: 0, bySql: 0, dayLoads: 0 };
+
+  constructor(
+    private readonly ctx: StoreContext,
+    mergeCacheBytes: number,
+  ) {
+    this.symbols = new DaySymbolCache(mergeCacheBytes);
+  }
 
   /** Days whose symbol/series partitions cover data in [fromMs, toMs] (plus the upgraded legacy partition). */
   private days(fromMs: number, toMs: number): string {
@@ -54,7 +65,15 @@ export class Reader {
   private async selectSeries(tenant: string, selector: Selector, fromMs: number, toMs: number, profileTypeId: string | undefined, wantLabels: boolean): Promise<SeriesSelection> {
     const where = this.seriesWhere(tenant, selector, fromMs, toMs, profileTypeId);
     const regex = selector.some((m) => m.op === '=~' || m.op === '!~');
-    if (!regex && !wantLabels) return { idsSql: `SELECT id FROM series WHERE ${where}`, labels: null };
+    if (!regex && !wantLabels) {
+      // A literal list lets DuckDB filter samples by equality (one series: a pushed-down filter,
+      // ~3× faster than the semi-join a subquery plans); past a few thousand ids the subquery wins.
+      const ids = await this.ctx.read(`SELECT DISTINCT id FROM series WHERE ${where} LIMIT ${MAX_LITERAL_IDS + 1}`);
+      const rows = ids.getRows();
+      if (rows.length === 0) return { idsSql: null, labels: null };
+      if (rows.length <= MAX_LITERAL_IDS) return { idsSql: rows.map(([id]) => String(id)).join(','), labels: null };
+      return { idsSql: `SELECT id FROM series WHERE ${where}`, labels: null };
+    }
     const result = await this.ctx.read(`SELECT DISTINCT id, labels FROM series WHERE ${where}`);
     const labels = new Map<bigint, LabelPairs>();
     for (const [id, text] of result.getRows()) {
@@ -158,15 +177,182 @@ export class Reader {
     const selection = await this.selectSeries(query.tenant, query.selector, query.fromMs, query.toMs, query.profileTypeId, false);
     if (selection.idsSql === null) return EMPTY_TABLE;
     const plan = this.planMerge(query, selection.idsSql);
-    const days = this.days(plan.firstMs, query.toMs);
-    const counted = await this.ctx.read(`SELECT count(*) FROM stacks WHERE ${days}`);
-    const symbolRows = Number(counted.getRows()[0]?.[0] ?? 0);
-    if (symbolRows <= this.ctx.mergeScanMaxSymbolRows) return this.mergeByScan(plan.sql, days, symbolRows);
+    const days = this.dayList(plan.firstMs, query.toMs);
+    const cached = await this.cachedDays(days);
+    if (cached !== null) {
+      const table = await this.mergeInMemory(plan.sql, cached);
+      if (table !== null) {
+        this.mergeCounts.inMemory++;
+        return table;
+      }
+    }
+    this.mergeCounts.bySql++;
+    return this.mergeBySql(plan.sql, this.days(plan.firstMs, query.toMs));
+  }
+
+  /** The symbols the writer committed (the day cache learns them). */
+  symbolsWritten(batch: readonly WrittenSymbols[]): void {
+    this.symbols.written(batch);
+  }
+
+  /** Days and bytes the merge cache holds. */
+  mergeCacheSize(): { days: number; bytes: number } {
+    return { days: this.symbols.size, bytes: this.symbols.bytes };
+  }
+
+  /** Retention dropped days before this one. */
+  daysDropped(firstKeptDay: number): void {
+    this.symbols.dropBefore(firstKeptDay);
+  }
+
+  private dayList(fromMs: number, toMs: number): number[] {
+    const first = dayOf(fromMs);
+    const last = dayOf(toMs);
+    const days: number[] = [];
+    for (let day = last; day >= first; day--) days.push(day);
+    const legacy = this.ctx.state.legacySymbolsDay;
+    if (legacy !== null && legacy >= first && legacy > last) days.unshift(legacy);
+    return days;
+  }
+
+  /**
+   * The days' symbols from the cache, loading the missing ones; null when they do not fit its
+   * budget together (the merge then walks in SQL).
+   */
+  private async cachedDays(days: number[]): Promise<DaySymbols[] | null> {
+    const budget = this.symbols.budgetBytes;
+    if (budget <= 0) return null;
+    let bytes = 0;
+    const missing: number[] = [];
+    const out: DaySymbols[] = [];
+    for (const day of days) {
+      const symbols = this.symbols.get(day);
+      if (symbols) {
+        bytes += symbols.bytes;
+        out.push(symbols);
+      } else if (!this.symbols.isEmpty(day)) missing.push(day);
+    }
+    if (missing.length === 0) return out;
+    const writesBefore = this.symbols.writeCount;
+    // Only days with symbols are loaded (a range of years holds mostly empty days); one statement
+    // finds them and their sizes.
+    const first = Math.min(...missing);
+    const last = Math.max(...missing);
+    const sizes = await this.ctx.read(
+      `SELECT day, sum(nodes)::DOUBLE, sum(names)::DOUBLE, sum(chars)::DOUBLE FROM (
+         SELECT day, count(*) AS nodes, 0 AS names, 0 AS chars FROM stacks WHERE day BETWEEN ${first} AND ${last} GROUP BY day
+         UNION ALL
+         SELECT day, 0, count(*), sum(length(name)) FROM names WHERE day BETWEEN ${first} AND ${last} GROUP BY day
+       ) GROUP BY day`,
+    );
+    const wanted = new Set(missing);
+    const toLoad: number[] = [];
+    for (const [day, nodes, names, chars] of sizes.getRows()) {
+      if (!wanted.has(Number(day))) continue;
+      wanted.delete(Number(day));
+      toLoad.push(Number(day));
+      bytes += DaySymbolCache.estimate(Number(nodes), Number(names), Number(chars));
+    }
+    for (const day of wanted) this.symbols.markEmpty(day, writesBefore);
+    if (bytes > budget) return null;
+    // Newest first, as the walk looks them up.
+    toLoad.sort((a, b) => b - a);
+    for (const day of toLoad) out.push(await this.symbols.ensure(day, (into) => this.loadDay(day, into)));
+    return out;
+  }
+
+  private loadDay(day: number, into: DaySymbols): Promise<void> {
+    this.mergeCounts.dayLoads++;
+    return this.ctx.withReader(async (connection) => {
+      const nodes = await connection.stream(`SELECT ${halves('id')}, ${halves('parent')}, ${halves('name_id')} FROM stacks WHERE day = ${day}`);
+      for (let chunk = await nodes.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await nodes.fetchChunk()) {
+        const rows = chunk.rowCount;
+        const [idLo, idHi, parentLo, parentHi, nameLo, nameHi] = [0, 1, 2, 3, 4, 5].map((i) => numbers(chunk.getColumnVector(i), rows));
+        for (let i = 0; i < rows; i++) into.addNode(idLo![i]!, idHi![i]!, parentLo![i]!, parentHi![i]!, nameLo![i]!, nameHi![i]!);
+      }
+      const names = await connection.stream(`SELECT ${halves('id')}, name FROM names WHERE day = ${day}`);
+      for (let chunk = await names.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await names.fetchChunk()) {
+        const rows = chunk.rowCount;
+        const [lo, hi] = [0, 1].map((i) => numbers(chunk.getColumnVector(i), rows));
+        const name = chunk.getColumnVector(2);
+        for (let i = 0; i < rows; i++) into.addName(lo![i]!, hi![i]!, String(name.getItem(i)));
+      }
+    });
+  }
+
+  /**
+   * Leaf sums from SQL, ancestors and names from the cached days (a node is looked up in each
+   * until one holds it; that day holds its ancestors too). Null when a leaf is in none of them — the cache is behind
+   * the database, which the SQL walk then answers.
+   */
+  private async mergeInMemory(planSql: string, days: DaySymbols[]): Promise<StackNodeTable | null> {
+    const leafSums = await this.ctx.withReader(async (connection) => {
+      const sums: number[] = [];
+      const leaves = await connection.stream(`SELECT ${halves('stack_id')}, sum(value)::DOUBLE FROM (${planSql}) GROUP BY stack_id`);
+      for (let chunk = await leaves.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await leaves.fetchChunk()) {
+        const rows = chunk.rowCount;
+        const [lo, hi, self] = [0, 1, 2].map((i) => numbers(chunk.getColumnVector(i), rows));
+        for (let i = 0; i < rows; i++) sums.push(lo![i]!, hi![i]!, self![i]!);
+      }
+      return sums;
+    });
+    const builder = new TableBuilder();
+    const pacer = new Pacer();
+    for (let i = 0; i < leafSums.length; i += 3) {
+      const pause = pacer.tick();
+      if (pause) await pause;
+      let lo = leafSums[i]!;
+      let hi = leafSums[i + 1]!;
+      if ((lo === 0 && hi === 0) || builder.has(lo, hi)) continue;
+      let day: DaySymbols | undefined;
+      let row = -1;
+      for (const candidate of days) {
+        row = candidate.nodes.get(lo, hi);
+        if (row >= 0) {
+          day = candidate;
+          break;
+        }
+      }
+      if (day === undefined) return null;
+      // Up from the leaf until the root or a node already taken; the day's partition holds every
+      // ancestor of its nodes.
+      for (let steps = 0; steps <= MAX_STACK_DEPTH; steps++) {
+        const at = 4 * row;
+        const links = day.links;
+        const nameLo = links[at + 2]!;
+        const nameHi = links[at + 3]!;
+        builder.addNode(lo, hi, links[at]!, links[at + 1]!, nameLo, nameHi);
+        if (!builder.hasName(nameLo, nameHi)) {
+          const name = day.name(nameLo, nameHi);
+          if (name === undefined) return null;
+          builder.addName(nameLo, nameHi, name);
+        }
+        lo = links[at]!;
+        hi = links[at + 1]!;
+        if ((lo === 0 && hi === 0) || builder.has(lo, hi)) break;
+        row = day.nodes.get(lo, hi);
+        if (row < 0) return null;
+      }
+    }
+    for (let i = 0; i < leafSums.length; i += 3) {
+      const pause = pacer.tick();
+      if (pause) await pause;
+      builder.addSelf(leafSums[i]!, leafSums[i + 1]!, leafSums[i + 2]!);
+    }
+    return builder.build();
+  }
+
+  /**
+   * The walk runs once into a temp table of this connection; nodes and then the names they use are
+   * streamed out of it chunk by chunk, ids split into 32-bit halves by SQL so JS handles numbers
+   * only. Memory in DuckDB stays within its limit (temp tables spill), in JS it is typed arrays.
+   */
+  private async mergeBySql(planSql: string, days: string): Promise<StackNodeTable> {
     const temp = `merge_${++mergeCounter}`;
     return this.ctx.withReader(async (connection) => {
       // Steps each within DuckDB's memory limit: leaf sums, the walk up to the roots, then reading
       // them out. (One statement joining them ran out of 128 MB at a million nodes.)
-      await connection.run(`CREATE TEMP TABLE ${temp}_leaves AS SELECT stack_id AS id, sum(value)::DOUBLE AS self FROM (${plan.sql}) GROUP BY stack_id`);
+      await connection.run(`CREATE TEMP TABLE ${temp}_leaves AS SELECT stack_id AS id, sum(value)::DOUBLE AS self FROM (${planSql}) GROUP BY stack_id`);
       try {
         // Level by level: every node has one depth, so a DISTINCT per level keeps the working set to
         // one level of the tree (a UNION would hash every id visited, which ran out of memory at
@@ -209,59 +395,6 @@ export class Reader {
         await connection.run(`DROP TABLE IF EXISTS ${temp}_leaves`).catch(() => undefined);
         await connection.run(`DROP TABLE IF EXISTS ${temp}_nodes`).catch(() => undefined);
       }
-    });
-  }
-
-  /**
-   * The merge when the range's symbol partitions are small (the usual case: a day's distinct
-   * nodes): one scan of them and a walk in JS beats a recursive query, whose every level is a
-   * statement step (deep Java stacks: ~100 levels).
-   */
-  private async mergeByScan(planSql: string, days: string, symbolRows: number): Promise<StackNodeTable> {
-    return this.ctx.withReader(async (connection) => {
-      const all = new IdIndex(symbolRows);
-      const links: number[] = [];
-      // DISTINCT: a node used on many days has a row in each day's partition.
-      const nodes = await connection.stream(`SELECT ${halves('id')}, ${halves('parent')}, ${halves('name_id')} FROM (SELECT DISTINCT id, parent, name_id FROM stacks WHERE ${days})`);
-      for (let chunk = await nodes.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await nodes.fetchChunk()) {
-        const rows = chunk.rowCount;
-        const [idLo, idHi, parentLo, parentHi, nameLo, nameHi] = [0, 1, 2, 3, 4, 5].map((i) => numbers(chunk.getColumnVector(i), rows));
-        for (let i = 0; i < rows; i++) {
-          const before = all.size;
-          if (all.add(idLo![i]!, idHi![i]!) < before) continue;
-          links.push(parentLo![i]!, parentHi![i]!, nameLo![i]!, nameHi![i]!);
-        }
-      }
-      const builder = new TableBuilder();
-      const leafSums: number[] = [];
-      const leaves = await connection.stream(`SELECT ${halves('stack_id')}, sum(value)::DOUBLE FROM (${planSql}) GROUP BY stack_id`);
-      for (let chunk = await leaves.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await leaves.fetchChunk()) {
-        const rows = chunk.rowCount;
-        const [lo, hi, self] = [0, 1, 2].map((i) => numbers(chunk.getColumnVector(i), rows));
-        for (let i = 0; i < rows; i++) leafSums.push(lo![i]!, hi![i]!, self![i]!);
-      }
-      for (let i = 0; i < leafSums.length; i += 3) {
-        // Up from the leaf until the root or a node already taken.
-        let lo = leafSums[i]!;
-        let hi = leafSums[i + 1]!;
-        for (let steps = 0; (lo !== 0 || hi !== 0) && !builder.has(lo, hi) && steps <= MAX_STACK_DEPTH; steps++) {
-          const row = all.get(lo, hi);
-          if (row < 0) break;
-          const at = 4 * row;
-          builder.addNode(lo, hi, links[at]!, links[at + 1]!, links[at + 2]!, links[at + 3]!);
-          lo = links[at]!;
-          hi = links[at + 1]!;
-        }
-      }
-      for (let i = 0; i < leafSums.length; i += 3) builder.addSelf(leafSums[i]!, leafSums[i + 1]!, leafSums[i + 2]!);
-      const names = await connection.stream(`SELECT ${halves('id')}, name FROM (SELECT DISTINCT id, name FROM names WHERE ${days})`);
-      for (let chunk = await names.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await names.fetchChunk()) {
-        const rows = chunk.rowCount;
-        const [lo, hi] = [0, 1].map((i) => numbers(chunk.getColumnVector(i), rows));
-        const name = chunk.getColumnVector(2);
-        for (let i = 0; i < rows; i++) if (builder.usesName(lo![i]!, hi![i]!)) builder.addName(lo![i]!, hi![i]!, String(name.getItem(i)));
-      }
-      return builder.build();
     });
   }
 
@@ -371,11 +504,8 @@ export class Reader {
 }
 
 let mergeCounter = 0;
-/**
- * Up to this many symbol rows in a merge's day partitions, the merge reads them all and walks in
- * JS (~40 bytes a row while it runs); above, the walk runs in SQL, level by level.
- */
-export const DEFAULT_MERGE_SCAN_MAX_SYMBOL_ROWS = 500_000;
+/** Selections of up to this many series are sent to DuckDB as literal id lists. */
+const MAX_LITERAL_IDS = 2_000;
 
 const halves = (column: string): string => `(${column} & 4294967295)::UINTEGER, (${column} >> 32)::UINTEGER`;
 /** Deeper stacks than any runtime produces; bounds the walk if symbols were ever corrupt. */
@@ -390,6 +520,24 @@ function numbers(vector: { getItem(index: number): unknown }, count: number): Ar
   if ((items instanceof Uint32Array || items instanceof Float64Array) && items.length >= count) return items;
   const out = new Float64Array(count);
   for (let i = 0; i < count; i++) out[i] = Number(vector.getItem(i));
+  return out;
+}
+
+/**
+ * Positions 0..count-1 ordered by key(position) ∈ [0, keyCount), stable: a counting sort, linear
+ * in count + keyCount.
+ */
+function countingSort(count: number, keyCount: number, key: (position: number) => number): Int32Array {
+  const counts = new Int32Array(keyCount + 1);
+  const keys = new Int32Array(count);
+  for (let i = 0; i < count; i++) {
+    const k = key(i);
+    keys[i] = k;
+    counts[k + 1]!++;
+  }
+  for (let k = 1; k <= keyCount; k++) counts[k]! += counts[k - 1]!;
+  const out = new Int32Array(count);
+  for (let i = 0; i < count; i++) out[counts[keys[i]!]!++] = i;
   return out;
 }
 
@@ -417,6 +565,11 @@ class TableBuilder {
 
   has(lo: number, hi: number): boolean {
     return this.nodes.get(lo, hi) >= 0;
+  }
+
+  hasName(lo: number, hi: number): boolean {
+    const index = this.nameIds.get(lo, hi);
+    return index >= 0 && this.names[index] !== undefined;
   }
 
   usesName(lo: number, hi: number): boolean {
@@ -477,19 +630,29 @@ class TableBuilder {
       while (pending.length > 0) depth[pending.pop()!] = ++d;
       if (d > maxDepth) maxDepth = d;
     }
-    // Rows grouped by depth (counting sort), then each level ordered by (parent, name).
+    // Rows ordered by (depth, parent's new index, name rank) with three stable counting sorts, so
+    // the layout is linear in the rows (a comparator sort per level took ~90 ms at 75k nodes):
+    // by name rank, then by depth, then each level by its parent's position in the level above.
+    const nameCount = this.nameIds.size;
+    const rankOf = new Int32Array(count);
+    for (let r = 0; r < count; r++) rankOf[r] = nameRank[this.nameOf[r]!]!;
+    const byName = countingSort(count, nameCount, (r) => rankOf[r]!);
     const starts = new Int32Array(maxDepth + 2);
     for (let r = 0; r < count; r++) starts[depth[r]! + 1]!++;
     for (let d = 1; d < starts.length; d++) starts[d]! += starts[d - 1]!;
     const byDepth = new Int32Array(count);
     const fill = starts.slice();
-    for (let r = 0; r < count; r++) byDepth[fill[depth[r]!]!++] = r;
+    for (let i = 0; i < count; i++) {
+      const r = byName[i]!;
+      byDepth[fill[depth[r]!]!++] = r;
+    }
     const newIndex = new Int32Array(count);
-    const parentKey = (row: number): number => (parentRow[row]! < 0 ? -1 : newIndex[parentRow[row]!]!);
     for (let d = 0; d <= maxDepth; d++) {
       const level = byDepth.subarray(starts[d]!, starts[d + 1]!);
-      level.sort((a, b) => parentKey(a) - parentKey(b) || nameRank[this.nameOf[a]!]! - nameRank[this.nameOf[b]!]!);
-      for (let i = 0; i < level.length; i++) newIndex[level[i]!] = starts[d]! + i;
+      const above = d === 0 ? 0 : starts[d - 1]!;
+      const width = d === 0 ? 1 : starts[d]! - starts[d - 1]!;
+      const ordered = countingSort(level.length, width, (i) => (d === 0 ? 0 : newIndex[parentRow[level[i]!]!]! - above));
+      for (let i = 0; i < ordered.length; i++) newIndex[level[ordered[i]!]!] = starts[d]! + i;
     }
     const parent = new Int32Array(count);
     const nameIndex = new Int32Array(count);

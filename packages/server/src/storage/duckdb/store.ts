@@ -27,7 +27,8 @@ import { DuckDBInstance, type DuckDBConnection, type DuckDBResultReader } from '
 import { CinderError, ErrorCodes, type LabelPairs, type Selector, type StackNodeTable } from '@cinder/core';
 import type { MaintenanceResult, SelectQuery, SeriesBuckets, Store, StoreStats, ValidatedProfile } from '../store.js';
 import { HOUR_MS, type StoreContext, type StoreState } from './context.js';
-import { DEFAULT_MERGE_SCAN_MAX_SYMBOL_ROWS, Reader } from './reader.js';
+import { DEFAULT_MERGE_CACHE_BYTES } from './daySymbols.js';
+import { Reader } from './reader.js';
 import { deleteExpired, rollUp } from './rollups.js';
 import { dayOf, migrate } from './schema.js';
 import {
@@ -79,12 +80,12 @@ export interface DuckDbStoreOptions {
   maxSeriesPerTenant?: number;
   /** Default 1 h. */
   activeSeriesWindowMs?: number;
-  /** Memory budget of the cache of symbol ids known to be stored (default 64 MiB). */
+  /** Memory budget of the cache of symbol ids known to be stored (default 32 MiB). */
   symbolCacheBytes?: number;
   /** Ranges at least this long read per-minute rollups (per-hour from 48× this). */
   rollupMinRangeMs?: number;
-  /** Merges over at most this many stack rows walk the tree in JS, else in SQL (tests force either). */
-  mergeScanMaxSymbolRows?: number;
+  /** Memory for the symbols of recently merged days (default 32 MiB; 0 = every merge walks in SQL). */
+  mergeCacheBytes?: number;
 }
 
 function messageOf(error: unknown): string {
@@ -269,10 +270,14 @@ export class DuckDbStore implements Store {
       retentionMs: options.retentionMs,
       rollupRetentionMs: options.rollupRetentionMs,
       rollupMinRangeMs: options.rollupMinRangeMs ?? 2 * HOUR_MS,
-      mergeScanMaxSymbolRows: options.mergeScanMaxSymbolRows ?? DEFAULT_MERGE_SCAN_MAX_SYMBOL_ROWS,
       state: this.state,
     };
-    this.reader = new Reader(context);
+    this.reader = new Reader(context, options.mergeCacheBytes ?? DEFAULT_MERGE_CACHE_BYTES);
+  }
+
+  /** How merges ran and what the merge cache holds (tests and tuning). */
+  mergeCacheStats(): { inMemory: number; bySql: number; dayLoads: number; days: number; bytes: number } {
+    return { ...this.reader.mergeCounts, ...this.reader.mergeCacheSize() };
   }
 
   /** Reader connections of the open handle (benchmarks run their baseline SQL on them). */
@@ -469,17 +474,12 @@ export class DuckDbStore implements Store {
 
   // ---------------------------------------------------------------- writes
 
-  append(profiles: readonly ValidatedProfile[]): Promise<void> {
-    if (this.closed) return Promise.reject(new Error('store is closed'));
-    if (profiles.length === 0) return Promise.resolve();
+  async append(profiles: readonly ValidatedProfile[]): Promise<void> {
+    if (this.closed) throw new Error('store is closed');
+    if (profiles.length === 0) return;
     // Fail fast while degraded: the probe, not each request, finds out when the disk recovers.
-    if (this.degradedReason !== null) return Promise.reject(this.unavailable());
-    let rows: PendingRows;
-    try {
-      rows = this.rows.toRows(profiles);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    if (this.degradedReason !== null) throw this.unavailable();
+    const rows: PendingRows = await this.rows.toRows(profiles);
     return this.commits.enqueue(rows);
   }
 
@@ -491,10 +491,12 @@ export class DuckDbStore implements Store {
     handle.inflight++;
     try {
       await writeRows(handle.writer, batches, this.caches, this.state, committedDespite);
+      this.reader.symbolsWritten(batches.flatMap((batch) => batch.symbols));
     } catch (error) {
       if (committedDespite(error)) {
         // DuckDB states the COMMIT is in the WAL (only the checkpoint after it failed): the batch is
         // acknowledged, and the instance is reopened before anything else uses it.
+        this.reader.symbolsWritten(batches.flatMap((batch) => batch.symbols));
         this.onStorageFailure(error, handle);
         return;
       }
@@ -520,6 +522,7 @@ export class DuckDbStore implements Store {
   async enforceRetention(nowMs: number): Promise<{ rawRowsDeleted: number; rollupRowsDeleted: number }> {
     const result = await this.withWriteHandle((handle) => deleteExpired(handle.maintenance!, this.state, nowMs, this.options.retentionMs, this.options.rollupRetentionMs));
     for (const cache of Object.values(this.caches)) cache.dropBefore(result.firstKeptDay);
+    this.reader.daysDropped(result.firstKeptDay);
     return { rawRowsDeleted: result.rawRowsDeleted, rollupRowsDeleted: result.rollupRowsDeleted };
   }
 

@@ -15,10 +15,11 @@ import type { ValidatedProfile } from '../store.js';
 import { HOUR_MS, MINUTE_MS, type StoreState } from './context.js';
 import { IdIndex, idHalves } from './idIndex.js';
 import { withDerivedLabels } from '../labels.js';
+import { Pacer } from '../pace.js';
 import { dayOf, seriesRowSql } from './schema.js';
 
 /** Default memory budget of the symbol cache. */
-export const DEFAULT_SYMBOL_CACHE_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_SYMBOL_CACHE_BYTES = 32 * 1024 * 1024;
 /** A slot: day and the two id halves. Two generations at most half full: ≤ 24 bytes per cached id. */
 const BYTES_PER_SLOT = 12;
 export const DEFAULT_ACTIVE_SERIES_WINDOW_MS = HOUR_MS;
@@ -271,7 +272,6 @@ class LocalTree {
   }
 }
 
-const localTree = new LocalTree();
 
 export class RowBuilder {
   constructor(
@@ -280,8 +280,12 @@ export class RowBuilder {
     private readonly now: () => number,
   ) {}
 
-  /** Lays out rows and checks the active-series limit (synchronously, so concurrent appends agree). */
-  toRows(profiles: readonly ValidatedProfile[]): PendingRows {
+  /**
+   * Checks the active-series limit and marks the series active (synchronously, so concurrent
+   * appends agree), then lays out rows, giving the event loop a turn between profiles once a
+   * slice is used up (hashing a 1M-node profile takes ~0.3 s; a request of 900 small ones ~0.15 s).
+   */
+  async toRows(profiles: readonly ValidatedProfile[]): Promise<PendingRows> {
     const nowMs = this.now();
     const seriesIds = profiles.map((validated) => validated.profileTypeIds.map((typeId) => seriesId(validated.tenant, typeId, validated.seriesLabels)));
     if (Number.isFinite(this.maxSeriesPerTenant)) {
@@ -303,12 +307,19 @@ export class RowBuilder {
         }
       }
     }
-    const rows = emptyRows();
+    // Before any await: a concurrent append's check must count these.
     profiles.forEach((validated, p) => {
+      for (const id of seriesIds[p]!) this.active.touch(validated.tenant, id, nowMs);
+    });
+    const rows = emptyRows();
+    // Its own prefix tree: another append may lay out rows while this one waits for its turn.
+    const tree = new LocalTree();
+    const pacer = new Pacer();
+    for (let p = 0; p < profiles.length; p++) {
+      const validated = profiles[p]!;
       const profile = validated.profile;
       const day = dayOf(validated.timeMs);
       const nameCount = profile.names.length;
-      const tree = localTree;
       tree.reset();
       const leaf = new Int32Array(profile.stacks.length);
       for (let s = 0; s < profile.stacks.length; s++) {
@@ -316,6 +327,8 @@ export class RowBuilder {
         let node = -1;
         for (let i = 0; i < stack.length; i++) node = tree.child(node, stack[i]!);
         leaf[s] = node;
+        const pause = pacer.tick();
+        if (pause) await pause;
       }
       const nodeCount = tree.count;
       const nodeParentLocal = tree.parent;
@@ -346,6 +359,8 @@ export class RowBuilder {
         symbols.nodeIds.push(stackNodeId(parentId, functionIds[name]!));
         symbols.nodeParents.push(parentId);
         symbols.nodeNames[n] = usedNames[name]!;
+        const pause = pacer.tick();
+        if (pause) await pause;
       }
       symbols.nameHalves = idHalves(symbols.nameIds);
       symbols.nodeHalves = idHalves(symbols.nodeIds);
@@ -377,7 +392,6 @@ export class RowBuilder {
         if (merged.size === 0) return;
         used = true;
         const series = seriesIds[p]![t]!;
-        this.active.touch(validated.tenant, series, nowMs);
         rows.series.push({ day, id: series, tenant: validated.tenant, profileTypeId: typeId, labels: validated.seriesLabels });
         const pid = randomPid();
         for (const entry of merged.values()) {
@@ -393,7 +407,7 @@ export class RowBuilder {
         rows.profiles.push({ pid, seriesId: series, timeMs: validated.timeMs, profileId: validated.profileId, total, period: profile.period });
       });
       if (used) rows.symbols.push(symbols);
-    });
+    }
     return rows;
   }
 }
@@ -424,6 +438,9 @@ export async function writeRows(connection: DuckDBConnection, batches: PendingRo
     learned[kind].push(day, lo, hi);
     return true;
   };
+  // Appending is synchronous (~1 µs a row): a big batch yields between slices. Nothing else uses
+  // the writer connection meanwhile (writes run one at a time under the store's write lock).
+  const pacer = new Pacer();
   await connection.run('BEGIN TRANSACTION');
   try {
     const names = await connection.createAppender('names');
@@ -448,6 +465,8 @@ export async function writeRows(connection: DuckDBConnection, batches: PendingRo
           stacks.appendUBigInt(symbols.nodeParents[n]!);
           stacks.appendUBigInt(symbols.nameIds[symbols.nodeNames[n]!]!);
           stacks.endRow();
+          const pause = pacer.tick();
+          if (pause) await pause;
         }
       }
       for (const series of rows.series) {
@@ -475,6 +494,8 @@ export async function writeRows(connection: DuckDBConnection, batches: PendingRo
         if (trace == null) samples.appendNull();
         else samples.appendVarchar(trace);
         samples.endRow();
+        const pause = pacer.tick();
+        if (pause) await pause;
         // Rows older than a rollup watermark go straight into that rollup (late data).
         const timeMs = rows.timeMs[i]!;
         if (timeMs < state.rollupUntil1m) late.rollup_1m.push([rows.seriesId[i]!, timeMs - (timeMs % MINUTE_MS), rows.stackId[i]!, rows.value[i]!]);
