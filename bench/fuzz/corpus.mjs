@@ -19,7 +19,7 @@ function walkFiles(dir) {
 
 /** Fixtures by format. `name` is the path relative to testdata/ (shown in reproducers). */
 export function loadFixtures(testdataDir) {
-  const groups = { pprof: [], sampleTypeConfig: [], folded: [], speedscope: [], jfr: [], jfrLabels: [], other: [] };
+  const groups = { pprof: [], sampleTypeConfig: [], folded: [], speedscope: [], jfr: [], jfrLabels: [], cpuprofile: [], perfScript: [], otlp: [], other: [] };
   for (const full of walkFiles(testdataDir)) {
     const name = path.relative(testdataDir, full);
     if (name === 'README.md' || name === 'expected.json' || name.startsWith('java-jfr/expected/')) continue;
@@ -29,9 +29,12 @@ export function loadFixtures(testdataDir) {
     const entry = { name, bytes };
     if (name.endsWith('.st.json')) groups.sampleTypeConfig.push(entry);
     else if (name.includes('speedscope') && name.endsWith('.json')) groups.speedscope.push(entry);
+    else if (name.startsWith('perf-script/')) groups.perfScript.push(entry);
+    else if (name.endsWith('.cpuprofile')) groups.cpuprofile.push(entry);
     else if (name.endsWith('.txt')) groups.folded.push(entry);
     else if (name.endsWith('.labels.pb.gz')) groups.jfrLabels.push(entry);
     else if (name.includes('.jfr')) groups.jfr.push(entry);
+    else if (name.startsWith('otlp/') && name.endsWith('.pb.bin')) groups.otlp.push(entry);
     else if (name.endsWith('.json') || name.endsWith('.cpuprofile') || name.startsWith('otlp/')) groups.other.push(entry);
     else groups.pprof.push(entry);
   }

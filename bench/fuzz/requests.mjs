@@ -43,7 +43,7 @@ export const PATHOLOGICAL_SELECTORS = [
   '{service_name=~"\\\\"}',
 ];
 
-const SERVICES = ['fuzz-pprof', 'fuzz-multipart', 'fuzz-folded', 'fuzz-lines', 'fuzz-trie', 'fuzz-tree', 'fuzz-speedscope', 'fuzz-push', 'fuzz-jfr'];
+const SERVICES = ['fuzz-pprof', 'fuzz-multipart', 'fuzz-folded', 'fuzz-lines', 'fuzz-trie', 'fuzz-tree', 'fuzz-speedscope', 'fuzz-push', 'fuzz-jfr', 'fuzz-cpuprofile', 'fuzz-perf'];
 
 /** The families and their weights; a `--skip` entry removes a family or a `family:variant`. */
 export const FAMILIES = [
@@ -54,7 +54,10 @@ export const FAMILIES = [
   [3, 'ingest-trie'],
   [3, 'ingest-tree'],
   [4, 'ingest-speedscope'],
-  [1, 'ingest-jfr'],
+  [3, 'ingest-jfr'],
+  [2, 'ingest-cpuprofile'],
+  [2, 'ingest-perf-script'],
+  [3, 'ingest-otlp'],
   [1, 'ingest-unknown'],
   [3, 'push-json'],
   [5, 'push-proto'],
@@ -281,12 +284,46 @@ const generators = {
 
   'ingest-jfr'(rng, ctx) {
     const fixture = rng.pick(ctx.corpus.jfr);
-    const data = rng.chance(0.5) ? fixture.bytes.subarray(0, 4096 + rng.int(60_000)) : fixture.bytes;
+    // Damage the recording itself (chunk header, metadata, constant pools, events), or cut it short.
+    const m = rng.chance(0.3) ? { bytes: maybeGunzip(fixture.bytes).subarray(0, rng.int(maybeGunzip(fixture.bytes).length)), applied: ['truncate'] } : maybeMutate(rng, fixture.bytes, { p: 0.7 });
+    const data = m.bytes;
+    const notes = `${fixture.name} ${m.applied.join('+')}`;
     if (rng.chance(0.5)) {
-      const { body, contentType } = multipart(rng, [{ name: 'jfr', data }, ...(rng.chance(0.5) ? [{ name: 'labels', data: rng.pick(ctx.corpus.jfrLabels).bytes }] : [])]);
-      return request('ingest-jfr', '/ingest', 'POST', `/ingest?${qs(rng, ingestParams(rng, ctx.nowMs, 'fuzz-jfr', { format: 'jfr' }))}`, [['Content-Type', contentType]], body, fixture.name);
+      const labels = rng.chance(0.5) ? [{ name: 'labels', data: maybeMutate(rng, rng.pick(ctx.corpus.jfrLabels).bytes, { p: 0.3, proto: true }).bytes }] : [];
+      const { body, contentType } = multipart(rng, [{ name: rng.chance(0.95) ? 'jfr' : 'profile', data }, ...labels]);
+      return request('ingest-jfr', '/ingest', 'POST', `/ingest?${qs(rng, ingestParams(rng, ctx.nowMs, 'fuzz-jfr', { format: 'jfr' }))}`, [['Content-Type', contentType]], body, notes);
     }
-    return request('ingest-jfr', '/ingest', 'POST', `/ingest?${qs(rng, ingestParams(rng, ctx.nowMs, 'fuzz-jfr', { format: 'jfr' }))}`, [['Content-Type', 'application/octet-stream']], data, fixture.name);
+    return request('ingest-jfr', '/ingest', 'POST', `/ingest?${qs(rng, ingestParams(rng, ctx.nowMs, 'fuzz-jfr', { format: 'jfr' }))}`, [['Content-Type', rng.pick(['application/octet-stream', 'application/octet-stream', 'text/plain'])]], data, notes);
+  },
+
+  'ingest-cpuprofile'(rng, ctx) {
+    const fixture = rng.pick(ctx.corpus.cpuprofile);
+    const m = maybeMutate(rng, fixture.bytes, { p: 0.6, other: rng.pick(ctx.corpus.speedscope).bytes });
+    const body = rng.chance(0.15) ? gzip(m.bytes) : m.bytes;
+    return request('ingest-cpuprofile', '/ingest', 'POST', `/ingest?${qs(rng, ingestParams(rng, ctx.nowMs, 'fuzz-cpuprofile', { format: 'cpuprofile' }))}`, [['Content-Type', rng.pick(['application/json', 'application/octet-stream'])]], body, `${fixture.name} ${m.applied.join('+')}`);
+  },
+
+  'ingest-perf-script'(rng, ctx) {
+    const fixture = rng.pick(ctx.corpus.perfScript);
+    const m = maybeMutate(rng, fixture.bytes, { p: 0.6, other: rng.pick(ctx.corpus.folded).bytes.subarray(0, 4000) });
+    const body = rng.chance(0.15) ? gzip(m.bytes) : m.bytes;
+    return request('ingest-perf-script', '/ingest', 'POST', `/ingest?${qs(rng, ingestParams(rng, ctx.nowMs, 'fuzz-perf', { format: 'perf_script' }))}`, [['Content-Type', rng.pick(['text/plain', 'application/octet-stream'])]], body, `${fixture.name} ${m.applied.join('+')}`);
+  },
+
+  // OTLP profiles over HTTP: the real eBPF capture as protobuf (mutated or not), sometimes as the
+  // JSON body a client could send instead, gzipped or not, on both spellings of the route.
+  'ingest-otlp'(rng, ctx) {
+    const fixture = rng.pick(ctx.corpus.otlp);
+    const m = maybeMutate(rng, fixture.bytes, { p: 0.6, other: rng.pick(ctx.corpus.pprof).bytes });
+    const asJson = rng.chance(0.15);
+    let body = asJson ? Buffer.from(rng.pick(['{}', '{"resourceProfiles":[{}]}', '{"resourceProfiles":[{"scopeProfiles":[{"profiles":[{}]}]}],"dictionary":{}}', '[', '{"resourceProfiles":7}'])) : m.bytes;
+    const headers = [['Content-Type', asJson ? 'application/json' : rng.pick(['application/x-protobuf', 'application/protobuf', 'application/octet-stream', 'text/plain'])]];
+    if (rng.chance(0.2)) {
+      body = gzip(body);
+      headers.push(['Content-Encoding', 'gzip']);
+    }
+    const route = rng.pick(['/v1development/profiles', '/v1development/profiles', '/opentelemetry.proto.collector.profiles.v1development.ProfilesService/Export']);
+    return request('ingest-otlp', route, 'POST', route, headers, body, asJson ? 'json' : `${fixture.name} ${m.applied.join('+')}`);
   },
 
   'ingest-unknown'(rng, ctx) {

@@ -134,6 +134,11 @@ export interface SnapshotMeta {
 
 export interface Snapshot extends SnapshotMeta {
   result: FlameGraphResponse;
+  /**
+   * Alert snapshots (alertRules.ts): baseline vs current frozen at firing time; `result` is then the
+   * current side, so a viewer that knows only flame graphs still shows something true.
+   */
+  diff?: DiffResponse;
 }
 
 /** A link into this app: one leading `/`, not `//host` or `/\\host` (browsers read both as another site). */

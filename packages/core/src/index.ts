@@ -16,3 +16,4 @@ export * from './regex.js';
 export * from './protoWriter.js';
 export * from './stringTable.js';
 export * from './tree/diff.js';
+export * from './alertRules.js';

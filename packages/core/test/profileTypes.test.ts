@@ -4,7 +4,6 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { testdataDir as testdata } from './testdata.js';
 import {
-  CinderError,
   ErrorCodes,
   decodePprof,
   parseSampleTypeConfig,
@@ -15,16 +14,8 @@ import {
   type SampleTypeConfig,
   type ValueType,
 } from '@cinder/core';
+import { errorCode } from './errorCode.js';
 
-
-function errorCode(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    return error instanceof CinderError ? error.code : `not a CinderError: ${String(error)}`;
-  }
-  return 'no error';
-}
 
 function read(file: string): Uint8Array {
   const bytes = readFileSync(path.join(testdata, file));

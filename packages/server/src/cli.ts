@@ -2,14 +2,23 @@
 import { CinderError } from '@cinder/core';
 import { ConfigError, loadConfig, serveUsage, type ServerConfig } from './config.js';
 import { LOG_LEVELS, logRecord, prettifyStream, prettyLine, resolveLogFormat, type LogFormat } from './logFormat.js';
-import { startCinder } from './main.js';
+import type { startCinder as StartCinder } from './main.js';
+import { CommandError, EXIT_FAILED, EXIT_USAGE, UsageError, processIo } from './cli/common.js';
+import { runDiff } from './cli/diff.js';
+import { runPgo } from './cli/pgo.js';
+import { runPush } from './cli/push.js';
+import { runQuery } from './cli/query.js';
 
 const usage = `Usage: cinder <command> [options]
 
 Commands:
   serve    start the server (ingest, query API and web UI)
+  push     upload profile files or folders (format sniffed: pprof, folded, speedscope, JFR, .cpuprofile, perf script)
+  query    write the merged profile of a selection (pprof, folded, speedscope, cpuprofile, json, html, svg)
+  pgo      write a default.pgo for Go's profile-guided optimisation from a service's CPU profile
+  diff     compare two files or two selections (differential folded text or a diff HTML)
 
-Run "cinder serve --help" for the options of serve.
+Run "cinder <command> --help" for the options of a command.
 `;
 
 type CliLog = (level: keyof typeof LOG_LEVELS, msg: string, fields?: Record<string, unknown>, options?: { always?: boolean }) => void;
@@ -47,8 +56,11 @@ async function serve(argv: string[]): Promise<void> {
   // Before the server exists, so pino (Fastify's logger) picks the rewritten stdout up.
   if (format === 'pretty') prettifyStream(process.stdout);
   const log = cliLogger(format, config.logLevel);
-  let server: Awaited<ReturnType<typeof startCinder>>;
+  let server: Awaited<ReturnType<typeof StartCinder>>;
   try {
+    // Loaded here, not at the top: the client commands (push, query, …) need none of the server and
+    // start in a fraction of the time without it.
+    const { startCinder } = await import('./main.js');
     server = await startCinder(config);
   } catch (error) {
     log('fatal', `cinder could not start: ${error instanceof Error ? error.message : String(error)}`, errorFields(error), { always: true });
@@ -88,6 +100,18 @@ async function main(): Promise<void> {
     case 'serve':
       await serve(rest);
       return;
+    case 'push':
+      process.exitCode = await runPush(rest, processIo());
+      return;
+    case 'query':
+      process.exitCode = await runQuery(rest, processIo());
+      return;
+    case 'pgo':
+      process.exitCode = await runPgo(rest, processIo());
+      return;
+    case 'diff':
+      process.exitCode = await runDiff(rest, processIo());
+      return;
     case undefined:
     case '-h':
     case '--help':
@@ -108,6 +132,14 @@ function isUsageError(error: unknown): error is Error {
 }
 
 main().catch((error: unknown) => {
+  if (error instanceof UsageError) {
+    process.stderr.write(`cinder ${error.command}: ${error.message}\n\nRun "cinder ${error.command} --help" for the options.\n`);
+    process.exit(EXIT_USAGE);
+  }
+  if (error instanceof CommandError) {
+    process.stderr.write(`cinder: ${error.message}\n`);
+    process.exit(EXIT_FAILED);
+  }
   if (isUsageError(error)) {
     process.stderr.write(`cinder: ${error.message}\n\nRun "cinder serve --help" for the options.\n`);
     process.exit(2);

@@ -35,11 +35,22 @@ export interface ServerConfig {
   activeSeriesWindowMs: number;
   /** Memory the embedded store may keep for ids of recently written symbols. */
   symbolCacheBytes: number;
+  mergeCacheBytes: number;
   /** How often the background job rolls up and enforces retention. */
   maintenanceIntervalMs: number;
   logLevel: 'silent' | 'error' | 'warn' | 'info' | 'debug';
   /** One format per run: `auto` = pretty on a terminal, JSON (pino's lines) otherwise. */
   logFormat: 'auto' | 'json' | 'pretty';
+  /** `host:port` of the OTLP/gRPC profiles listener (HTTP/2 cleartext); '' = off (OTLP/HTTP is always on the main port). */
+  otlpGrpcAddress: string;
+  /** YAML alert/recording rules loaded at start (read-only through the API); '' = none. */
+  rulesFile: string;
+  /**
+   * Alert evaluation knobs without flags (rule intervals are per rule): how often due rules are
+   * looked for, and the webhook retry back-off. Tests shorten them.
+   */
+  alertTickMs: number;
+  alertRetryBaseMs: number;
 }
 
 const MiB = 1024 * 1024;
@@ -66,10 +77,15 @@ export function defaultConfig(): ServerConfig {
     maxNodesDefault: 8192,
     maxNodesMax: 1_048_576,
     activeSeriesWindowMs: 60 * 60_000,
-    symbolCacheBytes: 64 * 1024 * 1024,
+    symbolCacheBytes: 32 * 1024 * 1024,
+    mergeCacheBytes: 32 * 1024 * 1024,
     maintenanceIntervalMs: 60_000,
     logLevel: 'info',
     logFormat: 'auto',
+    otlpGrpcAddress: '',
+    rulesFile: '',
+    alertTickMs: 1_000,
+    alertRetryBaseMs: 1_000,
   };
 }
 
@@ -124,8 +140,11 @@ export const serveOptions = {
   'maintenance-interval': { type: 'string' },
   'active-series-window': { type: 'string' },
   'symbol-cache-size': { type: 'string' },
+  'merge-cache-size': { type: 'string' },
   'log-level': { type: 'string' },
   'log-format': { type: 'string' },
+  'otlp-grpc-address': { type: 'string' },
+  'rules-file': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -166,10 +185,17 @@ Options (each also as an env var, e.g. --data-dir → CINDER_DATA_DIR):
   --ingest-window <dur>      accept profiles up to this old (default 1h)
   --maintenance-interval <dur>  rollup + retention job period (default 1m)
   --active-series-window <dur>  --max-series counts series with data this recent (default 1h)
-  --symbol-cache-size <size> memory for ids of recently written symbols (default 64MiB)
+  --symbol-cache-size <size> memory for ids of recently written symbols (default 32MiB)
+  --merge-cache-size <size>  memory for the stack nodes and names of recently merged days
+                             (default 32MiB; 0 = every merge walks the stacks in SQL)
   --log-level <level>        silent|error|warn|info|debug (default info)
   --log-format <format>      auto|json|pretty: auto is pretty on a terminal, JSON otherwise
                              (default auto). The "listening on" line is printed at any level.
+  --otlp-grpc-address <host:port>  also accept OTLP profiles over gRPC (ProfilesService/Export,
+                             HTTP/2) on this address, e.g. 0.0.0.0:4317 as OTel exporters expect;
+                             OTLP/HTTP (POST /v1development/profiles) is always on --port (default off)
+  --rules-file <path>        YAML file of alert and recording rules loaded at start (GitOps;
+                             read-only through the API and the Rules page; default: none)
 `;
 
 /** Flags win over env vars, env vars over defaults. */
@@ -254,6 +280,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfig
   if (activeWindow) config.activeSeriesWindowMs = parseDurationMs(activeWindow);
   const symbolCache = pick('symbol-cache-size');
   if (symbolCache) config.symbolCacheBytes = parseBytes(symbolCache);
+  const mergeCache = pick('merge-cache-size');
+  if (mergeCache) config.mergeCacheBytes = parseBytes(mergeCache);
   const maintenance = pick('maintenance-interval');
   if (maintenance) config.maintenanceIntervalMs = parseDurationMs(maintenance);
   const logLevel = pick('log-level');
@@ -270,5 +298,15 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfig
     }
     config.logFormat = logFormat;
   }
+  const otlpGrpcAddress = pick('otlp-grpc-address');
+  if (otlpGrpcAddress === 'off') config.otlpGrpcAddress = '';
+  else if (otlpGrpcAddress) {
+    if (!/^(\[[0-9A-Fa-f:.]+\]|[^:[\]\s]*):\d{1,5}$/.test(otlpGrpcAddress) || Number(otlpGrpcAddress.slice(otlpGrpcAddress.lastIndexOf(':') + 1)) > 65535) {
+      throw new ConfigError(`invalid --otlp-grpc-address "${otlpGrpcAddress}": use host:port, e.g. 127.0.0.1:4317 or 0.0.0.0:4317`);
+    }
+    config.otlpGrpcAddress = otlpGrpcAddress;
+  }
+  const rulesFile = pick('rules-file');
+  if (rulesFile) config.rulesFile = path.resolve(rulesFile);
   return { ...config, help: values.help === true };
 }

@@ -12,9 +12,15 @@ import { registeredRoutes, type RegisteredRoute } from '../src/http/server.js';
  * credentials, and with percent-encoded spellings of its path (the router decodes them, so the
  * check must too). A route added later is covered without touching this file.
  */
-const INGEST = new Set(['/ingest', '/pyroscope/ingest', '/push.v1.PusherService/Push']);
+const INGEST = new Set([
+  '/ingest',
+  '/pyroscope/ingest',
+  '/push.v1.PusherService/Push',
+  '/v1development/profiles',
+  '/opentelemetry.proto.collector.profiles.v1development.ProfilesService/Export',
+]);
 const OPEN = new Set(['/ready', '/metrics', '/api/v1/status/buildinfo', '/api/v1/config']);
-const APP_PAGES = new Set(['/', '/pyroscope', '/profiling', '/explore', '/explore/*', '/compare', '/snapshots', '/snapshots/*', '/request', '/upload']);
+const APP_PAGES = new Set(['/', '/pyroscope', '/profiling', '/explore', '/explore/*', '/compare', '/snapshots', '/snapshots/*', '/request', '/upload', '/rules']);
 
 type Kind = 'ingest' | 'query' | 'open' | 'ui';
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callTreeFromProfile, collapsedFromTree, decodeCollapsed, decodePprof, totalOf } from '@cinder/core';
+import { callTreeFromProfile, collapsedFromTree, decodeCollapsed, decodeCpuprofile, decodePprof, decodeSpeedscope, totalOf } from '@cinder/core';
 import { startServer, testdataDir, type StartedServer } from '../../server/test/helpers/startServer.js';
 import { ingest, maybeGunzipFile, multipartBody, readFixture } from '../../server/test/helpers/client.js';
 import { launchChromium } from './browser.js';
@@ -56,6 +56,17 @@ describe('exports and file upload in Chromium', () => {
     const foldedProfile = decodeCollapsed(folded.bytes.toString('utf8'));
     expect(totalOf(foldedProfile, 0)).toBe(CPU_TOTAL_NS);
     expect(collapsedFromTree(callTreeFromProfile(foldedProfile, 0))).toBe(input);
+
+    const speedscope = await exportAs(page, 'speedscope');
+    expect(speedscope.name).toMatch(/\.speedscope\.json$/);
+    const [speedscopeEntry] = decodeSpeedscope(speedscope.bytes.toString('utf8'));
+    expect(totalOf(speedscopeEntry!.profile, 0) * 10_000_000).toBe(CPU_TOTAL_NS); // in 10 ms samples, as ingest reads speedscope
+
+    const cpuprofile = await exportAs(page, 'cpuprofile');
+    expect(cpuprofile.name).toMatch(/\.cpuprofile$/);
+    const cpuprofileProfile = decodeCpuprofile(cpuprofile.bytes.toString('utf8'));
+    expect(totalOf(cpuprofileProfile, 0)).toBe(CPU_TOTAL_NS);
+    expect(collapsedFromTree(callTreeFromProfile(cpuprofileProfile, 0))).toBe(input);
 
     const jsonExport = await exportAs(page, 'json');
     const json = JSON.parse(jsonExport.bytes.toString('utf8')) as { flamebearer: { numTicks: number; levels: number[][] } };

@@ -3,6 +3,7 @@ import { ApiClient } from './api/client.js';
 import { ComparePage } from './pages/ComparePage.js';
 import { ExplorePage } from './pages/ExplorePage.js';
 import { RequestPage } from './pages/RequestPage.js';
+import { RulesPage } from './pages/RulesPage.js';
 import { SnapshotListPage, SnapshotPage } from './pages/SnapshotPage.js';
 import { UploadPage } from './pages/UploadPage.js';
 import { ProfilingPage } from './pages/ProfilingPage.js';
@@ -27,6 +28,8 @@ export function App({ client: given }: { client?: ApiClient }): JSX.Element {
       return <RequestPage client={client} />;
     case 'upload':
       return <UploadPage client={client} />;
+    case 'rules':
+      return <RulesPage client={client} />;
     case 'snapshots':
       return <SnapshotListPage client={client} />;
     case 'snapshot':

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CinderError, ErrorCodes, ProfileBuilder, decodeCollapsed, decodeLines, encodeCollapsed, totalOf } from '@cinder/core';
+import { ErrorCodes, ProfileBuilder, decodeCollapsed, decodeLines, encodeCollapsed, totalOf } from '@cinder/core';
 import { testdataDir as testdata } from '../testdata.js';
+import { errorCode } from '../errorCode.js';
 
 
 interface ExpectedCollapsed {
@@ -15,15 +16,6 @@ interface ExpectedCollapsed {
 }
 const expected: Record<string, ExpectedCollapsed> = JSON.parse(readFileSync(path.join(testdata, 'expected.json'), 'utf8'));
 const collapsedFiles = Object.keys(expected).filter((file) => !file.startsWith('_') && expected[file]!.format === 'collapsed');
-
-function errorCode(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    return error instanceof CinderError ? error.code : `not a CinderError: ${String(error)}`;
-  }
-  return 'no error';
-}
 
 describe('collapsed fixtures', () => {
   it('finds the fixtures', () => {

@@ -21,6 +21,7 @@ import {
   treeBytes,
   topTable,
 } from '@cinder/core';
+import { errorCode } from '../errorCode.js';
 
 
 interface ExpectedEntry {
@@ -39,15 +40,6 @@ const read = (file: string): Buffer => {
   const bytes = readFileSync(path.join(testdata, file));
   return bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes;
 };
-
-function errorCode(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    return error instanceof CinderError ? error.code : `not a CinderError: ${String(error)}`;
-  }
-  return 'no error';
-}
 
 describe('pprof decoding of every real fixture', () => {
   const pprofFiles = Object.entries(expected)

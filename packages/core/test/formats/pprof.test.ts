@@ -3,8 +3,9 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CinderError, ErrorCodes, ProfileBuilder, decodePprof, encodePprof, encodeCollapsed, totalOf, type Profile } from '@cinder/core';
+import { ErrorCodes, ProfileBuilder, decodePprof, encodePprof, encodeCollapsed, totalOf, type Profile } from '@cinder/core';
 import { testdataDir as testdata } from '../testdata.js';
+import { errorCode } from '../errorCode.js';
 
 
 interface Leaf {
@@ -32,15 +33,6 @@ const pprofFiles = Object.keys(expected).filter((file) => !file.startsWith('_') 
 function read(file: string): Uint8Array {
   const bytes = readFileSync(path.join(testdata, file));
   return bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes;
-}
-
-function errorCode(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    return error instanceof CinderError ? error.code : `not a CinderError: ${String(error)}`;
-  }
-  return 'no error';
 }
 
 /** expected.json's rule: leaf frame of each sample, summed by name, value desc then name asc. */

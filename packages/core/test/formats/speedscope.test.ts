@@ -1,19 +1,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CinderError, ErrorCodes, decodeSpeedscope, encodeCollapsed, totalOf } from '@cinder/core';
+import { ErrorCodes, decodeSpeedscope, encodeCollapsed, totalOf } from '@cinder/core';
 import { testdataDir as testdata } from '../testdata.js';
+import { errorCode } from '../errorCode.js';
 
 const read = (file: string): string => readFileSync(path.join(testdata, file), 'utf8');
-
-function errorCode(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    return error instanceof CinderError ? error.code : `not a CinderError: ${String(error)}`;
-  }
-  return 'no error';
-}
 
 const file = (profiles: unknown[], frames = ['a', 'b', 'c']): string =>
   JSON.stringify({ $schema: 'https://www.speedscope.app/file-format-schema.json', shared: { frames: frames.map((name) => ({ name })) }, profiles });

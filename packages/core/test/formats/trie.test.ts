@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { CinderError, ErrorCodes, decodeTreeFormat, decodeTrieFormat, encodeCollapsed } from '@cinder/core';
+import { ErrorCodes, decodeTreeFormat, decodeTrieFormat, encodeCollapsed } from '@cinder/core';
+import { errorCode } from '../errorCode.js';
 
 function uvarint(value: number): number[] {
   const out: number[] = [];
@@ -17,15 +18,6 @@ function uvarint(value: number): number[] {
 function node(label: string, value: number, children: number): number[] {
   const bytes = new TextEncoder().encode(label);
   return [...uvarint(bytes.length), ...bytes, ...uvarint(value), ...uvarint(children)];
-}
-
-function errorCode(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    return error instanceof CinderError ? error.code : `not a CinderError: ${String(error)}`;
-  }
-  return 'no error';
 }
 
 describe('format=tree (pre-order nodes with self values)', () => {

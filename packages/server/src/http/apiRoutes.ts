@@ -5,7 +5,10 @@
 import type { FastifyInstance } from 'fastify';
 import {
   collapsedFromTree,
+  cpuprofileJsonFromTree,
+  cpuprofileNanosecondsPerUnit,
   isSameOriginPath,
+  speedscopeFromTree,
   validateProfileTypeId,
   type AppConfig,
   type DiffResponse,
@@ -79,6 +82,21 @@ export function registerApiRoutes(app: FastifyInstance, deps: ServerDeps): void 
         .type('application/octet-stream')
         .header('content-disposition', attachmentDisposition(`cinder-${parts.name}.pb`))
         .send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    }
+    if (format === 'speedscope' || format === 'cpuprofile') {
+      const selection = flameGraphRequest(q);
+      const parts = validateProfileTypeId(selection.profileTypeId);
+      // Refused before the read: a .cpuprofile can only hold time.
+      if (format === 'cpuprofile') cpuprofileNanosecondsPerUnit(parts.sampleUnit);
+      const tree = await read.mergedTree(request.tenant, selection);
+      const text =
+        format === 'speedscope'
+          ? speedscopeFromTree(tree, { name: selection.profileTypeId, unit: parts.sampleUnit })
+          : cpuprofileJsonFromTree(tree, { unit: parts.sampleUnit, startTimeUs: selection.fromMs * 1000 });
+      return reply
+        .type('application/json; charset=utf-8')
+        .header('content-disposition', attachmentDisposition(`cinder-${parts.name}.${format === 'speedscope' ? 'speedscope.json' : 'cpuprofile'}`))
+        .send(text);
     }
     return (await flameGraphResponse(request.tenant, q)).response;
   });

@@ -1,6 +1,8 @@
+import type { AlertEngine } from '../alerts/engine.js';
 import type { ServerConfig } from '../config.js';
 import type { IngestService } from '../ingest/pipeline.js';
 import type { PushService } from '../ingest/push.js';
+import type { OtlpIngestService } from '../ingest/otlp.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { ReadPath } from '../query/readPath.js';
 import type { SnapshotStore } from '../snapshots/snapshotStore.js';
@@ -12,8 +14,11 @@ export interface ServerDeps {
   store: Store;
   ingest: IngestService;
   push: PushService;
+  otlp: OtlpIngestService;
   read: ReadPath;
   snapshots: SnapshotStore;
+  /** Alert and recording rules (alerts/engine.ts); absent = the /api/v1/rules routes are not registered. */
+  alerts?: AlertEngine;
   metrics: ServerMetrics;
   /** null = ready; otherwise /ready answers 503 with this reason. */
   notReadyReason: () => string | null;

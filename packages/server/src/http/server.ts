@@ -7,15 +7,17 @@ import fastifyStatic from '@fastify/static';
 import { fastifyConnectPlugin } from '@connectrpc/connect-fastify';
 import { createContextValues } from '@connectrpc/connect';
 import { CinderError, ErrorCodes } from '@cinder/core';
+import { registerAlertRoutes } from './alertRoutes.js';
 import { registerApiRoutes } from './apiRoutes.js';
 import { registerPushService, tenantKey } from './connectIngest.js';
 import { registerQuerierService } from './connectQuery.js';
 import type { ServerDeps } from './deps.js';
 import { sendError, toHttpError } from './errors.js';
 import { registerIngestRoutes } from './ingestRoutes.js';
+import { OTLP_HTTP_ROUTES, registerOtlpRoutes } from './otlpRoutes.js';
 import { registerPyroscopeRoutes } from './pyroscopeRoutes.js';
 import { PUSH_ROUTE, preparePushBody } from './pushBody.js';
-import { PPROF_FAST_ROUTES, answerPprofFastPath } from './pprofFastPath.js';
+import { FAST_ROUTES, answerFastPath } from './fastPath.js';
 import { checkToken, resolveTenant } from './tenancy.js';
 import { buildInfo } from '../version.js';
 
@@ -27,10 +29,10 @@ declare module 'fastify' {
   }
 }
 
-const INGEST_ROUTES = new Set(['/ingest', '/pyroscope/ingest', PUSH_ROUTE]);
+const INGEST_ROUTES = new Set<string>(['/ingest', '/pyroscope/ingest', PUSH_ROUTE, ...OTLP_HTTP_ROUTES]);
 const OPEN_ROUTES = new Set(['/ready', '/metrics', '/api/v1/status/buildinfo', '/api/v1/config']);
 /** The web app's pages (client-side routes): each answers index.html. */
-const SPA_ROUTES = ['/pyroscope', '/profiling', '/explore', '/explore/*', '/compare', '/snapshots', '/snapshots/*', '/request', '/upload'];
+const SPA_ROUTES = ['/pyroscope', '/profiling', '/explore', '/explore/*', '/compare', '/snapshots', '/snapshots/*', '/request', '/upload', '/rules'];
 
 /** `/<package>.v1.<Service>/<Method>`: a Connect route (registered by the Connect plugin). */
 const CONNECT_ROUTE = /^\/[a-z]+\.v1[a-z0-9]*\.[A-Za-z]+\/[A-Za-z]+$/;
@@ -120,7 +122,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.addHook('preHandler', async (request, reply) => {
     const route = request.routeOptions.url ?? '';
     if (route === PUSH_ROUTE) await preparePushBody(request, config.limits);
-    else if (PPROF_FAST_ROUTES.has(route) && (await answerPprofFastPath(request, reply, deps.read, config.limits.maxBodyBytes))) return reply;
+    else if (FAST_ROUTES.has(route) && (await answerFastPath(request, reply, deps.read, config.limits.maxBodyBytes))) return reply;
     return undefined;
   });
 
@@ -146,6 +148,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
 
   await registerIngestRoutes(app, deps);
+  await registerOtlpRoutes(app, deps.otlp, config.limits);
 
   await app.register(fastifyConnectPlugin, {
     readMaxBytes: config.limits.maxBodyBytes,
@@ -179,6 +182,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.get('/api/v1/status/buildinfo', async () => ({ status: 'success', data: buildInfo() }));
 
   registerApiRoutes(app, deps);
+  // Rules and alerts are query routes (unclassified = query: token + tenant), like the rest of /api/v1.
+  if (deps.alerts) registerAlertRoutes(app, deps.alerts);
   registerPyroscopeRoutes(app, deps);
 
   const webDir = webDistDir();

@@ -5,12 +5,17 @@
  * dies (out of memory) or overruns its time is replaced, and the request gets a clear 4xx.
  * `threads` 0 decodes inline (tests, one-core machines).
  */
+import { existsSync } from 'node:fs';
 import os from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import {
   CinderError,
   ErrorCodes,
   decodeCollapsed,
+  decodeCpuprofile,
+  decodeJfr,
+  decodePerfScript,
   decodeLines,
   decodePprof,
   decodeSpeedscope,
@@ -21,8 +26,9 @@ import {
   type Profile,
 } from '@cinder/core';
 import { maybeGunzip } from './body.js';
+import { decodeOtlpRequest, type OtlpEntryMeta } from './otlpDecode.js';
 
-export type DecodeFormat = 'pprof' | 'collapsed' | 'lines' | 'trie' | 'tree' | 'speedscope';
+export type DecodeFormat = 'pprof' | 'collapsed' | 'lines' | 'trie' | 'tree' | 'speedscope' | 'otlp' | 'otlp-json' | 'jfr' | 'cpuprofile' | 'perf_script';
 
 export interface DecodeRequest {
   bytes: Uint8Array;
@@ -30,6 +36,12 @@ export interface DecodeRequest {
   maxOutputBytes: number;
   what: string;
   options: DecodePprofOptions;
+  /** 'otlp' / 'otlp-json': OTLP profiles per request (--max-push-profiles). */
+  maxProfiles?: number;
+  /** 'jfr': the multipart `labels` part (LabelsSnapshot, gzip sniffed), if any. */
+  jfrLabels?: Uint8Array | null;
+  /** 'jfr' / 'perf_script': the `sampleRate` query parameter (Hz). */
+  sampleRate?: number;
 }
 
 /** One decoded profile; speedscope files hold several (unit and name per entry, '' elsewhere). */
@@ -37,6 +49,12 @@ export interface DecodedProfile {
   profile: Profile;
   unit: string;
   profileName: string;
+  /** 'otlp' / 'otlp-json' only: the entry's series metadata or its rejection (ingest/otlp.ts). */
+  otlp?: OtlpEntryMeta;
+  /** 'jfr', 'cpuprofile', 'perf_script': the `__name__` the decoder derived (process_cpu, wall, memory, …). */
+  metricName?: string;
+  /** 'jfr': async-profiler's `event` setting ('' when none), for the `jfr_event` label. */
+  jfrEvent?: string;
 }
 
 export interface DecoderPoolOptions {
@@ -81,6 +99,18 @@ export function decodeInline(request: DecodeRequest): DecodedProfile[] {
       return one(decodeTreeFormat(bytes, limits));
     case 'speedscope':
       return decodeSpeedscope(text(), limits).map((entry) => ({ profile: entry.profile, unit: entry.unit, profileName: entry.profileName }));
+    case 'jfr': {
+      const labels = request.jfrLabels && request.jfrLabels.length > 0 ? maybeGunzip(request.jfrLabels, request.maxOutputBytes, 'labels part') : null;
+      const decoded = decodeJfr(bytes, { labels, sampleRate: request.sampleRate, limits });
+      return decoded.profiles.map(({ metricName, profile }) => ({ profile, unit: '', profileName: '', metricName, jfrEvent: decoded.jfrEvent }));
+    }
+    case 'cpuprofile':
+      return [{ profile: decodeCpuprofile(text(), limits), unit: '', profileName: '', metricName: 'wall' }];
+    case 'perf_script':
+      return decodePerfScript(text(), { sampleRate: request.sampleRate, limits }).map(({ metricName, profile }) => ({ profile, unit: '', profileName: '', metricName }));
+    case 'otlp':
+    case 'otlp-json':
+      return decodeOtlpRequest(bytes, request.format === 'otlp-json', { decode: limits, maxProfiles: request.maxProfiles }).map((entry) => ({ ...entry, unit: '', profileName: '' }));
   }
 }
 
@@ -173,16 +203,21 @@ class DecodeWorker {
       else entry.reject(reply.error.code ? new CinderError(reply.error.code, reply.error.message) : new Error(reply.error.message));
       this.settled();
     });
-    worker.on('error', () => undefined); // 'exit' follows and says what happened
+    // 'exit' follows an error; the error says whether the heap limit was the cause.
+    let failure: Error | null = null;
+    worker.on('error', (error) => (failure = error));
     worker.on('exit', (exitCode) => {
       // A worker retired (idle, overrun) or closed on purpose is no longer this.worker.
       if (worker !== this.worker || this.closed) return;
       this.worker = null;
+      const outOfMemory = (failure as (Error & { code?: string }) | null)?.code === 'ERR_WORKER_OUT_OF_MEMORY';
       this.failAll(
-        new CinderError(
-          ErrorCodes.INGEST_PROFILE_TOO_COMPLEX,
-          `decoding this profile needed more than ${this.options.workerHeapMb} MiB of memory (decoder exited with code ${exitCode}); lower the profile's size or its number of distinct stacks`,
-        ),
+        outOfMemory
+          ? new CinderError(
+              ErrorCodes.INGEST_PROFILE_TOO_COMPLEX,
+              `decoding this profile needed more than ${this.options.workerHeapMb} MiB of memory; lower the profile's size or its number of distinct stacks`,
+            )
+          : new Error(`the decode worker stopped (exit code ${exitCode}): ${failure?.message ?? 'no error reported'}`),
       );
     });
     return worker;
@@ -258,7 +293,14 @@ class WorkerPool implements ProfileDecoder {
   }
 }
 
+/**
+ * Whether the worker's compiled entry exists: run from TypeScript sources (tests that start the
+ * server in-process) there is no decodeWorker.js beside this module, and decoding stays inline.
+ */
+const WORKER_ENTRY_EXISTS = existsSync(fileURLToPath(new URL('./decodeWorker.js', import.meta.url)));
+
 /** `threads` 0 = decode on the main thread. Default: one per core, at most 4. */
 export function createProfileDecoder(threads = Math.min(4, os.availableParallelism()), options: Partial<DecoderPoolOptions> = {}): ProfileDecoder {
+  if (!WORKER_ENTRY_EXISTS) threads = 0;
   return threads > 0 ? new WorkerPool(threads, { ...DEFAULT_POOL_OPTIONS, ...options }) : new InlineDecoder();
 }

@@ -38,7 +38,9 @@ export interface IngestResult {
 
 const TIME_UNITS = { nanoseconds: 1, microseconds: 1, milliseconds: 1, seconds: 1 };
 const TEXT_FORMATS = new Set(['', 'folded', 'collapsed', 'groups', 'lines', 'trie', 'tree', 'speedscope']);
-const KNOWN_FORMATS = new Set([...TEXT_FORMATS, 'pprof', 'jfr']);
+/** Formats whose decoder names the profile type itself (no `.cpu`-style suffix on the app name). */
+const SELF_TYPED_FORMATS = new Set(['jfr', 'cpuprofile', 'perf_script']);
+const KNOWN_FORMATS = new Set([...TEXT_FORMATS, 'pprof', ...SELF_TYPED_FORMATS]);
 
 /**
  * The ingest pipeline shared by `/ingest` and Push: read body → decode (core) → validate into
@@ -72,11 +74,8 @@ export class IngestService {
     if (!KNOWN_FORMATS.has(format)) {
       throw new CinderError(
         ErrorCodes.INGEST_UNKNOWN_FORMAT,
-        `unknown format "${query.format}": use pprof, folded (collapsed), lines, trie, tree or speedscope, or omit it for multipart pprof uploads`,
+        `unknown format "${query.format}": use pprof, jfr, cpuprofile, perf_script, folded (collapsed), lines, trie, tree or speedscope, or omit it for multipart pprof uploads`,
       );
-    }
-    if (format === 'jfr') {
-      throw new CinderError(ErrorCodes.INGEST_UNKNOWN_FORMAT, 'format=jfr is not supported yet; send pprof (e.g. async-profiler -o pprof) instead');
     }
     const nowMs = this.deps.now();
     const fromMs = query.from ? parseTimeParam(query.from, nowMs) : nowMs;
@@ -96,6 +95,9 @@ export class IngestService {
         );
       }
       return this.ingestPprofUpload(request.tenant, name, body, isMultipart ? request.contentType : null, spyName, fromMs, nowMs);
+    }
+    if (SELF_TYPED_FORMATS.has(format)) {
+      return this.ingestSelfTyped(request.tenant, name, format as 'jfr' | 'cpuprofile' | 'perf_script', body, request.contentType, sampleRate, spyName, fromMs, nowMs);
     }
     if (body.length === 0) return [];
     return this.ingestText(request.tenant, name, format, body, sampleRate, spyName, fromMs, nowMs);
@@ -143,18 +145,81 @@ export class IngestService {
     }
     const metricName = pprofMetricName(profile.sampleTypes, sampleTypeConfig);
     const labels = seriesLabels(name.labels, { reserved: reservedOnIngest, metricName, spyName, serviceName: name.appName, whenServiceGiven: 'keep' });
-    return validateProfile(
-      profile,
-      {
-        tenant,
-        labels,
-        profileTypeIds: profile.sampleTypes.map((st) => profileTypeId(metricName, st, profile.periodType)),
-        timeMs: fromMs,
-        profileId: randomUUID(),
-      },
-      this.limits,
-      nowMs,
-    );
+    return this.validateTyped(profile, tenant, labels, metricName, fromMs, nowMs);
+  }
+
+  /**
+   * JFR, `.cpuprofile` and `perf script`: the decoder derives each profile's type and `__name__`
+   * (pyroscope-api.md §2.1.3, JFR path). JFR comes raw or as multipart `jfr` + `labels` parts.
+   */
+  private async ingestSelfTyped(
+    tenant: string,
+    name: ParsedName,
+    format: 'jfr' | 'cpuprofile' | 'perf_script',
+    body: Buffer,
+    rawContentType: string,
+    sampleRate: number,
+    spyName: string,
+    fromMs: number,
+    nowMs: number,
+  ): Promise<ValidatedProfile[]> {
+    const contentType = rawContentType.toLowerCase();
+    const isMultipart = contentType.includes('multipart/form-data');
+    let bytes: Uint8Array = body;
+    let jfrLabels: Uint8Array | null = null;
+    if (format === 'jfr') {
+      if (contentType.startsWith('text/') || contentType.startsWith('application/json')) {
+        throw new CinderError(
+          ErrorCodes.INGEST_UNSUPPORTED_CONTENT_TYPE,
+          `a JFR upload cannot be "${rawContentType}": send the .jfr bytes as application/octet-stream, or multipart/form-data with a "jfr" part (and optionally "labels")`,
+        );
+      }
+      if (isMultipart) {
+        const parts = await parseMultipart(rawContentType, body, this.limits.maxBodyBytes);
+        const jfrPart = parts.get('jfr');
+        if (!jfrPart) throw new CinderError(ErrorCodes.INGEST_MALFORMED_MULTIPART, 'a format=jfr multipart upload needs a "jfr" part holding the recording');
+        bytes = jfrPart;
+        jfrLabels = parts.get('labels') ?? null;
+      }
+    } else if (isMultipart) {
+      throw new CinderError(
+        ErrorCodes.INGEST_UNSUPPORTED_CONTENT_TYPE,
+        `format=${format} takes the file itself as the body, not multipart/form-data: send it with Content-Type ${format === 'cpuprofile' ? 'application/json' : 'text/plain'}`,
+      );
+    }
+    if (bytes.length === 0) return [];
+    const entries = await this.decoder.decode({
+      bytes,
+      format,
+      maxOutputBytes: this.limits.maxProfileBytes,
+      what: format === 'jfr' ? 'jfr recording' : 'profile',
+      options: { limits: decodeLimitsOf(this.limits) },
+      jfrLabels,
+      sampleRate,
+    });
+    const validated: ValidatedProfile[] = [];
+    for (const entry of entries) {
+      const { profile } = entry;
+      const metricName = entry.metricName ?? 'process_cpu';
+      const extra: [string, string][] = entry.jfrEvent ? [['jfr_event', entry.jfrEvent]] : [];
+      // Upstream's JFR path records the app name as app_name when service_name was given.
+      const labels = seriesLabels(name.labels, {
+        reserved: reservedOnIngest,
+        metricName,
+        spyName,
+        serviceName: name.appName,
+        whenServiceGiven: format === 'jfr' ? 'app_name' : 'keep',
+        extra,
+      });
+      validated.push(...this.validateTyped(profile, tenant, labels, metricName, fromMs, nowMs));
+    }
+    return validated;
+  }
+
+  /** A decoded profile whose sample types name its profile types (pprof, JFR, cpuprofile, perf). */
+  private validateTyped(profile: Profile, tenant: string, labels: Map<string, string>, metricName: string, fromMs: number, nowMs: number): ValidatedProfile[] {
+    const context = { tenant, labels, profileTypeIds: profile.sampleTypes.map((st) => profileTypeId(metricName, st, profile.periodType)), timeMs: fromMs, profileId: randomUUID() };
+    return validateProfile(profile, context, this.limits, nowMs);
   }
 
   private async ingestText(

@@ -75,6 +75,7 @@ describe('cinder serve --help', () => {
     '<list>': () => 'https://a.example.com',
     '<level>': () => 'debug',
     '<format>': () => 'pretty',
+    '<host:port>': () => '127.0.0.1:4317',
   };
   for (const entry of entries.filter((e) => e.argument !== null)) {
     it(`--${entry.flag} ${entry.argument}: a non-default value changes the config (the flag is not ignored)`, () => {

@@ -3,6 +3,9 @@
  * (new service, new range, a keystroke in a filter) cancels the one it replaces instead of racing it.
  */
 import type {
+  AlertsResponse,
+  DeliveryLogEntry,
+  RuleView,
   DiffResponse,
   Snapshot,
   SnapshotMeta,
@@ -152,12 +155,12 @@ export class ApiClient {
     );
   }
 
-  /** The selection as a file the server encodes: pprof protobuf (for `go tool pprof`) or folded text. */
-  flameGraphFile(request: { query: string; fromMs: number; untilMs: number; format: 'pprof' | 'collapsed' }, signal: AbortSignal): Promise<Blob> {
+  /** The selection as a file the server encodes: pprof protobuf (for `go tool pprof`), folded text, speedscope JSON or a Chrome `.cpuprofile`. */
+  flameGraphFile(request: { query: string; fromMs: number; untilMs: number; format: 'pprof' | 'collapsed' | 'speedscope' | 'cpuprofile' }, signal: AbortSignal): Promise<Blob> {
     return this.getBlob(
       this.url('/api/v1/flamegraph', { query: request.query, from: request.fromMs, until: request.untilMs, format: request.format }),
       signal,
-      request.format === 'pprof' ? 'application/octet-stream' : 'text/plain',
+      request.format === 'pprof' ? 'application/octet-stream' : request.format === 'collapsed' ? 'text/plain' : 'application/json',
     );
   }
 
@@ -241,5 +244,32 @@ export class ApiClient {
       signal,
     );
     return body.values ?? [];
+  }
+
+  /** Alert and recording rules (/api/v1/rules; `spec` is a rule as docs/api.md describes it). */
+  async rules(signal: AbortSignal): Promise<RuleView[]> {
+    return (await this.getJson<{ rules: RuleView[] }>(this.url('/api/v1/rules'), signal)).rules ?? [];
+  }
+
+  rule(id: string, signal: AbortSignal): Promise<RuleView & { deliveries: DeliveryLogEntry[] }> {
+    return this.getJson(this.url(`/api/v1/rules/${encodeURIComponent(id)}`), signal);
+  }
+
+  saveRule(id: string | null, spec: unknown, signal: AbortSignal): Promise<RuleView> {
+    return id === null
+      ? this.getJson(this.url('/api/v1/rules'), signal, { method: 'POST', body: JSON.stringify(spec) })
+      : this.getJson(this.url(`/api/v1/rules/${encodeURIComponent(id)}`), signal, { method: 'PUT', body: JSON.stringify(spec) });
+  }
+
+  deleteRule(id: string, signal: AbortSignal): Promise<void> {
+    return this.getJson(this.url(`/api/v1/rules/${encodeURIComponent(id)}`), signal, { method: 'DELETE' });
+  }
+
+  async testRule(id: string, signal: AbortSignal): Promise<DeliveryLogEntry[]> {
+    return (await this.getJson<{ deliveries: DeliveryLogEntry[] }>(this.url(`/api/v1/rules/${encodeURIComponent(id)}/test`), signal, { method: 'POST', body: '{}' })).deliveries ?? [];
+  }
+
+  alerts(signal: AbortSignal): Promise<AlertsResponse> {
+    return this.getJson(this.url('/api/v1/alerts'), signal);
   }
 }

@@ -1,6 +1,6 @@
-/** Export the shown flame graph: pprof and folded from the server; flamebearer JSON, SVG, PNG, HTML here. */
+/** Export the shown flame graph: pprof, folded, speedscope and .cpuprofile from the server; flamebearer JSON, SVG, PNG, HTML here. */
 import { useEffect, useRef, useState, type JSX } from 'react';
-import { viewportForFrame, type FlameFrames, type FlameGraphData } from '@cinder/core';
+import { isCpuprofileUnit, viewportForFrame, type FlameFrames, type FlameGraphData } from '@cinder/core';
 import { isAbort, type ApiClient } from '../api/client.js';
 import { download, flameGraphSvg, flamebearerJson, selfContainedHtml } from '../flamegraph/exports.js';
 import { MAX_CANVAS_SIDE_DEVICE_PX, ROW_HEIGHT_CSS_PX, renderFlameGraph } from '../flamegraph/renderer.js';
@@ -49,15 +49,16 @@ export function ExportMenu(props: ExportMenuProps): JSX.Element {
   const run = async (format: string): Promise<void> => {
     setError(null);
     try {
-      if (format === 'pprof' || format === 'folded') {
+      if (format === 'pprof' || format === 'folded' || format === 'speedscope' || format === 'cpuprofile') {
         pending.current?.abort();
         const controller = new AbortController();
         pending.current = controller;
         const file = await props.client.flameGraphFile(
-          { query: props.query, fromMs: props.fromMs, untilMs: props.untilMs, format: format === 'folded' ? 'collapsed' : 'pprof' },
+          { query: props.query, fromMs: props.fromMs, untilMs: props.untilMs, format: format === 'folded' ? 'collapsed' : format },
           controller.signal,
         );
-        download(format === 'pprof' ? `${base}.pb` : `${base}.folded.txt`, file);
+        const extension = { pprof: 'pb', folded: 'folded.txt', speedscope: 'speedscope.json', cpuprofile: 'cpuprofile' }[format];
+        download(`${base}.${extension}`, file);
       } else if (format === 'json') {
         download(`${base}.flamebearer.json`, new Blob([flamebearerJson(props.data, props.profileTypeId, props.unit)], { type: 'application/json' }));
       } else if (format === 'svg') {
@@ -87,6 +88,8 @@ export function ExportMenu(props: ExportMenuProps): JSX.Element {
         <option value="">Export…</option>
         <option value="pprof">pprof</option>
         <option value="folded">folded text</option>
+        <option value="speedscope">speedscope JSON</option>
+        {isCpuprofileUnit(props.unit) ? <option value="cpuprofile">Chrome .cpuprofile</option> : null}
         <option value="json">flamebearer JSON</option>
         <option value="png">PNG</option>
         <option value="svg">SVG</option>

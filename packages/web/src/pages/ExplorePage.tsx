@@ -45,6 +45,9 @@ export function ExplorePage({ client }: { client: ApiClient }): JSX.Element {
           <a className="btn btn-small" href="/snapshots">
             Snapshots
           </a>
+          <a className="btn btn-small" href="/rules">
+            Rules
+          </a>
           {configQuery.data ? <span className="muted version">v{configQuery.data.version}</span> : null}
         </header>
       )}

@@ -16,6 +16,7 @@ import { cinderUiUrl, grafanaDashboardUrl, grafanaExploreUrl, resolveGrafanaUrl 
 import { buildQuery } from '../state/selector.js';
 import { refreshIntervalMs, resolveRange } from '../state/time.js';
 import { Regressions } from '../components/Regressions.js';
+import { FiringAlerts } from '../components/AlertsPanel.js';
 
 export const CONFIG_ERROR_TEXT = 'Failed to load configuration. Using default Grafana URL.';
 
@@ -133,6 +134,7 @@ export function ProfilingPage({ client }: { client: ApiClient }): JSX.Element {
                 </a>
               </p>
             </section>
+            <FiringAlerts client={client} generation={clock.generation} />
             <Regressions
               client={client}
               services={state.services.length === 0 ? services : services.filter((s) => state.services.includes(s.serviceName))}

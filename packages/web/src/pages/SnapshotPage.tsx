@@ -6,6 +6,7 @@ import { FlameGraphView } from '../components/FlameGraphView.js';
 import { FlameIcon } from '../components/Icons.js';
 import { ErrorState, Notice, Spinner } from '../components/States.js';
 import { TopTable } from '../components/TopTable.js';
+import { SnapshotDiffTable } from '../components/AlertsPanel.js';
 import { useQuery } from '../hooks/useQuery.js';
 import { formatDateTime } from '../state/time.js';
 
@@ -50,6 +51,7 @@ export function SnapshotPage({ client, id }: { client: ApiClient; id: string }):
   return (
     <Shell title={snapshot ? snapshot.title : 'Snapshot'}>
       {snapshotQuery.slow ? <Spinner label="Loading snapshot…" /> : null}
+      {snapshot?.diff ? <SnapshotDiffTable diff={snapshot.diff} /> : null}
       {snapshot && frames ? (
         <section className="panel" data-testid="snapshot-view">
           <p className="config-facts">

@@ -1,15 +1,17 @@
 /**
- * SelectMergeProfile and SelectMergeStacktraces(format=PPROF) over Connect unary (proto and JSON):
- * answered here, before Connect's handler, with pprof bytes or JSON text written by
- * query/pprofExport.ts. Connect would build a message of every sample, location and function and
- * serialise it by reflection — the longest event-loop blocks the fuzzer found (~230 ms binary,
- * ~430 ms JSON for a 100k-node merge). Every other format goes on to the Connect handler, which
- * gets the body read here.
+ * The querier's big answers over Connect unary (proto and JSON), answered here before Connect's
+ * handler: SelectMergeProfile and SelectMergeStacktraces(PPROF) with pprof bytes or JSON written by
+ * query/pprofExport.ts, and the flame graphs of SelectMergeStacktraces(FLAMEGRAPH) and
+ * SelectMergeSpanProfile written by query/flameGraphExport.ts. Connect would build a message of
+ * every sample, location, function or level value and serialise it by reflection — the longest
+ * event-loop blocks the fuzzer found (~230 ms binary, ~430 ms JSON for a 100k-node pprof). Every
+ * other request goes on to the Connect handler, which gets the body read here.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { fromBinary, fromJson, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
 import { CinderError, ErrorCodes, ProtoWriter, WIRE_LENGTH_DELIMITED, truncateTree, validateProfileTypeId } from '@cinder/core';
-import { ProfileFormat, SelectMergeProfileRequestSchema, SelectMergeStacktracesRequestSchema } from '../gen/querier/v1/querier_pb.js';
+import { ProfileFormat, SelectMergeProfileRequestSchema, SelectMergeSpanProfileRequestSchema, SelectMergeStacktracesRequestSchema } from '../gen/querier/v1/querier_pb.js';
+import { flameGraphResponseBytes, flameGraphResponseJson } from '../query/flameGraphExport.js';
 import { pprofBytesFromTree, pprofJsonFromTree, type PprofExportOptions } from '../query/pprofExport.js';
 import type { ReadPath } from '../query/readPath.js';
 import { optionalCount, selectionOf } from './connectQuery.js';
@@ -17,7 +19,8 @@ import { readRequestBody } from './requestBody.js';
 
 const MERGE_PROFILE = '/querier.v1.QuerierService/SelectMergeProfile';
 const MERGE_STACKTRACES = '/querier.v1.QuerierService/SelectMergeStacktraces';
-export const PPROF_FAST_ROUTES: ReadonlySet<string> = new Set([MERGE_PROFILE, MERGE_STACKTRACES]);
+const MERGE_SPAN_PROFILE = '/querier.v1.QuerierService/SelectMergeSpanProfile';
+export const FAST_ROUTES: ReadonlySet<string> = new Set([MERGE_PROFILE, MERGE_STACKTRACES, MERGE_SPAN_PROFILE]);
 /** SelectMergeStacktracesResponse.pprof = 5, PprofProfile.profile = 1. */
 const RESPONSE_PPROF_FIELD = 5;
 const PPROF_PROFILE_FIELD = 1;
@@ -31,7 +34,7 @@ function parseRequest<Desc extends DescMessage>(schema: Desc, body: Uint8Array, 
 }
 
 /** true = answered here; false = left to Connect (with the body already read into request.body). */
-export async function answerPprofFastPath(request: FastifyRequest, reply: FastifyReply, read: ReadPath, maxBodyBytes: number): Promise<boolean> {
+export async function answerFastPath(request: FastifyRequest, reply: FastifyReply, read: ReadPath, maxBodyBytes: number): Promise<boolean> {
   const contentType = (request.headers['content-type'] ?? '').toLowerCase();
   const isJson = contentType.startsWith('application/json');
   if (request.method !== 'POST' || (!isJson && !contentType.startsWith('application/proto'))) return false;
@@ -58,8 +61,17 @@ export async function answerPprofFastPath(request: FastifyRequest, reply: Fastif
     const requested = optionalCount(message.maxNodes) ?? 0;
     if (requested > 0) tree = truncateTree(tree, read.maxNodes(requested));
   } else {
-    const message = parseRequest(SelectMergeStacktracesRequestSchema, body, isJson);
-    if (message.format !== ProfileFormat.PPROF) return false;
+    const isSpan = request.routeOptions.url === MERGE_SPAN_PROFILE;
+    const message = isSpan ? parseRequest(SelectMergeSpanProfileRequestSchema, body, isJson) : parseRequest(SelectMergeStacktracesRequestSchema, body, isJson);
+    const format = message.format;
+    const flameGraph = format === ProfileFormat.FLAMEGRAPH || format === ProfileFormat.UNSPECIFIED || (isSpan && format !== ProfileFormat.TREE);
+    if (flameGraph) {
+      const graph = (await read.flameGraph(request.tenant, { ...selectionOf(message), maxNodes: optionalCount(message.maxNodes) })).flamegraph;
+      if (isJson) reply.status(200).header('content-type', 'application/json').send(flameGraphResponseJson(graph));
+      else reply.status(200).header('content-type', 'application/proto').send(Buffer.from(flameGraphResponseBytes(graph)));
+      return true;
+    }
+    if (isSpan || format !== ProfileFormat.PPROF) return false;
     const selection = selectionOf(message);
     tree = await read.mergedTree(request.tenant, selection);
     options = { ...validateProfileTypeId(message.profileTypeID), timeNanos: BigInt(selection.toMs) * 1_000_000n };
