@@ -126,6 +126,8 @@ export async function startCinder(config: ServerConfig, now: () => number = Date
     }
   }
 
+  // Start-up is done (modules, store, listeners): from here a block is a request's wait.
+  metrics.serving();
   return {
     app,
     store,

@@ -58,12 +58,21 @@ export class ServerMetrics implements IngestMetrics {
     const maxSinceStartNs = (): number => Math.max(this.loopDelayMaxSinceStartNs, this.loopDelay.max);
     new Gauge({
       name: 'cinder_event_loop_lag_max_seconds',
-      help: 'Longest event-loop block since the server started (seconds)',
+      help: 'Longest event-loop block since the server started listening (seconds)',
       registers: [this.registry],
       collect() {
         this.set(maxSinceStartNs() / 1e9);
       },
     });
+  }
+
+  /**
+   * The server answers requests from now on: what loading modules and opening the store blocked
+   * before is start-up time, not a request's wait, so the watchdog starts counting here.
+   */
+  serving(): void {
+    this.loopDelay.reset();
+    this.loopDelayMaxSinceStartNs = 0;
   }
 
   close(): void {

@@ -223,6 +223,15 @@ describe('query API', () => {
         format: 'PROFILE_FORMAT_PPROF',
       });
       expect(viaJson.body.pprof.profile.sample.map((sample) => Number(sample.value[0]))).toEqual(samples.map((sample) => Number(sample.value[0])));
+      // TREE over JSON (written by the fast path): the same bytes as over protobuf, base64 as proto3 JSON has it.
+      const treeJson = await connectJson<{ tree: string }>(baseUrl, 'querier.v1.QuerierService/SelectMergeStacktraces', {
+        profileTypeID: CPU,
+        labelSelector: '{service_name="cart"}',
+        start: String(fromMs),
+        end: String(untilMs),
+        format: 'PROFILE_FORMAT_TREE',
+      });
+      expect(Buffer.from(treeJson.body.tree, 'base64').equals(Buffer.from(tree.tree))).toBe(true);
       const labels = await client().labelValues({ name: 'region', matchers: ['{}'], start: BigInt(fromMs), end: BigInt(untilMs) });
       expect(labels.names).toEqual(['eu', 'us']);
     });
