@@ -48,6 +48,7 @@ export const targets = [
     inputs: [
       'packages/web/src',
       'packages/web/index.html',
+      'packages/web/public',
       'packages/web/vite.config.ts',
       'packages/web/tsconfig.json',
       'packages/web/package.json',

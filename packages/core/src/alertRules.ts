@@ -140,6 +140,8 @@ export interface RuleStatus {
   /** The last current value per second (recording rules export this). */
   lastValuePerSecond: number | null;
   activeAlertId: string | null;
+  /** ClickHouse deployments: the id of the server that evaluates the rule (each rule has one). */
+  evaluatedBy?: string;
 }
 
 export interface DeliveryLogEntry {
@@ -171,6 +173,24 @@ export interface AlertsResponse {
   firing: AlertRecord[];
   pending: AlertRecord[];
   recent: AlertRecord[];
+}
+
+/**
+ * GET /api/v1/rules/:id/series: the rule's watched value per second over a range, one point per
+ * step-long bucket `(timeMs − stepMs, timeMs]`, measured as the evaluator measures a window. Buckets
+ * without profiles are left out; buckets with fewer than the rule's `minProfiles` have
+ * `valuePerSecond: null` (the evaluator concludes nothing from those either).
+ * Example: {stepMs: 60000, points: [{timeMs: 1764370860000, valuePerSecond: 2.1e7, profiles: 6}]}
+ */
+export interface RuleSeriesResponse {
+  ruleId: string;
+  watched: string;
+  /** The sample unit; values are this unit per second (e.g. CPU nanoseconds per second). */
+  unit: string;
+  fromMs: number;
+  untilMs: number;
+  stepMs: number;
+  points: { timeMs: number; valuePerSecond: number | null; profiles: number }[];
 }
 
 /** The `cinder` webhook body (docs/api.md). */

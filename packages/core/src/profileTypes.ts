@@ -145,3 +145,147 @@ export function textProfileType(appName: string, sampleRate: number): TextProfil
   }
   return { serviceName, metricName: known.metricName, sampleType: known.sampleType, periodType: null, period: 0, scale: 1 };
 }
+
+/*
+ * Names people read for profile-type IDs: "<family> · <what is measured>", e.g. "Wall · CPU time"
+ * for the Node SDK's `wall:cpu:nanoseconds:…`, which a family-only name ("Wall") made look like a
+ * second wall profile. Both halves come from the ID so that any two IDs that differ in name or
+ * sample type read differently; IDs that differ only in unit or period get a qualifier from
+ * `profileTypeLabels` (e.g. Go's and Node's in-use memory both read "Memory · in-use bytes").
+ */
+
+const FAMILY_NAMES: Record<string, string> = {
+  process_cpu: 'CPU',
+  wall: 'Wall',
+  memory: 'Memory',
+  goroutine: 'Goroutines',
+  goroutines: 'Goroutines',
+  mutex: 'Mutex',
+  block: 'Block',
+  exceptions: 'Exceptions',
+};
+
+/** Sample types by their normalised name (`-` → `_`, as .NET agents spell some of them). */
+const SAMPLE_TYPE_NAMES: Record<string, string> = {
+  cpu: 'CPU time',
+  wall: 'wall time',
+  samples: 'samples',
+  sample: 'samples',
+  inuse_space: 'in-use bytes',
+  inuse_objects: 'in-use objects',
+  space: 'in-use bytes',
+  objects: 'in-use objects',
+  alloc_space: 'alloc bytes',
+  alloc_objects: 'alloc objects',
+  alloc_in_new_tlab_bytes: 'alloc bytes in new TLAB',
+  alloc_in_new_tlab_objects: 'alloc objects in new TLAB',
+  alloc_outside_tlab_bytes: 'alloc bytes outside TLAB',
+  alloc_outside_tlab_objects: 'alloc objects outside TLAB',
+  alloc_sample_bytes: 'sampled alloc bytes',
+  alloc_sample_objects: 'sampled alloc objects',
+  alloc_size: 'alloc bytes',
+  alloc_samples: 'alloc samples',
+  malloc_bytes: 'malloc bytes',
+  malloc_objects: 'malloc objects',
+  live: 'live objects',
+  goroutine: 'count',
+  goroutines: 'count',
+  contentions: 'contentions',
+  delay: 'delay',
+  lock_count: 'lock contentions',
+  lock_time: 'lock time',
+  exception: 'exceptions',
+  exceptions: 'exceptions',
+};
+
+const TIME_UNITS = new Set(['nanoseconds', 'microseconds', 'milliseconds', 'seconds']);
+
+function humanize(text: string): string {
+  return text.replace(/[_-]+/g, ' ').trim();
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** One profile type's name, "<family> · <what>" (e.g. "Memory · in-use bytes"); unknown parts are shown as they are. */
+export function profileTypeDisplayName(id: string): string {
+  const [name = '', sampleType = '', sampleUnit = ''] = id.split(':');
+  const family = FAMILY_NAMES[name] ?? (capitalize(humanize(name)) || 'Unnamed');
+  const known = SAMPLE_TYPE_NAMES[sampleType.replace(/-/g, '_')];
+  let what = known ?? humanize(sampleType);
+  // "samples" says nothing about the unit, so one in bytes or seconds keeps it visible; the other known names imply theirs.
+  if ((known === undefined || known === 'samples') && sampleUnit !== '' && sampleUnit !== 'count') what = `${what} (${sampleUnit})`;
+  return what ? `${family} · ${what}` : family;
+}
+
+function periodText(id: string): string {
+  const [, , , periodType = '', periodUnit = ''] = id.split(':');
+  const text = [periodType, periodUnit].filter(Boolean).join(' ');
+  return text ? `per ${text}` : 'no period';
+}
+
+/**
+ * Names for a picker: the display name, and when two IDs of the list share it, a qualifier that tells
+ * them apart (the sample unit if that differs, else the period, else the ID itself). Every ID gets a
+ * different name, and each name is the same whatever order the IDs come in.
+ */
+export function profileTypeLabels(ids: readonly string[]): Map<string, string> {
+  const unique = [...new Set(ids)];
+  const groups = new Map<string, string[]>();
+  for (const id of unique) {
+    const label = profileTypeDisplayName(id);
+    const group = groups.get(label);
+    if (group) group.push(id);
+    else groups.set(label, [id]);
+  }
+  const labels = new Map<string, string>();
+  const qualifiers: ((id: string) => string)[] = [(id) => id.split(':')[2] || 'no unit', periodText, (id) => id];
+  for (const [label, group] of groups) {
+    if (group.length === 1) {
+      labels.set(group[0]!, label);
+      continue;
+    }
+    const qualify = qualifiers.find((q) => new Set(group.map(q)).size === group.length) ?? qualifiers[qualifiers.length - 1]!;
+    for (const id of group) labels.set(id, `${label} (${qualify(id)})`);
+  }
+  // A qualified name can in principle equal another group's plain name; the ID settles any such tie.
+  const seen = new Map<string, number>();
+  for (const label of labels.values()) seen.set(label, (seen.get(label) ?? 0) + 1);
+  for (const [id, label] of labels) if ((seen.get(label) ?? 0) > 1) labels.set(id, `${label} [${id}]`);
+  return labels;
+}
+
+const FAMILY_ORDER = ['process_cpu', 'wall', 'memory', 'goroutine', 'goroutines', 'mutex', 'block', 'exceptions'];
+
+/** Sort key: family (CPU, wall, memory, …), then time before bytes before counts, then CPU before wall time and allocations before in-use. */
+function rankOf(id: string): [number, number, number] {
+  const [name = '', sampleType = '', sampleUnit = ''] = id.split(':');
+  const family = FAMILY_ORDER.indexOf(name);
+  const unitClass = TIME_UNITS.has(sampleUnit) ? 0 : sampleUnit === 'bytes' ? 1 : 2;
+  const st = sampleType.replace(/-/g, '_');
+  const typeOrder = st === 'cpu' ? 0 : st === 'wall' ? 1 : st.startsWith('alloc') ? 2 : st.startsWith('inuse') ? 3 : 4;
+  return [family < 0 ? FAMILY_ORDER.length : family, unitClass, typeOrder];
+}
+
+function compareProfileTypes(a: string, b: string): number {
+  const ra = rankOf(a);
+  const rb = rankOf(b);
+  for (let i = 0; i < ra.length; i++) if (ra[i] !== rb[i]) return ra[i]! - rb[i]!;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Picker order: CPU, wall, memory, …; within each, time and bytes before counts. */
+export function sortProfileTypes(ids: readonly string[]): string[] {
+  return [...new Set(ids)].sort(compareProfileTypes);
+}
+
+/**
+ * The type to show when none is chosen (or the chosen one is not offered): the first family the
+ * service has (CPU, then wall, then memory, …) and in it time or bytes before counts, so Go, Java,
+ * .NET and Rust open on CPU time, the Node SDK on its wall profile's CPU time, py-spy on CPU samples.
+ */
+export function defaultProfileType(available: readonly string[], wanted = ''): string {
+  if (wanted && available.includes(wanted)) return wanted;
+  return sortProfileTypes(available)[0] ?? '';
+}

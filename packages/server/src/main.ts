@@ -17,6 +17,7 @@ import { buildServer } from './http/server.js';
 import { startSelfProfiling } from './selfprofile/selfProfile.js';
 import { AlertEngine } from './alerts/engine.js';
 import { loadRulesFile } from './alerts/rulesFile.js';
+import { AlertCluster } from './alerts/cluster.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -66,6 +67,8 @@ export async function startCinder(config: ServerConfig, now: () => number = Date
     fileRules,
     tickMs: config.alertTickMs,
     retryBaseMs: config.alertRetryBaseMs,
+    // ClickHouse deployments share rules and alert state through the database; each rule has one evaluating server.
+    ...(config.store !== '' ? { cluster: new AlertCluster({ connection: parseClickHouseStoreUrl(config.store), now }) } : {}),
     log: { info: (o, m) => appLog?.info(o, m), warn: (o, m) => appLog?.warn(o, m), error: (o, m) => appLog?.error(o, m) },
   });
   let closing = false;

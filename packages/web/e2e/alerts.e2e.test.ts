@@ -6,7 +6,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AlertsResponse, RuleView } from '@cinder/core';
+import { formatValue, type AlertsResponse, type RuleSeriesResponse, type RuleView } from '@cinder/core';
 import { startServer, testdataDir, type StartedServer } from '../../server/test/helpers/startServer.js';
 import { launchChromium } from './browser.js';
 
@@ -124,5 +124,53 @@ describe('alert rules in Chromium', () => {
     await page.getByTestId('rule-delete-stdout-regression').click();
     await expect.poll(() => page.getByTestId('rule-row-stdout-regression').count()).toBe(0);
     expect(((await (await fetch(`${server.baseUrl}/api/v1/rules`)).json()) as { rules: RuleView[] }).rules).toEqual([]);
+  });
+
+  it('draws a recording rule over time on the Rules page', async () => {
+    const created = await fetch(`${server.baseUrl}/api/v1/rules`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'stdout-rate',
+        kind: 'recording',
+        query: 'process_cpu:cpu:nanoseconds:cpu:nanoseconds{service_name="svc-e2e"}',
+        watch: { package: WATCHED },
+        window: '1m',
+        interval: '1m',
+        thresholds: { minProfiles: 1 },
+      }),
+    });
+    expect(created.status).toBe(201);
+    const { rule } = (await created.json()) as RuleView;
+    const nowMs = Date.now();
+    const series = (await (await fetch(`${server.baseUrl}/api/v1/rules/${rule.id}/series?from=${nowMs - 3_600_000}&until=${nowMs + 60_000}`)).json()) as RuleSeriesResponse;
+    const drawn = series.points.filter((p) => p.valuePerSecond !== null && p.valuePerSecond > 0);
+    expect(drawn.length).toBeGreaterThan(0);
+
+    const page = await context.newPage();
+    await page.goto(`${server.baseUrl}/rules`);
+    const answer = page.waitForResponse((response) => response.url().includes(`/api/v1/rules/${rule.id}/series`));
+    await page.getByTestId('rule-row-stdout-rate').getByRole('button', { name: 'stdout-rate' }).click();
+    const shown = (await (await answer).json()) as RuleSeriesResponse;
+    const chart = page.getByTestId('rule-chart');
+    await chart.getByTestId('timeline-canvas').locator('canvas').first().waitFor();
+    // uPlot drew the series: pixels of its colour (#76B900) on the canvas, not just axes.
+    await expect
+      .poll(
+        () =>
+          chart.locator('canvas').first().evaluate((canvas: HTMLCanvasElement) => {
+            const pixels = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+            let count = 0;
+            for (let i = 0; i < pixels.length; i += 4) if (Math.abs(pixels[i]! - 0x76) < 24 && Math.abs(pixels[i + 1]! - 0xb9) < 24 && pixels[i + 2]! < 60) count++;
+            return count;
+          }),
+        { timeout: 10_000 },
+      )
+      .toBeGreaterThan(20);
+    // The legend's max is the largest point of the answer the page drew.
+    const max = Math.max(...shown.points.map((p) => p.valuePerSecond ?? 0));
+    expect(max).toBeGreaterThan(0);
+    expect(await chart.getByTestId('timeline-legend').textContent()).toContain(formatValue(max, series.unit));
+    await chart.screenshot({ path: path.join(import.meta.dirname, 'artifacts', 'rules-chart.png') });
   });
 });

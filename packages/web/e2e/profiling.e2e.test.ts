@@ -133,8 +133,8 @@ describe('Profiling page in Chromium', () => {
     await typeSelect.waitFor();
     await expect.poll(async () => (await typeSelect.locator('option').allTextContents()).join('|')).toMatch(/CPU/);
     const options = await typeSelect.locator('option').allTextContents();
-    expect(options.join('|')).toMatch(/Memory in-use bytes/);
-    const heapId = await typeSelect.locator('option', { hasText: 'Memory in-use bytes' }).getAttribute('value');
+    expect(options.join('|')).toMatch(/Memory · in-use bytes/);
+    const heapId = await typeSelect.locator('option', { hasText: 'Memory · in-use bytes' }).getAttribute('value');
     await typeSelect.selectOption(heapId!);
     await expect.poll(() => page.url()).toContain(`type=${encodeURIComponent(heapId!)}`);
     await expect.poll(() => mirroredFrames(page)).not.toBe(backendFrames);
@@ -236,12 +236,13 @@ describe('Profiling page in Chromium', () => {
   });
 
   it('the URL carries the whole view: reload and a pasted link give the same view', async () => {
-    const query = '/pyroscope?service=ai-llm&from=now-3h&until=now&search=java&refresh=off';
+    const query = '/pyroscope?service=ai-llm&from=now-3h&until=now&search=java&refresh=1m';
     const page = await open(query);
     await page.getByTestId('flamegraph-search-result').first().waitFor();
     expect(await page.getByTestId('service-select').locator('button').first().textContent()).toBe('ai-llm');
     expect(await page.getByTestId('flamegraph-search').first().inputValue()).toBe('java');
-    expect(await page.getByTestId('auto-refresh-select').inputValue()).toBe('off');
+    expect(await page.getByTestId('auto-refresh-toggle').getAttribute('aria-pressed')).toBe('true');
+    expect(await page.getByTestId('auto-refresh-select').inputValue()).toBe('1m');
     expect(await page.getByTestId('time-range-button').textContent()).toMatch(/3 hours|3h/);
     await page.reload();
     await page.getByTestId('flamegraph-search-result').first().waitFor();

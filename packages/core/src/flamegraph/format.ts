@@ -134,35 +134,6 @@ export function parseProfileTypeId(id: string): ProfileTypeParts {
   return { name, sampleType, sampleUnit, periodType, periodUnit };
 }
 
-/** Names people use for profile types (CPU, Memory alloc bytes, …), falling back to the ID's parts. */
-export function profileTypeDisplayName(id: string): string {
-  const { name, sampleType, sampleUnit } = parseProfileTypeId(id);
-  switch (name) {
-    case 'process_cpu':
-      return sampleUnit === 'count' ? 'CPU (samples)' : 'CPU';
-    case 'wall':
-      return sampleUnit === 'count' ? 'Wall (samples)' : 'Wall';
-    case 'goroutine':
-    case 'goroutines':
-      return 'Goroutines';
-    case 'mutex':
-      return sampleUnit === 'count' ? 'Mutex contentions' : 'Mutex delay';
-    case 'block':
-      return sampleUnit === 'count' ? 'Block contentions' : 'Block delay';
-    case 'memory': {
-      const kind = sampleUnit === 'bytes' ? 'bytes' : 'objects';
-      if (sampleType.startsWith('alloc')) return `Memory alloc ${kind}`;
-      if (sampleType.startsWith('inuse')) return `Memory in-use ${kind}`;
-      if (sampleType === 'space' || sampleType === 'objects') return `Memory in-use ${kind}`;
-      return `Memory ${sampleType.replace(/_/g, ' ')}`;
-    }
-    case 'exceptions':
-      return 'Exceptions';
-    default:
-      return `${name} ${sampleType.replace(/_/g, ' ')}`.trim();
-  }
-}
-
 /** Unit of a profile type's values (ID part 3). */
 export function profileTypeUnit(id: string): string {
   return parseProfileTypeId(id).sampleUnit;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { colorForPackage, formatPercent, formatValue, packageOf, profileTypeDisplayName } from '@cinder/core';
+import { colorForPackage, formatPercent, formatValue, packageOf } from '@cinder/core';
 
 describe('packageOf', () => {
   it.each([
@@ -46,20 +46,5 @@ describe('formatValue', () => {
     expect(formatPercent(0.5)).toBe('50.0%');
     expect(formatPercent(0.0123)).toBe('1.23%');
     expect(formatPercent(0.00001)).toBe('<0.01%');
-  });
-});
-
-describe('profileTypeDisplayName', () => {
-  it.each([
-    ['process_cpu:cpu:nanoseconds:cpu:nanoseconds', 'CPU'],
-    ['memory:alloc_objects:count:space:bytes', 'Memory alloc objects'],
-    ['memory:alloc_space:bytes:space:bytes', 'Memory alloc bytes'],
-    ['memory:inuse_space:bytes:inuse_space:bytes', 'Memory in-use bytes'],
-    ['goroutines:goroutine:count:goroutine:count', 'Goroutines'],
-    ['mutex:delay:nanoseconds:contentions:count', 'Mutex delay'],
-    ['block:contentions:count:contentions:count', 'Block contentions'],
-    ['wall:wall:microseconds:wall:microseconds', 'Wall'],
-  ])('%s → %s', (id, name) => {
-    expect(profileTypeDisplayName(id)).toBe(name);
   });
 });

@@ -28,6 +28,7 @@ import {
   type DeliveryLogEntry,
   type DiffResponse,
   type FlameGraphResponse,
+  type RuleSeriesResponse,
   type RuleStatus,
   type RuleView,
 } from '@cinder/core';
@@ -35,7 +36,9 @@ import type { ReadPath } from '../query/readPath.js';
 import type { SnapshotStore } from '../snapshots/snapshotStore.js';
 import { readJsonFile, writeJsonAtomic } from './atomicFile.js';
 import { RoundCache, VersionTracker, grownFunctions, measureRule, sideQuery, type Measurement } from './evaluate.js';
+import { ruleKey, type AlertCluster, type ClusterRuleState } from './cluster.js';
 import { Notifier, alertmanagerResendMs } from './notifier.js';
+import { ruleSeries } from './series.js';
 
 const FILE_VERSION = 1;
 const HISTORY_PER_TENANT = 200;
@@ -58,7 +61,15 @@ export interface AlertEngineOptions {
   retryBaseMs?: number;
   maxAttempts?: number;
   webhookTimeoutMs?: number;
+  /**
+   * ClickHouse deployments: rules and alert state live in the database (shared by every server)
+   * instead of the data folder, and each rule is evaluated by its owner only (cluster.ts).
+   */
+  cluster?: AlertCluster;
 }
+
+/** A rule's own history records kept in its shared state (the tenant's list merges them). */
+const CLUSTER_HISTORY_PER_RULE = 20;
 
 interface TenantState {
   rules: Map<string, AlertRule>;
@@ -86,6 +97,13 @@ export class AlertEngine {
   private round: Promise<void> | null = null;
   private writeChain: Promise<void> = Promise.resolve();
   private stateDirty = false;
+  /** Cluster mode: rules whose state changed since it was last written (ruleKey). */
+  private readonly dirtyRules = new Set<string>();
+  /** Cluster mode: the rules this server evaluated at the last sync (ruleKey), to spot hand-overs. */
+  private owned = new Set<string>();
+  private lastStates = new Map<string, ClusterRuleState>();
+  private syncTimer: NodeJS.Timeout | null = null;
+  private syncing: Promise<void> | null = null;
   private closed = false;
 
   private readonly firingGauge: Gauge;
@@ -131,7 +149,13 @@ export class AlertEngine {
 
   /** Loads persisted rules and state, adds file rules, starts the timer. */
   async start(): Promise<void> {
-    await this.load();
+    const cluster = this.options.cluster;
+    if (cluster) {
+      await cluster.start();
+      await this.loadFromCluster(cluster);
+    } else {
+      await this.load();
+    }
     for (const { tenant, spec } of this.options.fileRules ?? []) {
       const state = this.tenant(tenant);
       const id = createHash('sha256').update(`${tenant}\u0000${spec.name}`).digest('hex').slice(0, 16);
@@ -157,6 +181,17 @@ export class AlertEngine {
       }
     }, tickMs);
     this.timer.unref();
+    if (cluster) {
+      this.owned = this.ownedKeys(cluster);
+      this.syncTimer = setInterval(() => {
+        if (this.syncing === null && !this.closed) {
+          this.syncing = this.sync(cluster)
+            .catch((error: unknown) => this.options.log.warn({ err: error }, 'alert rules could not be synchronised with ClickHouse'))
+            .finally(() => (this.syncing = null));
+        }
+      }, cluster.heartbeatMs);
+      this.syncTimer.unref();
+    }
   }
 
   setBaseUrl(url: string): void {
@@ -166,9 +201,12 @@ export class AlertEngine {
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.syncTimer) clearInterval(this.syncTimer);
     this.notifier.close();
     await this.round?.catch(() => undefined);
-    await this.flushState();
+    await this.syncing;
+    await this.flushState().catch((error: unknown) => this.options.log.error({ err: error }, 'alert state could not be written'));
+    await this.options.cluster?.close().catch((error: unknown) => this.options.log.warn({ err: error }, 'could not leave the alerting cluster cleanly'));
   }
 
   // ---- rules -------------------------------------------------------------------------------
@@ -194,7 +232,7 @@ export class AlertEngine {
     const rule: AlertRule = { ...spec, id: randomBytes(8).toString('hex'), source: 'api', createdMs: nowMs, updatedMs: nowMs };
     state.rules.set(rule.id, rule);
     this.publishRule(tenant, rule);
-    await this.saveRules();
+    await this.saveRules(tenant, rule.id);
     return this.view(state, rule);
   }
 
@@ -210,7 +248,7 @@ export class AlertEngine {
     // A changed rule starts over: its old breach was measured against other settings.
     this.resetRule(tenant, state!, id);
     this.publishRule(tenant, rule);
-    await this.saveRules();
+    await this.saveRules(tenant, id);
     return this.view(state!, rule);
   }
 
@@ -219,7 +257,7 @@ export class AlertEngine {
     const rule = this.ruleOf(state, id);
     if (rule.source === 'file') throw new CinderError(ErrorCodes.RULE_READ_ONLY, `rule "${rule.name}" comes from the rules file: remove it there`);
     this.removeRule(tenant, id);
-    await this.saveRules();
+    await this.saveRules(tenant, id);
   }
 
   /** Sends a `test` notification to every target of the rule, one attempt each. */
@@ -253,8 +291,18 @@ export class AlertEngine {
     };
     const payload = this.payload(tenant, rule, record, 'test');
     const results = await Promise.all(rule.notify.map((target) => this.notifier.sendOnce(tenant, rule, target, payload)));
-    this.markDirty();
+    this.markDirty(tenant, rule.id);
     return results;
+  }
+
+  /** The rule's watched value per second over `[fromMs, untilMs]` (series.ts). */
+  series(tenant: string, id: string, fromMs: number, untilMs: number, points?: number): Promise<RuleSeriesResponse> {
+    const rule = this.ruleOf(this.tenants.get(tenant), id);
+    return ruleSeries(this.options.read, tenant, rule, fromMs, untilMs, points);
+  }
+
+  nowMs(): number {
+    return this.options.now();
   }
 
   alerts(tenant: string): AlertsResponse {
@@ -282,6 +330,8 @@ export class AlertEngine {
     for (const [tenant, state] of this.tenants) {
       for (const rule of state.rules.values()) {
         if (!rule.enabled) continue;
+        // Another server evaluates (and notifies) this one.
+        if (this.options.cluster && !this.options.cluster.owns(tenant, rule.id)) continue;
         const key = `${tenant}\u0000${rule.id}`;
         if ((this.nextDueMs.get(key) ?? 0) <= nowMs) due.push([tenant, rule]);
       }
@@ -321,7 +371,7 @@ export class AlertEngine {
       status.lastEvaluationMs = nowMs;
       status.lastNote = `evaluation failed: ${(error as Error).message.slice(0, 300)}`;
       this.options.log.warn({ err: error, tenant, rule: rule.name }, 'alert rule evaluation failed');
-      this.markDirty();
+      this.markDirty(tenant, rule.id);
       return;
     } finally {
       const seconds = (performance.now() - startedMs) / 1000;
@@ -334,7 +384,8 @@ export class AlertEngine {
     status.lastNote = measurement.note;
     status.lastRatio = measurement.ratio;
     status.lastValuePerSecond = measurement.currentPerSecond;
-    this.markDirty();
+    if (this.options.cluster) status.evaluatedBy = this.options.cluster.serverId;
+    this.markDirty(tenant, rule.id);
     if (rule.kind === 'recording') {
       if (measurement.currentPerSecond !== null) this.profileMetric.set({ tenant, rule: rule.name, unit: measurement.unit }, measurement.currentPerSecond);
       return;
@@ -517,7 +568,7 @@ export class AlertEngine {
     log.push(entry);
     if (log.length > DELIVERIES_PER_RULE) log.splice(0, log.length - DELIVERIES_PER_RULE);
     if (!entry.ok) this.options.log.warn({ tenant, rule: entry.ruleId, url: entry.url, attempt: entry.attempt, error: entry.error }, 'alert notification failed');
-    this.markDirty();
+    this.markDirty(tenant, entry.ruleId);
     void this.flushState();
   }
 
@@ -573,7 +624,7 @@ export class AlertEngine {
     state.statuses.delete(id);
     state.active.delete(id);
     this.nextDueMs.delete(`${tenant}\u0000${id}`);
-    this.markDirty();
+    this.markDirty(tenant, id);
   }
 
   private removeRule(tenant: string, id: string): void {
@@ -586,8 +637,9 @@ export class AlertEngine {
     this.unpublishRule(tenant, rule);
   }
 
-  private markDirty(): void {
+  private markDirty(tenant?: string, id?: string): void {
     this.stateDirty = true;
+    if (tenant !== undefined && id !== undefined) this.dirtyRules.add(ruleKey(tenant, id));
   }
 
   private queueWrite(write: () => Promise<void>): Promise<void> {
@@ -596,7 +648,12 @@ export class AlertEngine {
     return next;
   }
 
-  private saveRules(): Promise<void> {
+  private saveRules(changedTenant: string, changedId: string): Promise<void> {
+    const cluster = this.options.cluster;
+    if (cluster) {
+      const rule = this.tenants.get(changedTenant)?.rules.get(changedId);
+      return this.queueWrite(() => cluster.putRule(changedTenant, changedId, rule?.source === 'api' ? rule : null)).then(() => this.flushState());
+    }
     const tenants: Record<string, AlertRule[]> = {};
     for (const [tenant, state] of this.tenants) {
       const rules = [...state.rules.values()].filter((r) => r.source === 'api');
@@ -610,6 +667,27 @@ export class AlertEngine {
   private flushState(): Promise<void> {
     if (!this.stateDirty) return this.writeChain;
     this.stateDirty = false;
+    const cluster = this.options.cluster;
+    if (cluster) {
+      const states: { tenant: string; id: string; state: ClusterRuleState }[] = [];
+      for (const key of this.dirtyRules) {
+        const [tenant, id] = key.split('\u0000') as [string, string];
+        const state = this.tenants.get(tenant);
+        if (!state?.rules.has(id)) continue;
+        states.push({
+          tenant,
+          id,
+          state: structuredClone({
+            status: this.status(state, id),
+            active: state.active.get(id) ?? null,
+            deliveries: state.deliveries.get(id) ?? [],
+            history: state.history.filter((record) => record.ruleId === id).slice(0, CLUSTER_HISTORY_PER_RULE),
+          }),
+        });
+      }
+      this.dirtyRules.clear();
+      return this.queueWrite(() => cluster.putStates(states));
+    }
     const tenants: Record<string, unknown> = {};
     for (const [tenant, state] of this.tenants) {
       tenants[tenant] = {
@@ -621,6 +699,86 @@ export class AlertEngine {
     }
     const snapshot = structuredClone({ version: FILE_VERSION, tenants });
     return this.queueWrite(() => writeJsonAtomic(this.stateFile, snapshot));
+  }
+
+  // ---- cluster (ClickHouse deployments) ------------------------------------------------------
+
+  private ownedKeys(cluster: AlertCluster): Set<string> {
+    const keys = new Set<string>();
+    for (const [tenant, state] of this.tenants) for (const id of state.rules.keys()) if (cluster.owns(tenant, id)) keys.add(ruleKey(tenant, id));
+    return keys;
+  }
+
+  private async loadFromCluster(cluster: AlertCluster): Promise<void> {
+    this.applyRules((await cluster.pullRules(true))!);
+    this.lastStates = (await cluster.pullStates(true))!;
+    for (const [tenant, state] of this.tenants) for (const id of state.rules.keys()) this.adoptState(tenant, state, id);
+  }
+
+  /** One heartbeat: beat, re-read who is alive, then other servers' rule changes and states. */
+  private async sync(cluster: AlertCluster): Promise<void> {
+    await cluster.beat();
+    await cluster.refreshLive();
+    const rules = await cluster.pullRules();
+    if (rules) this.applyRules(rules);
+    const states = await cluster.pullStates();
+    if (states) this.lastStates = states;
+    const owned = this.ownedKeys(cluster);
+    for (const [tenant, state] of this.tenants) {
+      for (const id of state.rules.keys()) {
+        const key = ruleKey(tenant, id);
+        // Rules another server evaluates show its state here; a rule handed over to this server
+        // continues from its last owner's state (a firing alert is not fired again).
+        if (!owned.has(key) ? states !== null : !this.owned.has(key)) this.adoptState(tenant, state, id);
+      }
+    }
+    this.owned = owned;
+  }
+
+  /** Makes the in-memory API rules equal to the shared ones (file rules stay this server's own). */
+  private applyRules(shared: Map<string, AlertRule[]>): void {
+    for (const [tenant, list] of shared) {
+      const state = this.tenant(tenant);
+      for (const stored of list) {
+        const existing = state.rules.get(stored.id);
+        if (existing && existing.updatedMs === stored.updatedMs && existing.name === stored.name) continue;
+        // This server's --rules-file rule of the same name wins here, as it does at start.
+        if ([...state.rules.values()].some((r) => r.source === 'file' && r.name === stored.name)) continue;
+        let rule: AlertRule;
+        try {
+          rule = { ...validateRuleSpec(stored), id: stored.id, source: 'api', createdMs: stored.createdMs, updatedMs: stored.updatedMs };
+        } catch (error) {
+          this.options.log.error({ err: error, tenant, rule: stored?.name }, 'a stored rule is not valid and was skipped');
+          continue;
+        }
+        if (existing) {
+          if (existing.name !== rule.name) this.unpublishRule(tenant, existing);
+          // Changed elsewhere: it starts over there, and its state comes from there (not written from here).
+          state.statuses.delete(rule.id);
+          state.active.delete(rule.id);
+          this.nextDueMs.delete(`${tenant}\u0000${rule.id}`);
+        }
+        state.rules.set(rule.id, rule);
+        this.publishRule(tenant, rule);
+      }
+    }
+    for (const [tenant, state] of this.tenants) {
+      const ids = new Set((shared.get(tenant) ?? []).map((r) => r.id));
+      for (const [id, rule] of state.rules) if (rule.source === 'api' && !ids.has(id)) this.removeRule(tenant, id);
+    }
+  }
+
+  private adoptState(tenant: string, state: TenantState, id: string): void {
+    const shared = this.lastStates.get(ruleKey(tenant, id));
+    if (!shared) return;
+    const history = shared.history.slice(0, CLUSTER_HISTORY_PER_RULE);
+    const byId = new Map(history.map((record) => [record.id, record]));
+    state.statuses.set(id, shared.status);
+    if (shared.active) state.active.set(id, byId.get(shared.active.id) ?? shared.active);
+    else state.active.delete(id);
+    state.deliveries.set(id, shared.deliveries.slice(-DELIVERIES_PER_RULE));
+    const timeOf = (record: AlertRecord): number => record.firingSinceMs ?? record.pendingSinceMs;
+    state.history = [...state.history.filter((record) => record.ruleId !== id), ...history].sort((a, b) => timeOf(b) - timeOf(a)).slice(0, HISTORY_PER_TENANT);
   }
 
   private async load(): Promise<void> {

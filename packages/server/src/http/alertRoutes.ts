@@ -4,8 +4,9 @@
  * documented in docs/api.md.
  */
 import type { FastifyInstance } from 'fastify';
-import type { AlertsResponse, DeliveryLogEntry, RuleView } from '@cinder/core';
+import type { AlertsResponse, DeliveryLogEntry, RuleSeriesResponse, RuleView } from '@cinder/core';
 import type { AlertEngine } from '../alerts/engine.js';
+import { first, nonNegativeInt, timeRange, type Query } from './params.js';
 
 export function registerAlertRoutes(app: FastifyInstance, alerts: AlertEngine): void {
   const idOf = (request: { params: unknown }): string => (request.params as { id: string }).id;
@@ -19,5 +20,10 @@ export function registerAlertRoutes(app: FastifyInstance, alerts: AlertEngine): 
     return reply.status(204).send();
   });
   app.post('/api/v1/rules/:id/test', async (request): Promise<{ deliveries: DeliveryLogEntry[] }> => ({ deliveries: await alerts.sendTest(request.tenant, idOf(request)) }));
+  app.get('/api/v1/rules/:id/series', async (request): Promise<RuleSeriesResponse> => {
+    const q = request.query as Query;
+    const range = timeRange(q, alerts.nowMs());
+    return alerts.series(request.tenant, idOf(request), range.fromMs, range.toMs, nonNegativeInt(first(q.points), 'points'));
+  });
   app.get('/api/v1/alerts', async (request): Promise<AlertsResponse> => alerts.alerts(request.tenant));
 }

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import fastifyStatic from '@fastify/static';
@@ -61,6 +62,22 @@ const routeTables = new WeakMap<FastifyInstance, RegisteredRoute[]>();
 /** Every route the server registered (for the test that walks them all with and without credentials). */
 export function registeredRoutes(app: FastifyInstance): readonly RegisteredRoute[] {
   return routeTables.get(app) ?? [];
+}
+
+/** Paths that belong to an API or to the built files, where an unknown path is a JSON 404 whatever the client accepts. */
+const NON_PAGE_PREFIXES = ['/api/', '/pyroscope/', '/ingest', '/render', '/v1development/', '/assets/', '/ready', '/metrics'];
+
+/** A browser navigation (GET/HEAD asking for HTML) to a path that could be one of the app's pages. */
+function wantsAppPage(request: FastifyRequest): boolean {
+  if (request.method !== 'GET' && request.method !== 'HEAD') return false;
+  if (!(request.headers.accept ?? '').includes('text/html')) return false;
+  let pathname: string;
+  try {
+    pathname = decodeURIComponent(request.url.split('?')[0]!).toLowerCase();
+  } catch {
+    return false;
+  }
+  return !NON_PAGE_PREFIXES.some((prefix) => pathname.startsWith(prefix)) && !CONNECT_ROUTE.test(pathname);
 }
 
 export function webDistDir(): string | null {
@@ -206,7 +223,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         .send('<!doctype html><title>Cinder</title><p>Cinder is running. The web UI is not built: run <code>npm run build</code>.</p>'),
     );
   }
-  app.setNotFoundHandler(async (request, reply) => sendError(reply, new CinderError(ErrorCodes.NOT_FOUND, `no route ${request.method} ${request.url.split('?')[0]}`)));
+  app.setNotFoundHandler(async (request, reply) => {
+    // A person who follows a stale link gets the app's own not-found page (still a 404); programs,
+    // and anything under an API path, keep the JSON error they can parse.
+    if (webDir && wantsAppPage(request)) return reply.status(404).type('text/html').send(await readFile(path.join(webDir, 'index.html')));
+    return sendError(reply, new CinderError(ErrorCodes.NOT_FOUND, `no route ${request.method} ${request.url.split('?')[0]}`));
+  });
   return app;
 }
 

@@ -5,6 +5,7 @@
 import type {
   AlertsResponse,
   DeliveryLogEntry,
+  RuleSeriesResponse,
   RuleView,
   DiffResponse,
   Snapshot,
@@ -267,6 +268,11 @@ export class ApiClient {
 
   async testRule(id: string, signal: AbortSignal): Promise<DeliveryLogEntry[]> {
     return (await this.getJson<{ deliveries: DeliveryLogEntry[] }>(this.url(`/api/v1/rules/${encodeURIComponent(id)}/test`), signal, { method: 'POST', body: '{}' })).deliveries ?? [];
+  }
+
+  /** A rule's watched value per second over a range (GET /api/v1/rules/:id/series). */
+  ruleSeries(id: string, request: { fromMs: number; untilMs: number; points?: number }, signal: AbortSignal): Promise<RuleSeriesResponse> {
+    return this.getJson(this.url(`/api/v1/rules/${encodeURIComponent(id)}/series`, { from: request.fromMs, until: request.untilMs, points: request.points ?? 60 }), signal);
   }
 
   alerts(signal: AbortSignal): Promise<AlertsResponse> {

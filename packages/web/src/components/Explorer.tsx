@@ -5,9 +5,11 @@
 import { useEffect, useMemo, type JSX } from 'react';
 import {
   decodeLevels,
+  defaultProfileType,
   formatValue,
   profileTypeDisplayName,
   profileTypeUnit,
+  sortProfileTypes,
   type AppConfig,
   type FlameGraphResponse,
   type SandwichResponse,
@@ -20,7 +22,7 @@ import type { RefreshClock } from '../hooks/useNow.js';
 import { buildQuery } from '../state/selector.js';
 import { describeRange, formatDateTime, formatDuration, resolveRange, stepSecondsFor } from '../state/time.js';
 import type { FlameView, ViewState } from '../state/viewState.js';
-import { LabelFilters, ProfileTypeSelect, RefreshSelect, ServiceSelect, TimeRangePicker } from './Controls.js';
+import { LabelFilters, ProfileTypeSelect, RefreshSelect, ServiceSelect, serviceTypeNames, TimeRangePicker } from './Controls.js';
 import { FlameGraphView } from './FlameGraphView.js';
 import { ErrorState, Notice, Spinner } from './States.js';
 import { ExportMenu } from './ExportMenu.js';
@@ -42,17 +44,10 @@ export interface ExplorerProps {
   onServices?: (services: ServiceInfo[]) => void;
 }
 
-/** Profile types people look at first when nothing is chosen. */
-const PREFERRED_TYPES = ['process_cpu:cpu:nanoseconds', 'wall:wall:', 'memory:alloc_space:bytes'];
 const MAX_NODES = 4096;
 
 export function pickProfileType(available: readonly string[], wanted: string): string {
-  if (wanted && available.includes(wanted)) return wanted;
-  for (const prefix of PREFERRED_TYPES) {
-    const found = available.find((id) => id.startsWith(prefix));
-    if (found) return found;
-  }
-  return available[0] ?? '';
+  return defaultProfileType(available, wanted);
 }
 
 export function Explorer(props: ExplorerProps): JSX.Element {
@@ -68,7 +63,7 @@ export function Explorer(props: ExplorerProps): JSX.Element {
   }, [servicesQuery.data, onServices]);
 
   const chosen = state.services.length === 0 ? services : services.filter((s) => state.services.includes(s.serviceName));
-  const availableTypes = useMemo(() => [...new Set(chosen.flatMap((s) => s.profileTypes.map((t) => t.id)))].sort(), [chosen]);
+  const availableTypes = useMemo(() => sortProfileTypes(chosen.flatMap((s) => s.profileTypes.map((t) => t.id))), [chosen]);
   const profileType = pickProfileType(availableTypes, state.profileType);
   const unit = profileTypeUnit(profileType);
   const query = profileType ? buildQuery(profileType, state.services, state.filters) : null;
@@ -307,7 +302,7 @@ function NoData(props: { askedFor: string; services: readonly ServiceInfo[]; ran
                 <button type="button" className="linklike" onClick={() => props.onPick(s.serviceName)}>
                   {s.serviceName}
                 </button>{' '}
-                <span className="muted">{s.profileTypes.map((t) => profileTypeDisplayName(t.id)).join(', ')}</span>
+                <span className="muted">{serviceTypeNames(s).join(', ')}</span>
               </li>
             ))}
           </ul>

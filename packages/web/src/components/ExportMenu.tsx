@@ -4,6 +4,7 @@ import { isCpuprofileUnit, viewportForFrame, type FlameFrames, type FlameGraphDa
 import { isAbort, type ApiClient } from '../api/client.js';
 import { download, flameGraphSvg, flamebearerJson, selfContainedHtml } from '../flamegraph/exports.js';
 import { MAX_CANVAS_SIDE_DEVICE_PX, ROW_HEIGHT_CSS_PX, renderFlameGraph } from '../flamegraph/renderer.js';
+import { formatDateTime } from '../state/time.js';
 
 export interface ExportMenuProps {
   client: ApiClient;
@@ -66,7 +67,7 @@ export function ExportMenu(props: ExportMenuProps): JSX.Element {
       } else if (format === 'png') {
         download(`${base}.png`, await pngOf(props.frames));
       } else if (format === 'html') {
-        download(`${base}.html`, new Blob([selfContainedHtml(props.data, `${props.profileTypeId} ${new Date(props.fromMs).toISOString()} → ${new Date(props.untilMs).toISOString()}`, props.unit)], { type: 'text/html' }));
+        download(`${base}.html`, new Blob([selfContainedHtml(props.data, `${props.profileTypeId} ${formatDateTime(props.fromMs)} → ${formatDateTime(props.untilMs)}`, props.unit)], { type: 'text/html' }));
       }
     } catch (caught) {
       if (isAbort(caught)) return;

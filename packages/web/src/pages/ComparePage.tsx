@@ -9,7 +9,9 @@ import {
   diffToFlameGraph,
   formatPercent,
   formatValue,
-  profileTypeDisplayName,
+  defaultProfileType,
+  profileTypeLabels,
+  sortProfileTypes,
   type DiffResponse,
   type FlameGraphResponse,
   type ServiceInfo,
@@ -118,8 +120,9 @@ export function ComparePage({ client }: { client: ApiClient }): JSX.Element {
   const servicesQuery = useQuery<ServiceInfo[]>(`services|${range.fromMs - 2 * DAY_MS}|${range.untilMs}`, (signal) => client.services(range.fromMs - 2 * DAY_MS, range.untilMs, signal));
   const services = servicesQuery.data ?? [];
   const service = state.service || services[0]?.serviceName || '';
-  const types = services.find((s) => s.serviceName === service)?.profileTypes.map((t) => t.id) ?? [];
-  const type = types.includes(state.type) ? state.type : (types.find((t) => t.startsWith('process_cpu:cpu:')) ?? types[0] ?? '');
+  const types = sortProfileTypes(services.find((s) => s.serviceName === service)?.profileTypes.map((t) => t.id) ?? []);
+  const typeLabels = profileTypeLabels(types);
+  const type = defaultProfileType(types, state.type);
   const selector = (matcher: string): string => `${type}{service_name=${JSON.stringify(service)}${matcher ? `, ${matcher}` : ''}}`;
   const ready = service !== '' && type !== '' && (state.preset !== 'labels' || (state.label !== '' && state.baselineValue !== '' && state.comparisonValue !== ''));
   const diffKey = ready ? `diff|${selector(sides.baseline.matcher)}|${selector(sides.comparison.matcher)}|${sides.baseline.fromMs}|${sides.comparison.fromMs}|${range.untilMs}|${state.mode}|${state.normalize}` : null;
@@ -200,8 +203,8 @@ export function ComparePage({ client }: { client: ApiClient }): JSX.Element {
             <span className="field-label">Profile type</span>
             <select value={type} onChange={(e) => update({ type: e.target.value, focus: [] })} data-testid="compare-type">
               {types.map((id) => (
-                <option key={id} value={id}>
-                  {profileTypeDisplayName(id)}
+                <option key={id} value={id} title={id}>
+                  {typeLabels.get(id)}
                 </option>
               ))}
             </select>

@@ -3,9 +3,10 @@
  * loading/failure states, and Cinder's explorer where the old page had its Grafana iframe.
  */
 import { useCallback, useEffect, useMemo, useRef, useState, type JSX } from 'react';
-import { profileTypeDisplayName, type AppConfig, type FlameGraphResponse, type ServiceInfo } from '@cinder/core';
+import { defaultProfileType, profileTypeDisplayName, type AppConfig, type FlameGraphResponse, type ServiceInfo } from '@cinder/core';
 import type { ApiClient } from '../api/client.js';
-import { Explorer, pickProfileType } from '../components/Explorer.js';
+import { serviceTypeNames } from '../components/Controls.js';
+import { Explorer } from '../components/Explorer.js';
 import { AlertIcon, CompassIcon, ExternalLinkIcon, FlameIcon, GaugeIcon, RefreshIcon } from '../components/Icons.js';
 import { ErrorState, Spinner } from '../components/States.js';
 import { TopTable } from '../components/TopTable.js';
@@ -14,7 +15,7 @@ import { useQuery } from '../hooks/useQuery.js';
 import { useViewState } from '../hooks/useViewState.js';
 import { cinderUiUrl, grafanaDashboardUrl, grafanaExploreUrl, resolveGrafanaUrl } from '../state/grafana.js';
 import { buildQuery } from '../state/selector.js';
-import { refreshIntervalMs, resolveRange } from '../state/time.js';
+import { formatDateTime, refreshIntervalMs, resolveRange } from '../state/time.js';
 import { Regressions } from '../components/Regressions.js';
 import { FiringAlerts } from '../components/AlertsPanel.js';
 
@@ -175,8 +176,8 @@ function ServicesOverview(props: { services: readonly ServiceInfo[]; selected: r
             onClick={() => props.onPick(service.serviceName)}
           >
             <strong>{service.serviceName}</strong>
-            <span className="muted">{service.profileTypes.map((t) => profileTypeDisplayName(t.id)).join(' · ')}</span>
-            <span className="muted">last profile {new Date(service.lastSeenMs).toLocaleTimeString()}</span>
+            <span className="muted">{serviceTypeNames(service).join(', ')}</span>
+            <span className="muted">last profile {formatDateTime(service.lastSeenMs)}</span>
           </button>
         ))}
       </div>
@@ -196,8 +197,9 @@ function TopFunctions(props: {
 }): JSX.Element | null {
   const chosen = props.selected.length === 0 ? props.services : props.services.filter((s) => props.selected.includes(s.serviceName));
   const types = [...new Set(chosen.flatMap((s) => s.profileTypes.map((t) => t.id)))];
-  const cpuType = types.find((id) => id.startsWith('process_cpu:cpu:')) ?? types.find((id) => id.startsWith('process_cpu:')) ?? types.find((id) => id.startsWith('wall:'));
-  const memoryType = pickProfileType(types.filter((id) => id.startsWith('memory:')), 'memory:alloc_space:bytes:space:bytes');
+  // CPU time of process_cpu or, for the Node SDK, of its wall profile; sample counts only when nothing else exists.
+  const cpuType = defaultProfileType(types.filter((id) => id.startsWith('process_cpu:') || id.startsWith('wall:'))) || undefined;
+  const memoryType = defaultProfileType(types.filter((id) => id.startsWith('memory:')));
   const range = useMemo(() => resolveRange({ from: props.from, until: props.until }, props.nowMs), [props.from, props.until, props.nowMs]);
   if (chosen.length === 0) return null;
   return (

@@ -4,7 +4,7 @@
  *   /request?service=<name>&traceId=<32 hex>[&spanId=<16 hex>]&from=<ms>&until=<ms>[&type=<profile type>]
  */
 import { useMemo, useState, type JSX } from 'react';
-import { decodeLevels, formatValue, profileTypeDisplayName, type FlameGraphResponse, type ServiceInfo } from '@cinder/core';
+import { decodeLevels, defaultProfileType, formatValue, profileTypeLabels, sortProfileTypes, type FlameGraphResponse, type ServiceInfo } from '@cinder/core';
 import type { ApiClient } from '../api/client.js';
 import { FlameGraphView } from '../components/FlameGraphView.js';
 import { FlameIcon } from '../components/Icons.js';
@@ -39,9 +39,10 @@ export function RequestPage({ client }: { client: ApiClient }): JSX.Element {
         : null;
 
   const servicesQuery = useQuery<ServiceInfo[]>(`services|${padded.fromMs}|${padded.untilMs}`, (signal) => client.services(padded.fromMs, padded.untilMs, signal));
-  const types = servicesQuery.data?.find((s) => s.serviceName === service)?.profileTypes.map((t) => t.id) ?? [];
+  const types = sortProfileTypes(servicesQuery.data?.find((s) => s.serviceName === service)?.profileTypes.map((t) => t.id) ?? []);
+  const typeLabels = profileTypeLabels(types);
   const wanted = params.get('type') ?? '';
-  const type = types.includes(wanted) ? wanted : (types.find((t) => t.startsWith('process_cpu:cpu:')) ?? types.find((t) => t.startsWith('wall:')) ?? types[0] ?? '');
+  const type = defaultProfileType(types, wanted);
   const query = service && type ? `${type}{service_name=${JSON.stringify(service)}}` : '';
   const selecting = (traceId !== '' || spanId !== '') && traceValid && spanValid && query !== '';
   const requestKey = selecting ? `request|${query}|${traceId}|${spanId}|${padded.fromMs}|${padded.untilMs}` : null;
@@ -98,8 +99,8 @@ export function RequestPage({ client }: { client: ApiClient }): JSX.Element {
               <span className="field-label">Profile type</span>
               <select value={type} onChange={(e) => go({ type: e.target.value })} data-testid="request-type">
                 {types.map((id) => (
-                  <option key={id} value={id}>
-                    {profileTypeDisplayName(id)}
+                  <option key={id} value={id} title={id}>
+                    {typeLabels.get(id)}
                   </option>
                 ))}
               </select>

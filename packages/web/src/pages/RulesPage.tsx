@@ -2,12 +2,14 @@
  * /rules: the server's alert and recording rules (list with state, create, edit, delete, send a
  * test notification, the delivery log). Rules from --rules-file are shown read-only.
  */
-import { useEffect, useState, type FormEvent, type JSX } from 'react';
+import { useEffect, useMemo, useState, type FormEvent, type JSX } from 'react';
 import { formatValue, type AlertRule, type DeliveryLogEntry, type RuleView } from '@cinder/core';
 import type { ApiClient } from '../api/client.js';
 import { FiringAlerts, ratioText } from '../components/AlertsPanel.js';
 import { FlameIcon } from '../components/Icons.js';
 import { ErrorState } from '../components/States.js';
+import { Timeline } from '../components/Timeline.js';
+import type { TimelineSeries } from '../timeline/timelineData.js';
 import { useQuery } from '../hooks/useQuery.js';
 import { formatDateTime } from '../state/time.js';
 
@@ -257,6 +259,69 @@ function DeliveryLog({ client, id, generation }: { client: ApiClient; id: string
   );
 }
 
+const CHART_RANGES = [
+  ['1h', 3_600_000],
+  ['6h', 6 * 3_600_000],
+  ['1d', 86_400_000],
+  ['7d', 7 * 86_400_000],
+] as const;
+/** A relative range moves on in steps this long (re-reading on every 5 s list refresh would re-merge every bucket). */
+const CHART_REFRESH_MS = 30_000;
+
+/**
+ * The rule's watched value per second over time (GET /api/v1/rules/:id/series, one bucket per point
+ * measured as the evaluator measures a window). Drag on the chart to zoom; the buttons go back to a
+ * relative range.
+ */
+function RuleChart({ client, rule }: { client: ApiClient; rule: AlertRule }): JSX.Element {
+  const [spanMs, setSpanMs] = useState<number>(CHART_RANGES[0][1]);
+  const [zoom, setZoom] = useState<{ fromMs: number; untilMs: number } | null>(null);
+  // The page re-renders on every list refresh; the relative end only moves every CHART_REFRESH_MS.
+  const nowMs = Math.ceil(Date.now() / CHART_REFRESH_MS) * CHART_REFRESH_MS;
+  const range = zoom ?? { fromMs: nowMs - spanMs, untilMs: nowMs };
+  const query = useQuery(`series|${rule.id}|${rule.updatedMs}|${range.fromMs}|${range.untilMs}`, (signal) => client.ruleSeries(rule.id, range, signal));
+  const data = query.data;
+  const series = useMemo<TimelineSeries[]>(() => {
+    if (!data) return [];
+    const points = data.points.filter((p) => p.valuePerSecond !== null).map((p) => [p.timeMs, p.valuePerSecond!] as const);
+    return [{ label: `${rule.name}: ${data.watched} per second`, points }];
+  }, [data, rule.name]);
+  const gaps = data ? data.points.filter((p) => p.valuePerSecond === null).length : 0;
+  return (
+    <section className="panel" data-testid="rule-chart">
+      <h2>
+        “{rule.name}” over time <span className="muted">({data ? `${data.watched}, ${data.unit} per second, one point per ${durationText(data.stepMs)}` : 'loading…'})</span>
+      </h2>
+      <div className="actions">
+        {CHART_RANGES.map(([label, ms]) => (
+          <button
+            key={label}
+            type="button"
+            className={`btn btn-small${zoom === null && spanMs === ms ? ' active' : ''}`}
+            onClick={() => {
+              setZoom(null);
+              setSpanMs(ms);
+            }}
+            data-testid={`rule-chart-range-${label}`}
+          >
+            last {label}
+          </button>
+        ))}
+      </div>
+      {query.error ? <ErrorState error={query.error} what="Reading the rule's series" /> : null}
+      {data && data.points.length === 0 ? <p className="muted" data-testid="rule-chart-empty">No profiles for this selection in the range.</p> : null}
+      {data && series[0]!.points.length > 0 ? (
+        <Timeline series={series} fromMs={data.fromMs} untilMs={data.untilMs} unit={data.unit} onSelectRange={(fromMs, untilMs) => setZoom({ fromMs, untilMs })} heightCssPx={160} />
+      ) : null}
+      {gaps > 0 ? (
+        <p className="muted" data-testid="rule-chart-gaps">
+          {gaps} point(s) left out: fewer than {rule.thresholds.minProfiles} profiles in the bucket (the rule's minimum).
+        </p>
+      ) : null}
+    </section>
+  );
+}
+
 export function RulesPage({ client }: { client: ApiClient }): JSX.Element {
   const [generation, setGeneration] = useState(0);
   const [editing, setEditing] = useState<AlertRule | 'new' | null>(null);
@@ -265,6 +330,7 @@ export function RulesPage({ client }: { client: ApiClient }): JSX.Element {
   const [actionError, setActionError] = useState<string | null>(null);
   const list = useQuery<RuleView[]>(`rules|${generation}`, (signal) => client.rules(signal));
   const refresh = (): void => setGeneration((g) => g + 1);
+  const selectedRule = list.data?.find((v) => v.rule.id === selected)?.rule ?? null;
   // States change on the server's schedule, not on this page's: re-read them every few seconds.
   useEffect(() => {
     const timer = setInterval(() => setGeneration((g) => g + 1), RULES_REFRESH_MS);
@@ -387,6 +453,7 @@ export function RulesPage({ client }: { client: ApiClient }): JSX.Element {
             </div>
           ) : null}
         </section>
+        {selectedRule ? <RuleChart client={client} rule={selectedRule} /> : null}
         {selected ? (
           <section className="panel" data-testid="rule-deliveries">
             <h2>Deliveries of “{list.data?.find((v) => v.rule.id === selected)?.rule.name ?? selected}”</h2>

@@ -14,7 +14,8 @@ import {
   diffFlameGraph,
   diffToFlameGraph,
   flameGraphFromTree,
-  profileTypeDisplayName,
+  profileTypeLabels,
+  sortProfileTypes,
   type Profile,
   type ServiceInfo,
 } from '@cinder/core';
@@ -169,13 +170,15 @@ export function UploadPage({ client }: { client: ApiClient }): JSX.Element {
                   data-testid="upload-compare"
                 >
                   <option value="">(just view the file)</option>
-                  {(servicesQuery.data ?? []).flatMap((s) =>
-                    s.profileTypes.map((t) => (
-                      <option key={`${s.serviceName}${t.id}`} value={`${s.serviceName}\u0000${t.id}`}>
-                        {s.serviceName} · {profileTypeDisplayName(t.id)}
+                  {(servicesQuery.data ?? []).flatMap((s) => {
+                    const ids = s.profileTypes.map((t) => t.id);
+                    const labels = profileTypeLabels(ids);
+                    return sortProfileTypes(ids).map((id) => (
+                      <option key={`${s.serviceName}${id}`} value={`${s.serviceName}\u0000${id}`} title={id}>
+                        {s.serviceName} · {labels.get(id)}
                       </option>
-                    )),
-                  )}
+                    ));
+                  })}
                 </select>
               </label>
             </div>

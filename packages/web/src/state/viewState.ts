@@ -35,7 +35,8 @@ export const DEFAULT_VIEW_STATE: ViewState = {
   profileType: '',
   from: 'now-1h',
   until: 'now',
-  refresh: '30s',
+  // Off until someone switches it on: a refresh re-runs every query, and a view that moves by itself surprises.
+  refresh: 'off',
   filters: [],
   groupBy: '',
   focus: [],
