@@ -22,7 +22,9 @@ import type { RefreshClock } from '../hooks/useNow.js';
 import { buildQuery } from '../state/selector.js';
 import { describeRange, formatDateTime, formatDuration, resolveRange, stepSecondsFor } from '../state/time.js';
 import type { FlameView, ViewState } from '../state/viewState.js';
-import { LabelFilters, ProfileTypeSelect, RefreshSelect, ServiceSelect, serviceTypeNames, TimeRangePicker } from './Controls.js';
+import { ProfileTypeSelect, RefreshSelect, ServiceSelect, serviceTypeNames, TimeRangePicker } from './Controls.js';
+import { LabelBreakdown } from './LabelBreakdown.js';
+import { LabelFilters } from './LabelChips.js';
 import { FlameGraphView } from './FlameGraphView.js';
 import { ErrorState, Notice, Spinner } from './States.js';
 import { ExportMenu } from './ExportMenu.js';
@@ -36,7 +38,7 @@ export interface ExplorerProps {
   state: ViewState;
   update: (patch: Partial<ViewState>, options?: { replace?: boolean }) => void;
   clock: RefreshClock;
-  /** Label filters and timeline group-by (the /explore page). */
+  /** Label filter chips, the labels breakdown and timeline group-by (both pages show them; kiosk views may not). */
   withFilters: boolean;
   /** Tells the page whether any query is in flight (drives the Refresh button's spinner). */
   onBusyChange?: (busy: boolean) => void;
@@ -131,13 +133,12 @@ export function Explorer(props: ExplorerProps): JSX.Element {
         {props.withFilters ? (
           <LabelFilters
             client={client}
-            baseQuery={buildQuery(profileType, state.services, [])}
+            queryFor={(filters) => buildQuery(profileType, state.services, filters)}
             fromMs={range.fromMs}
             untilMs={range.untilMs}
             filters={state.filters}
-            onChange={(filters) => update({ filters, focus: [] })}
-            groupBy={state.groupBy}
-            onGroupBy={(groupBy) => update({ groupBy })}
+            onChange={(filters) => update({ filters, focus: [], selectedFunction: '' })}
+            groupBy={{ value: state.groupBy, onChange: (groupBy) => update({ groupBy }) }}
           />
         ) : null}
         <section className="panel" aria-labelledby="timeline-heading">
@@ -156,12 +157,25 @@ export function Explorer(props: ExplorerProps): JSX.Element {
             />
           ) : null}
         </section>
+        {props.withFilters && query ? (
+          <LabelBreakdown
+            client={client}
+            query={query}
+            fromMs={range.fromMs}
+            untilMs={range.untilMs}
+            stepSeconds={stepSecondsFor(range)}
+            generation={clock.generation}
+            unit={unit}
+            filters={state.filters}
+            onFilters={(filters) => update({ filters, focus: [], selectedFunction: '' })}
+          />
+        ) : null}
         <section className="panel" aria-labelledby="flamegraph-heading">
           <div className="panel-head">
             <h2 id="flamegraph-heading">
               Flame graph{' '}
               {flameQuery.data ? (
-                <span className="muted">
+                <span className="muted" data-testid="flamegraph-total" data-total={flameQuery.data.flamegraph.total}>
                   {formatValue(flameQuery.data.flamegraph.total, unit)} in {flameQuery.data.profileCount} profiles
                   {flameQuery.data.truncation.hiddenNodes > 0 ? (
                     <span data-testid="truncation-info">

@@ -44,6 +44,8 @@ export interface FlameGraphViewProps {
   colorOf?: (frameIndex: number) => string;
   /** Hide the package legend (when colours mean something else). */
   hideLegend?: boolean;
+  /** Tooltip rows instead of total/self/of parent (the diff graph's baseline, comparison, delta). */
+  tooltipRows?: (frameIndex: number) => { label: string; value: string }[];
 }
 
 const MIRROR_ROWS = 40;
@@ -265,22 +267,33 @@ export function FlameGraphView(props: FlameGraphViewProps): JSX.Element {
         >
           <div className="tooltip-name">{tooltip.name}</div>
           <table>
-            <tbody>
-              <tr>
-                <th>Total</th>
-                <td>
-                  {tooltip.total} ({tooltip.percentOfTotal} of total)
-                </td>
-              </tr>
-              <tr>
-                <th>Self</th>
-                <td>{tooltip.self}</td>
-              </tr>
-              <tr>
-                <th>Of parent</th>
-                <td>{tooltip.percentOfParent}</td>
-              </tr>
-            </tbody>
+            {props.tooltipRows ? (
+              <tbody>
+                {props.tooltipRows(hovered.frame).map((row) => (
+                  <tr key={row.label}>
+                    <th>{row.label}</th>
+                    <td>{row.value}</td>
+                  </tr>
+                ))}
+              </tbody>
+            ) : (
+              <tbody>
+                <tr>
+                  <th>Total</th>
+                  <td>
+                    {tooltip.total} ({tooltip.percentOfTotal} of total)
+                  </td>
+                </tr>
+                <tr>
+                  <th>Self</th>
+                  <td>{tooltip.self}</td>
+                </tr>
+                <tr>
+                  <th>Of parent</th>
+                  <td>{tooltip.percentOfParent}</td>
+                </tr>
+              </tbody>
+            )}
           </table>
         </div>
       ) : null}

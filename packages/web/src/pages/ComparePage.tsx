@@ -1,6 +1,8 @@
 /**
  * /compare: baseline vs comparison as one diff flame graph (colours = change) and a per-function
- * diff table, or side by side with a shared zoom. Every choice lives in the URL.
+ * diff table, or side by side with a shared zoom. The two sides come from a preset (a day earlier,
+ * the previous period, one label value vs another) or from two ranges brushed on the timeline, each
+ * side with its own label selector. Every choice lives in the URL (compare/compareState.ts).
  */
 import { useCallback, useMemo, useState, type JSX } from 'react';
 import {
@@ -11,128 +13,80 @@ import {
   formatValue,
   defaultProfileType,
   profileTypeLabels,
+  profileTypeUnit,
   sortProfileTypes,
   type DiffResponse,
   type FlameGraphResponse,
+  type Matcher,
   type ServiceInfo,
+  type TimelineResponse,
 } from '@cinder/core';
 import type { ApiClient } from '../api/client.js';
+import {
+  brushSide,
+  compareSides,
+  describeMatchers,
+  readCompareState,
+  timelineRange,
+  writeCompareState,
+  type CompareSideName,
+  type CompareState,
+  type ComparePreset,
+  type DiffFilter,
+  type DiffSort,
+} from '../compare/compareState.js';
+import { CompareTimeline } from '../components/CompareTimeline.js';
+import { TimeRangePicker } from '../components/Controls.js';
 import { FlameGraphView } from '../components/FlameGraphView.js';
 import { FlameIcon } from '../components/Icons.js';
+import { SideFilters } from '../components/SideFilters.js';
 import { ErrorState, Notice, Spinner } from '../components/States.js';
+import { diffFrameDetails } from '../flamegraph/diffTooltip.js';
 import { useQuery } from '../hooks/useQuery.js';
 import { navigate, useLocation } from '../router.js';
-import { describeRange, resolveRange } from '../state/time.js';
-
-export type ComparePreset = 'day' | 'previous' | 'labels';
-type DiffFilter = 'all' | 'new' | 'removed' | 'changed';
-type DiffSort = 'absolute' | 'relative';
+import { buildQuery } from '../state/selector.js';
+import { describeRange, formatDateTime, resolveRange, stepSecondsFor } from '../state/time.js';
+import { SIDE_COLORS } from '../timeline/compareBands.js';
 
 const DAY_MS = 86_400_000;
 const MAX_NODES = 4096;
 
-interface CompareState {
-  service: string;
-  type: string;
-  from: string;
-  until: string;
-  preset: ComparePreset;
-  label: string;
-  baselineValue: string;
-  comparisonValue: string;
-  mode: 'absolute' | 'relative';
-  normalize: boolean;
-  view: 'diff' | 'side';
-  filter: DiffFilter;
-  sort: DiffSort;
-  focus: string[];
-}
-
-function readState(search: string): CompareState {
-  const p = new URLSearchParams(search);
-  const preset = p.get('preset');
-  return {
-    service: p.get('service') ?? '',
-    type: p.get('type') ?? '',
-    from: p.get('from') ?? 'now-1h',
-    until: p.get('until') ?? 'now',
-    preset: preset === 'previous' || preset === 'labels' ? preset : 'day',
-    label: p.get('label') ?? '',
-    baselineValue: p.get('a') ?? '',
-    comparisonValue: p.get('b') ?? '',
-    mode: p.get('mode') === 'relative' ? 'relative' : 'absolute',
-    normalize: p.get('normalize') !== '0',
-    view: p.get('view') === 'side' ? 'side' : 'diff',
-    filter: (['new', 'removed', 'changed'] as const).find((f) => f === p.get('filter')) ?? 'all',
-    sort: p.get('sort') === 'relative' ? 'relative' : 'absolute',
-    focus: p.get('focus') ? p.get('focus')!.split(';') : [],
-  };
-}
-
-function writeState(state: CompareState): string {
-  const p = new URLSearchParams();
-  const set = (key: string, value: string, fallback: string): void => {
-    if (value !== fallback) p.set(key, value);
-  };
-  set('service', state.service, '');
-  set('type', state.type, '');
-  set('from', state.from, 'now-1h');
-  set('until', state.until, 'now');
-  set('preset', state.preset, 'day');
-  set('label', state.label, '');
-  set('a', state.baselineValue, '');
-  set('b', state.comparisonValue, '');
-  set('mode', state.mode, 'absolute');
-  set('normalize', state.normalize ? '1' : '0', '1');
-  set('view', state.view, 'diff');
-  set('filter', state.filter, 'all');
-  set('sort', state.sort, 'absolute');
-  set('focus', state.focus.join(';'), '');
-  const text = p.toString();
-  return `/compare${text ? `?${text}` : ''}`;
-}
-
-/** The two sides a preset describes: ranges and extra matchers. */
-export function compareSides(state: Pick<CompareState, 'preset' | 'label' | 'baselineValue' | 'comparisonValue'>, range: { fromMs: number; untilMs: number }) {
-  const lengthMs = range.untilMs - range.fromMs;
-  const quote = (value: string): string => JSON.stringify(value);
-  if (state.preset === 'labels') {
-    return {
-      baseline: { ...range, matcher: state.label && state.baselineValue ? `${state.label}=${quote(state.baselineValue)}` : '' },
-      comparison: { ...range, matcher: state.label && state.comparisonValue ? `${state.label}=${quote(state.comparisonValue)}` : '' },
-    };
-  }
-  const shiftMs = state.preset === 'day' ? DAY_MS : lengthMs;
-  return {
-    baseline: { fromMs: range.fromMs - shiftMs, untilMs: range.untilMs - shiftMs, matcher: '' },
-    comparison: { ...range, matcher: '' },
-  };
-}
-
 export function ComparePage({ client }: { client: ApiClient }): JSX.Element {
   const { search } = useLocation();
-  const state = useMemo(() => readState(search), [search]);
-  const update = useCallback((patch: Partial<CompareState>) => navigate(writeState({ ...state, ...patch }), { replace: true }), [state]);
-  const [nowMs] = useState(() => Date.now());
-  const range = useMemo(() => resolveRange({ from: state.from, until: state.until }, nowMs), [state.from, state.until, nowMs]);
-  const sides = compareSides(state, range);
+  const state = useMemo(() => readCompareState(search), [search]);
+  const update = useCallback((patch: Partial<CompareState>) => navigate(writeCompareState({ ...state, ...patch }), { replace: true }), [state]);
+  const [nowMs, setNowMs] = useState(() => Date.now());
+  const [brushing, setBrushing] = useState<CompareSideName>('baseline');
+  const view = useMemo(() => resolveRange({ from: state.from, until: state.until }, nowMs), [state.from, state.until, nowMs]);
+  const sides = useMemo(() => compareSides(state, view), [state, view]);
+  const shown = useMemo(() => timelineRange(view, sides), [view, sides]);
 
-  const servicesQuery = useQuery<ServiceInfo[]>(`services|${range.fromMs - 2 * DAY_MS}|${range.untilMs}`, (signal) => client.services(range.fromMs - 2 * DAY_MS, range.untilMs, signal));
+  const servicesFromMs = Math.min(shown.fromMs, view.fromMs - 2 * DAY_MS);
+  const servicesQuery = useQuery<ServiceInfo[]>(`services|${servicesFromMs}|${shown.untilMs}`, (signal) => client.services(servicesFromMs, shown.untilMs, signal));
   const services = servicesQuery.data ?? [];
-  const service = state.service || services[0]?.serviceName || '';
-  const types = sortProfileTypes(services.find((s) => s.serviceName === service)?.profileTypes.map((t) => t.id) ?? []);
+  // "" = all services, as on the Profiling page: its link leaves `service` out when "All" is chosen,
+  // and the same services give the same default type there and here.
+  const service = state.service;
+  const chosen = service === '' ? services : services.filter((s) => s.serviceName === service);
+  const types = useMemo(() => sortProfileTypes(chosen.flatMap((s) => s.profileTypes.map((t) => t.id))), [chosen]);
+  // A type the link asked for is kept even before the service list arrives (or when it is not in it:
+  // the server then says so), so "Open comparison" never silently lands on another type.
+  const type = state.type !== '' ? state.type : defaultProfileType(types, '');
   const typeLabels = profileTypeLabels(types);
-  const type = defaultProfileType(types, state.type);
-  const selector = (matcher: string): string => `${type}{service_name=${JSON.stringify(service)}${matcher ? `, ${matcher}` : ''}}`;
-  const ready = service !== '' && type !== '' && (state.preset !== 'labels' || (state.label !== '' && state.baselineValue !== '' && state.comparisonValue !== ''));
-  const diffKey = ready ? `diff|${selector(sides.baseline.matcher)}|${selector(sides.comparison.matcher)}|${sides.baseline.fromMs}|${sides.comparison.fromMs}|${range.untilMs}|${state.mode}|${state.normalize}` : null;
+  const pickerTypes = state.type !== '' && !types.includes(state.type) ? [state.type, ...types] : types;
+  const selector = useCallback((matchers: readonly Matcher[]): string => buildQuery(type, service === '' ? [] : [service], matchers), [type, service]);
+  const baselineSelector = selector(sides.baseline.matchers);
+  const comparisonSelector = selector(sides.comparison.matchers);
+  const labelsIncomplete = state.preset === 'labels' && (state.label === '' || state.baselineValue === '' || state.comparisonValue === '');
+  const ready = type !== '' && !labelsIncomplete;
+  const diffKey = ready ? `diff|${baselineSelector}|${comparisonSelector}|${sides.baseline.fromMs}|${sides.baseline.untilMs}|${sides.comparison.fromMs}|${sides.comparison.untilMs}|${state.mode}|${state.normalize}` : null;
   const diffQuery = useQuery<DiffResponse>(diffKey, (signal) =>
     client.diff(
       {
-        baseline: selector(sides.baseline.matcher),
+        baseline: baselineSelector,
         baselineFromMs: sides.baseline.fromMs,
         baselineUntilMs: sides.baseline.untilMs,
-        comparison: selector(sides.comparison.matcher),
+        comparison: comparisonSelector,
         comparisonFromMs: sides.comparison.fromMs,
         comparisonUntilMs: sides.comparison.untilMs,
         mode: state.mode,
@@ -142,19 +96,60 @@ export function ComparePage({ client }: { client: ApiClient }): JSX.Element {
       signal,
     ),
   );
-  const sideKey = (which: 'baseline' | 'comparison'): string | null =>
-    ready && state.view === 'side' ? `side|${which}|${selector(sides[which].matcher)}|${sides[which].fromMs}|${sides[which].untilMs}` : null;
+  const sideSelector = (which: CompareSideName): string => (which === 'baseline' ? baselineSelector : comparisonSelector);
+  const sideKey = (which: CompareSideName): string | null =>
+    ready && state.view === 'side' ? `side|${which}|${sideSelector(which)}|${sides[which].fromMs}|${sides[which].untilMs}` : null;
   const baselineQuery = useQuery<FlameGraphResponse>(sideKey('baseline'), (signal) =>
-    client.flameGraph({ query: selector(sides.baseline.matcher), fromMs: sides.baseline.fromMs, untilMs: sides.baseline.untilMs, maxNodes: MAX_NODES }, signal),
+    client.flameGraph({ query: baselineSelector, fromMs: sides.baseline.fromMs, untilMs: sides.baseline.untilMs, maxNodes: MAX_NODES }, signal),
   );
   const comparisonQuery = useQuery<FlameGraphResponse>(sideKey('comparison'), (signal) =>
-    client.flameGraph({ query: selector(sides.comparison.matcher), fromMs: sides.comparison.fromMs, untilMs: sides.comparison.untilMs, maxNodes: MAX_NODES }, signal),
+    client.flameGraph({ query: comparisonSelector, fromMs: sides.comparison.fromMs, untilMs: sides.comparison.untilMs, maxNodes: MAX_NODES }, signal),
   );
-  const labelsQuery = useQuery<string[]>(service && type ? `labels|${service}|${type}` : null, (signal) =>
-    client.labelNames({ query: selector(''), fromMs: range.fromMs - DAY_MS, untilMs: range.untilMs }, signal),
+  const suggestQuery = type ? selector([]) : null;
+  const labelsQuery = useQuery<string[]>(suggestQuery ? `labels|${suggestQuery}` : null, (signal) =>
+    client.labelNames({ query: suggestQuery!, fromMs: view.fromMs - DAY_MS, untilMs: view.untilMs }, signal),
   );
-  const valuesQuery = useQuery<string[]>(service && type && state.label ? `values|${service}|${type}|${state.label}` : null, (signal) =>
-    client.labelValues({ name: state.label, query: selector(''), fromMs: range.fromMs - DAY_MS, untilMs: range.untilMs }, signal),
+  const valuesQuery = useQuery<string[]>(suggestQuery && state.label ? `values|${suggestQuery}|${state.label}` : null, (signal) =>
+    client.labelValues({ name: state.label, query: suggestQuery!, fromMs: view.fromMs - DAY_MS, untilMs: view.untilMs }, signal),
+  );
+
+  // The timeline: each side's selection over the shown range, in the side's colour (one grey line when both select the same profiles).
+  const stepSeconds = stepSecondsFor(shown);
+  const timelineKey = (query: string): string | null => (ready ? `cmp-timeline|${query}|${shown.fromMs}|${shown.untilMs}|${stepSeconds}` : null);
+  const sameSelection = baselineSelector === comparisonSelector;
+  const baselineTimeline = useQuery<TimelineResponse>(timelineKey(baselineSelector), (signal) =>
+    client.timeline({ query: baselineSelector, fromMs: shown.fromMs, untilMs: shown.untilMs, stepSeconds }, signal),
+  );
+  const comparisonTimeline = useQuery<TimelineResponse>(sameSelection ? null : timelineKey(comparisonSelector), (signal) =>
+    client.timeline({ query: comparisonSelector, fromMs: shown.fromMs, untilMs: shown.untilMs, stepSeconds }, signal),
+  );
+  const timelineSeries = useMemo(() => {
+    const points = (answer: TimelineResponse | null): [number, number][] => {
+      // Summed over the answer's series (the page compares one selection, not a breakdown).
+      const byTime = new Map<number, number>();
+      for (const s of answer?.series ?? []) for (const [t, v] of s.points) byTime.set(t, (byTime.get(t) ?? 0) + v);
+      return [...byTime.entries()].sort((a, b) => a[0] - b[0]);
+    };
+    if (sameSelection) return [{ label: 'selection', side: 'both' as const, points: points(baselineTimeline.data) }];
+    return [
+      { label: 'baseline selection', side: 'baseline' as const, points: points(baselineTimeline.data) },
+      { label: 'comparison selection', side: 'comparison' as const, points: points(comparisonTimeline.data) },
+    ];
+  }, [sameSelection, baselineTimeline.data, comparisonTimeline.data]);
+  const bands = useMemo(
+    () => [
+      { side: 'baseline' as const, fromMs: sides.baseline.fromMs, untilMs: sides.baseline.untilMs },
+      { side: 'comparison' as const, fromMs: sides.comparison.fromMs, untilMs: sides.comparison.untilMs },
+    ],
+    [sides],
+  );
+  const onBrush = useCallback(
+    (fromMs: number, untilMs: number) => {
+      update(brushSide(state, view, brushing, { fromMs, untilMs }));
+      // Brushing one side then the other is the usual sequence, as in Pyroscope's comparison view.
+      setBrushing((side) => (side === 'baseline' ? 'comparison' : 'baseline'));
+    },
+    [update, state, view, brushing],
   );
 
   const diff = diffQuery.data;
@@ -165,6 +160,27 @@ export function ComparePage({ client }: { client: ApiClient }): JSX.Element {
       combined && diff ? diffColor(combined.leftTotal[frame]!, combined.rightTotal[frame]!, diff.flamegraph.leftTicks, diff.flamegraph.rightTicks, diff.mode, diff.normalization.baselineScale) : '#666',
     [combined, diff],
   );
+  const tooltipRows = useCallback(
+    (frame: number) => {
+      if (!combined || !diff || !frames) return [];
+      const d = diffFrameDetails(frames, frame, {
+        leftTotal: combined.leftTotal,
+        rightTotal: combined.rightTotal,
+        leftTicks: diff.flamegraph.leftTicks,
+        rightTicks: diff.flamegraph.rightTicks,
+        unit: diff.unit,
+        mode: diff.mode,
+        baselineScale: diff.normalization.baselineScale,
+      });
+      return [
+        { label: 'Baseline', value: d.baseline },
+        { label: 'Comparison', value: d.comparison },
+        { label: 'Delta', value: d.delta },
+        { label: 'Delta %', value: d.deltaPercent },
+      ];
+    },
+    [combined, diff, frames],
+  );
   const rows = useMemo(() => {
     const all = diff?.table ?? [];
     const filtered = all.filter((row) =>
@@ -173,10 +189,18 @@ export function ComparePage({ client }: { client: ApiClient }): JSX.Element {
     const key = (row: DiffResponse['table'][number]): number => (state.sort === 'absolute' ? Math.abs(row.change) : Math.abs(row.changeRatio ?? Number.MAX_VALUE));
     return [...filtered].sort((a, b) => key(b) - key(a));
   }, [diff, state.filter, state.sort]);
-  const unit = diff?.unit ?? '';
+  const unit = diff?.unit ?? profileTypeUnit(type);
   const show = (value: number): string => (state.mode === 'relative' ? formatPercent(value) : formatValue(value, unit));
   const baseFrames = useMemo(() => (baselineQuery.data ? decodeLevels(baselineQuery.data.flamegraph) : null), [baselineQuery.data]);
   const compFrames = useMemo(() => (comparisonQuery.data ? decodeLevels(comparisonQuery.data.flamegraph) : null), [comparisonQuery.data]);
+  const sideText = (which: CompareSideName): string => {
+    const side = sides[which];
+    const range =
+      (which === 'comparison' && state.preset !== 'ranges') || state.preset === 'labels'
+        ? describeRange({ from: state.from, until: state.until }, nowMs)
+        : `${formatDateTime(side.fromMs)} → ${formatDateTime(side.untilMs)}`;
+    return `${range}${side.matchers.length > 0 ? ` · ${describeMatchers(side.matchers)}` : ''}`;
+  };
 
   return (
     <div className="page compare-page" data-testid="compare-page">
@@ -192,6 +216,8 @@ export function ComparePage({ client }: { client: ApiClient }): JSX.Element {
           <label className="field">
             <span className="field-label">Service</span>
             <select value={service} onChange={(e) => update({ service: e.target.value, focus: [] })} data-testid="compare-service">
+              <option value="">All services</option>
+              {service !== '' && !services.some((s) => s.serviceName === service) ? <option value={service}>{service}</option> : null}
               {services.map((s) => (
                 <option key={s.serviceName} value={s.serviceName}>
                   {s.serviceName}
@@ -202,9 +228,9 @@ export function ComparePage({ client }: { client: ApiClient }): JSX.Element {
           <label className="field">
             <span className="field-label">Profile type</span>
             <select value={type} onChange={(e) => update({ type: e.target.value, focus: [] })} data-testid="compare-type">
-              {types.map((id) => (
+              {pickerTypes.map((id) => (
                 <option key={id} value={id} title={id}>
-                  {typeLabels.get(id)}
+                  {typeLabels.get(id) ?? id}
                 </option>
               ))}
             </select>
@@ -215,8 +241,17 @@ export function ComparePage({ client }: { client: ApiClient }): JSX.Element {
               <option value="day">Same range 1 day earlier</option>
               <option value="previous">Previous period</option>
               <option value="labels">This label value vs that one</option>
+              <option value="ranges">Two ranges brushed on the timeline</option>
             </select>
           </label>
+          <TimeRangePicker
+            range={{ from: state.from, until: state.until }}
+            nowMs={nowMs}
+            onChange={(next) => {
+              setNowMs(Date.now());
+              update({ from: next.from, until: next.until, focus: [] });
+            }}
+          />
           {state.preset === 'labels' ? (
             <>
               <label className="field">
@@ -268,15 +303,54 @@ export function ComparePage({ client }: { client: ApiClient }): JSX.Element {
             ))}
           </div>
         </div>
+        <div className="controls" data-testid="compare-side-controls">
+          {(['baseline', 'comparison'] as const).map((which) => (
+            <SideFilters
+              key={which}
+              client={client}
+              side={which}
+              matchers={which === 'baseline' ? state.baselineFilters : state.comparisonFilters}
+              onChange={(next) => update(which === 'baseline' ? { baselineFilters: next, focus: [] } : { comparisonFilters: next, focus: [] })}
+              suggestQuery={suggestQuery}
+              fromMs={shown.fromMs}
+              untilMs={shown.untilMs}
+            />
+          ))}
+        </div>
+        <section className="panel" data-testid="compare-timeline-panel">
+          <div className="panel-title">
+            <h2>
+              Timeline <span className="muted">drag to set a range</span>
+            </h2>
+            <div className="tabs" role="group" aria-label="Which range a drag sets">
+              {(['baseline', 'comparison'] as const).map((which) => (
+                <button
+                  key={which}
+                  type="button"
+                  className={`tab${brushing === which ? ' active' : ''}`}
+                  aria-pressed={brushing === which}
+                  onClick={() => setBrushing(which)}
+                  data-testid={`compare-brush-${which}`}
+                >
+                  <span className="swatch" style={{ background: SIDE_COLORS[which].stroke }} aria-hidden="true" />
+                  {SIDE_COLORS[which].label} range
+                </button>
+              ))}
+            </div>
+          </div>
+          {baselineTimeline.error ? <ErrorState error={baselineTimeline.error} what="The timeline query" /> : null}
+          <CompareTimeline series={timelineSeries} fromMs={shown.fromMs} untilMs={shown.untilMs} unit={unit} bands={bands} brushing={brushing} onBrush={onBrush} />
+        </section>
         <p className="config-facts" data-testid="compare-sides">
-          Baseline: {describeRange({ from: String(sides.baseline.fromMs), until: String(sides.baseline.untilMs) }, nowMs)}
-          {sides.baseline.matcher ? ` · ${sides.baseline.matcher}` : ''} — Comparison: {describeRange({ from: state.from, until: state.until }, nowMs)}
-          {sides.comparison.matcher ? ` · ${sides.comparison.matcher}` : ''}
+          <span className="swatch" style={{ background: SIDE_COLORS.baseline.stroke }} aria-hidden="true" />
+          Baseline: <span data-testid="compare-baseline-text">{sideText('baseline')}</span> —{' '}
+          <span className="swatch" style={{ background: SIDE_COLORS.comparison.stroke }} aria-hidden="true" />
+          Comparison: <span data-testid="compare-comparison-text">{sideText('comparison')}</span>
           {diff ? <span data-testid="compare-normalization"> · {diff.normalization.description}</span> : null}
         </p>
         {!ready ? (
           <Notice testId="compare-incomplete" title="Pick what to compare.">
-            <p>Choose a service and profile type{state.preset === 'labels' ? ', a label and the two values to compare' : ''}.</p>
+            <p>Choose a profile type{state.preset === 'labels' ? ', a label and the two values to compare' : ''}.</p>
           </Notice>
         ) : null}
         {diffQuery.error ? <ErrorState error={diffQuery.error} what="The comparison query" /> : null}
@@ -285,7 +359,7 @@ export function ComparePage({ client }: { client: ApiClient }): JSX.Element {
           <section className="panel" data-testid="diff-graph">
             <h2>
               Diff flame graph{' '}
-              <span className="muted">
+              <span className="muted" data-testid="diff-totals" data-baseline-total={diff.baselineTotal} data-comparison-total={diff.comparisonTotal}>
                 baseline {formatValue(diff.baselineTotal, unit)} → comparison {formatValue(diff.comparisonTotal, unit)}
               </span>
             </h2>
@@ -307,6 +381,7 @@ export function ComparePage({ client }: { client: ApiClient }): JSX.Element {
               label="Diff flame graph: width is both sides together, colour is the change"
               testId="diff-flamegraph"
               colorOf={colorOf}
+              tooltipRows={tooltipRows}
               hideLegend
             />
           </section>

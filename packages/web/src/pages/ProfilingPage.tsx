@@ -3,7 +3,7 @@
  * loading/failure states, and Cinder's explorer where the old page had its Grafana iframe.
  */
 import { useCallback, useEffect, useMemo, useRef, useState, type JSX } from 'react';
-import { defaultProfileType, profileTypeDisplayName, type AppConfig, type FlameGraphResponse, type ServiceInfo } from '@cinder/core';
+import { defaultProfileType, profileTypeDisplayName, type AppConfig, type FlameGraphResponse, type Matcher, type ServiceInfo } from '@cinder/core';
 import type { ApiClient } from '../api/client.js';
 import { serviceTypeNames } from '../components/Controls.js';
 import { Explorer } from '../components/Explorer.js';
@@ -111,11 +111,11 @@ export function ProfilingPage({ client }: { client: ApiClient }): JSX.Element {
         </div>
       ) : null}
       <main className="main-view" data-testid="pyroscope-iframe">
-        <Explorer client={client} config={config ?? null} state={state} update={update} clock={clock} withFilters={false} onBusyChange={setBusy} onServices={setServices} />
+        <Explorer client={client} config={config ?? null} state={state} update={update} clock={clock} withFilters onBusyChange={setBusy} onServices={setServices} />
         {kiosk ? null : (
           <>
             <ServicesOverview services={services} selected={state.services} onPick={(name) => update({ services: [name], focus: [], selectedFunction: '' })} />
-            <TopFunctions client={client} services={services} selected={state.services} from={state.from} until={state.until} nowMs={clock.nowMs} generation={clock.generation} />
+            <TopFunctions client={client} services={services} selected={state.services} filters={state.filters} from={state.from} until={state.until} nowMs={clock.nowMs} generation={clock.generation} />
             <section className="panel" aria-labelledby="comparison-heading" data-testid="comparison-section">
               <h2 id="comparison-heading">Comparison (baseline vs current)</h2>
               <p>
@@ -190,6 +190,8 @@ function TopFunctions(props: {
   client: ApiClient;
   services: readonly ServiceInfo[];
   selected: readonly string[];
+  /** The page's label chips: the top functions are of the same selection as the graph above. */
+  filters: readonly Matcher[];
   from: string;
   until: string;
   nowMs: number;
@@ -206,15 +208,15 @@ function TopFunctions(props: {
     <section className="panel" aria-labelledby="top-functions-heading" data-testid="top-functions">
       <h2 id="top-functions-heading">Top functions</h2>
       <div className="two-columns">
-        {cpuType ? <TopFor client={props.client} type={cpuType} services={props.selected} range={range} generation={props.generation} /> : <p className="hint">No CPU profiles for this selection.</p>}
-        {memoryType ? <TopFor client={props.client} type={memoryType} services={props.selected} range={range} generation={props.generation} /> : <p className="hint">No memory profiles for this selection.</p>}
+        {cpuType ? <TopFor client={props.client} type={cpuType} services={props.selected} filters={props.filters} range={range} generation={props.generation} /> : <p className="hint">No CPU profiles for this selection.</p>}
+        {memoryType ? <TopFor client={props.client} type={memoryType} services={props.selected} filters={props.filters} range={range} generation={props.generation} /> : <p className="hint">No memory profiles for this selection.</p>}
       </div>
     </section>
   );
 }
 
-function TopFor(props: { client: ApiClient; type: string; services: readonly string[]; range: { fromMs: number; untilMs: number }; generation: number }): JSX.Element {
-  const query = buildQuery(props.type, props.services, []);
+function TopFor(props: { client: ApiClient; type: string; services: readonly string[]; filters: readonly Matcher[]; range: { fromMs: number; untilMs: number }; generation: number }): JSX.Element {
+  const query = buildQuery(props.type, props.services, props.filters);
   // maxNodes=1: only the (untruncated) top table is wanted here, not the graph.
   const result = useQuery<FlameGraphResponse>(`${query}|${props.range.fromMs}|${props.range.untilMs}|${props.generation}`, (signal) =>
     props.client.flameGraph({ query, fromMs: props.range.fromMs, untilMs: props.range.untilMs, maxNodes: 1 }, signal),
