@@ -109,6 +109,14 @@ describe('label filters in Chromium', () => {
     expect(await page.getByTestId('filter-chip').getAttribute('data-chip')).toBe('region="eu"');
     await expect.poll(() => shownTotal(page)).toBe(eu);
 
+    // "Open comparison" carries the chip: both sides of the comparison are the filtered selection.
+    const compareHref = await page.getByTestId('compare-link').getAttribute('href');
+    expect(new URL(compareHref!, server.baseUrl).searchParams.getAll('filter')).toEqual(['region=eu']);
+    const compare = await open(compareHref!);
+    await expect.poll(() => compare.getByTestId('diff-totals').getAttribute('data-comparison-total').then(Number)).toBe(eu);
+    expect(compare.errors).toEqual([]);
+    await compare.close();
+
     await page.getByTestId('filter-chip-remove').click();
     await expect.poll(() => shownTotal(page)).toBe(all);
     expect(page.url()).not.toContain('filter=');

@@ -8,6 +8,7 @@ import { useRefreshClock } from '../hooks/useNow.js';
 import { useQuery } from '../hooks/useQuery.js';
 import { useViewState } from '../hooks/useViewState.js';
 import { navigate } from '../router.js';
+import { compareHref } from '../state/selector.js';
 import { refreshIntervalMs } from '../state/time.js';
 
 export function ExplorePage({ client }: { client: ApiClient }): JSX.Element {
@@ -35,7 +36,7 @@ export function ExplorePage({ client }: { client: ApiClient }): JSX.Element {
           <a
             className="btn btn-small"
             data-testid="explore-compare-link"
-            href={`/compare?${new URLSearchParams({ ...(state.services.length === 1 ? { service: state.services[0]! } : {}), ...(state.profileType ? { type: state.profileType } : {}), from: state.from, until: state.until }).toString()}`}
+            href={compareHref(state)}
           >
             Compare
           </a>

@@ -14,7 +14,7 @@ import { useRefreshClock } from '../hooks/useNow.js';
 import { useQuery } from '../hooks/useQuery.js';
 import { useViewState } from '../hooks/useViewState.js';
 import { cinderUiUrl, grafanaDashboardUrl, grafanaExploreUrl, resolveGrafanaUrl } from '../state/grafana.js';
-import { buildQuery } from '../state/selector.js';
+import { buildQuery, compareHref } from '../state/selector.js';
 import { formatDateTime, refreshIntervalMs, resolveRange } from '../state/time.js';
 import { Regressions } from '../components/Regressions.js';
 import { FiringAlerts } from '../components/AlertsPanel.js';
@@ -124,12 +124,7 @@ export function ProfilingPage({ client }: { client: ApiClient }): JSX.Element {
                 <a
                   className="btn btn-small"
                   data-testid="compare-link"
-                  href={`/compare?${new URLSearchParams({
-                    ...(state.services.length === 1 ? { service: state.services[0]! } : {}),
-                    ...(state.profileType ? { type: state.profileType } : {}),
-                    from: state.from,
-                    until: state.until,
-                  }).toString()}`}
+                  href={compareHref(state)}
                 >
                   Open comparison
                 </a>

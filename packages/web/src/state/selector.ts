@@ -30,6 +30,21 @@ export function formatFilterParam(matcher: Matcher): string {
   return `${matcher.name}${matcher.op}${matcher.value}`;
 }
 
+/**
+ * The "Open comparison" link of a page's selection: its service (when one is picked), profile type,
+ * range and label filters (`filter=`, which /compare applies to both sides).
+ */
+export function compareHref(selection: { services: readonly string[]; profileType: string; from: string; until: string; filters: readonly Matcher[] }): string {
+  const params = new URLSearchParams({
+    ...(selection.services.length === 1 ? { service: selection.services[0]! } : {}),
+    ...(selection.profileType ? { type: selection.profileType } : {}),
+    from: selection.from,
+    until: selection.until,
+  });
+  for (const filter of selection.filters) params.append('filter', formatFilterParam(filter));
+  return `/compare?${params.toString()}`;
+}
+
 export function parseFilterParam(text: string): Matcher | null {
   const match = /^([A-Za-z_][A-Za-z0-9_.]*)(=~|!~|!=|=)(.*)$/s.exec(text);
   if (!match) return null;
