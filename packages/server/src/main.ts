@@ -8,6 +8,7 @@ import { createProfileDecoder } from './ingest/decodePool.js';
 import { ServerMetrics } from './metrics.js';
 import { QueryService } from './query/service.js';
 import { ReadPath } from './query/readPath.js';
+import { SettingsStore } from './settings/settingsStore.js';
 import { SnapshotStore } from './snapshots/snapshotStore.js';
 import path from 'node:path';
 import { openClickHouseStore, parseClickHouseStoreUrl } from './storage/clickhouse/store.js';
@@ -57,6 +58,7 @@ export async function startCinder(config: ServerConfig, now: () => number = Date
   const otlp = new OtlpIngestService(ingestContext);
   const read = new ReadPath(new QueryService(store, config, now));
   const snapshots = new SnapshotStore(path.join(config.dataDir, 'snapshots'));
+  const settings = new SettingsStore(path.join(config.dataDir, 'settings'), now);
   let appLog: FastifyInstance['log'] | null = null;
   const alerts = new AlertEngine({
     dataDir: config.dataDir,
@@ -80,6 +82,7 @@ export async function startCinder(config: ServerConfig, now: () => number = Date
     otlp,
     read,
     snapshots,
+    settings,
     metrics,
     alerts,
     now,

@@ -34,7 +34,7 @@ import {
 } from '@cinder/core';
 import type { ReadPath } from '../query/readPath.js';
 import type { SnapshotStore } from '../snapshots/snapshotStore.js';
-import { readJsonFile, writeJsonAtomic } from './atomicFile.js';
+import { readJsonFile, writeJsonAtomic } from '../atomicFile.js';
 import { RoundCache, VersionTracker, grownFunctions, measureRule, sideQuery, type Measurement } from './evaluate.js';
 import { ruleKey, type AlertCluster, type ClusterRuleState } from './cluster.js';
 import { Notifier, alertmanagerResendMs } from './notifier.js';

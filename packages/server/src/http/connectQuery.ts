@@ -11,7 +11,7 @@ import {
   ProfileFormat,
   QuerierService,
 } from '../gen/querier/v1/querier_pb.js';
-import { TimeSeriesAggregationType, type StackTraceSelector } from '../gen/types/v1/types_pb.js';
+import { ExemplarType, TimeSeriesAggregationType, type StackTraceSelector } from '../gen/types/v1/types_pb.js';
 import type { TreeRequest, ReadPath } from '../query/readPath.js';
 import { pprofFromTree } from '../query/pprofExport.js';
 import { tenantOf } from './connectIngest.js';
@@ -155,8 +155,24 @@ export function registerQuerierService(router: ConnectRouter, read: ReadPath): v
       };
     }),
 
-    selectHeatmap: guarded(async () => {
-      throw new ConnectError('SelectHeatmap is not implemented by Cinder yet', Code.Unimplemented);
+    selectHeatmap: guarded(async (request, context) => {
+      const series = await read.heatmap(tenantOf(context), { ...selectionOf(request), groupBy: request.groupBy, stepSec: request.step, limit: optionalCount(request.limit) ?? 0 });
+      // Exemplars unless the caller asked for none (span exemplars: profiles are the finest grain kept).
+      const withExemplars = request.exemplarType !== ExemplarType.NONE;
+      const pairs = (labels: readonly (readonly [string, string])[]) => labels.map(([name, value]) => ({ name, value }));
+      return {
+        series: series.map((entry) => ({
+          labels: pairs(entry.labels),
+          slots: entry.slots.map((slot) => ({
+            timestamp: BigInt(slot.timestampMs),
+            yMin: slot.yMin,
+            counts: slot.counts,
+            exemplars: withExemplars
+              ? slot.exemplars.map((exemplar) => ({ timestamp: BigInt(exemplar.timestampMs), profileId: exemplar.profileId, value: int64(exemplar.value), labels: pairs(exemplar.labels) }))
+              : [],
+          })),
+        })),
+      };
     }),
 
     diff: guarded(async (request, context) => {

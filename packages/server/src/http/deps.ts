@@ -5,6 +5,7 @@ import type { PushService } from '../ingest/push.js';
 import type { OtlpIngestService } from '../ingest/otlp.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { ReadPath } from '../query/readPath.js';
+import type { SettingsStore } from '../settings/settingsStore.js';
 import type { SnapshotStore } from '../snapshots/snapshotStore.js';
 import type { Store } from '../storage/store.js';
 
@@ -17,6 +18,8 @@ export interface ServerDeps {
   otlp: OtlpIngestService;
   read: ReadPath;
   snapshots: SnapshotStore;
+  /** settings.v1.SettingsService (Drilldown's per-tenant settings). */
+  settings: SettingsStore;
   /** Alert and recording rules (alerts/engine.ts); absent = the /api/v1/rules routes are not registered. */
   alerts?: AlertEngine;
   metrics: ServerMetrics;

@@ -12,6 +12,7 @@ import { registerAlertRoutes } from './alertRoutes.js';
 import { registerApiRoutes } from './apiRoutes.js';
 import { registerPushService, tenantKey } from './connectIngest.js';
 import { registerQuerierService } from './connectQuery.js';
+import { registerSettingsService } from './connectSettings.js';
 import type { ServerDeps } from './deps.js';
 import { sendError, toHttpError } from './errors.js';
 import { registerIngestRoutes } from './ingestRoutes.js';
@@ -173,6 +174,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     routes(router) {
       registerPushService(router, deps.push);
       registerQuerierService(router, deps.read);
+      registerSettingsService(router, deps.settings);
     },
   });
 

@@ -26,7 +26,7 @@ import {
   type TruncationInfo,
 } from '@cinder/core';
 import type { StoreStats } from '../storage/store.js';
-import type { ProfileTypeMessage, QueryService, Selection, SeriesRequest, SeriesResult } from './service.js';
+import type { HeatmapRequest, HeatmapResult, ProfileTypeMessage, QueryService, Selection, SeriesRequest, SeriesResult } from './service.js';
 
 export interface TreeRequest extends Selection {
   /**
@@ -164,6 +164,10 @@ export class ReadPath {
 
   timeline(tenant: string, request: SeriesRequest): Promise<SeriesResult[]> {
     return this.query.selectSeries(tenant, request);
+  }
+
+  heatmap(tenant: string, request: HeatmapRequest): Promise<HeatmapResult[]> {
+    return this.query.heatmap(tenant, request);
   }
 
   profileTypes(tenant: string, fromMs: number, toMs: number): Promise<ProfileTypeMessage[]> {

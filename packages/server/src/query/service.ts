@@ -39,6 +39,27 @@ export interface SeriesRequest extends Selection {
   limit: number;
 }
 
+export interface HeatmapRequest extends Selection {
+  groupBy: readonly string[];
+  stepSec: number;
+  /** Most groups returned (by profile count); 0 = all. */
+  limit: number;
+}
+
+export interface HeatmapExemplar {
+  timestampMs: number;
+  profileId: string;
+  value: number;
+  /** The profile's series labels not already in the group's. */
+  labels: LabelPairs;
+}
+
+export interface HeatmapResult {
+  labels: LabelPairs;
+  /** Time slots with profiles: slot (t − step, t]; counts[r] profiles with value in [yMin[r], yMin[r+1]). */
+  slots: { timestampMs: number; yMin: number[]; counts: number[]; exemplars: HeatmapExemplar[] }[];
+}
+
 export interface SeriesResult {
   labels: LabelPairs;
   points: { timestampMs: number; value: number }[];
@@ -48,6 +69,10 @@ export interface SeriesResult {
 export type ProfileTypeMessage = ProfileTypeParts & { ID: string };
 
 const HOUR_MS = 3_600_000;
+/** Value rows of a heatmap (linear between the smallest and largest profile total). */
+const HEATMAP_ROWS = 20;
+/** Profiles one heatmap distributes: each is a point read from the store. */
+export const MAX_HEATMAP_PROFILES = 200_000;
 const MAX_STEP_SEC = 366 * 24 * 3600;
 /** Points per series in one timeline answer. */
 const MAX_TIMELINE_BUCKETS = 100_000;
@@ -179,13 +204,83 @@ export class QueryService {
     return callTreeFromStackTable(table);
   }
 
-  async selectSeries(tenant: string, request: SeriesRequest): Promise<SeriesResult[]> {
-    if (!(request.stepSec >= 0.001 && request.stepSec <= MAX_STEP_SEC)) {
-      throw new CinderError(ErrorCodes.QUERY_INVALID_ARGUMENT, `step must be between 0.001 and ${MAX_STEP_SEC} seconds, got ${request.stepSec}`);
+  /**
+   * Per-profile values over time (SelectHeatmap): each profile's total lands in its time slot and
+   * one of HEATMAP_ROWS value rows shared by every slot; the largest profile of each cell is its
+   * exemplar, so a cell opens a real profile.
+   */
+  async heatmap(tenant: string, request: HeatmapRequest): Promise<HeatmapResult[]> {
+    const stepMs = this.checkStep(request.stepSec, request.limit);
+    const query = this.toSelectQuery(tenant, request);
+    const slotCount = Math.floor((query.toMs - query.fromMs) / stepMs) + 1;
+    if (slotCount > MAX_TIMELINE_BUCKETS) {
+      throw new CinderError(ErrorCodes.QUERY_INVALID_ARGUMENT, `step ${request.stepSec}s gives ${slotCount} slots for this range; use a step of at least ${Math.ceil((query.toMs - query.fromMs) / MAX_TIMELINE_BUCKETS / 1000)}s`);
     }
-    if (!Number.isInteger(request.limit)) throw new CinderError(ErrorCodes.QUERY_INVALID_ARGUMENT, `limit must be a whole number, got ${request.limit}`);
-    if (request.limit < 0) throw new CinderError(ErrorCodes.QUERY_INVALID_ARGUMENT, `limit must not be negative, got ${request.limit}`);
-    const stepMs = Math.max(1, Math.floor(request.stepSec * 1000));
+    const found = await this.reader.profilePoints(query, MAX_HEATMAP_PROFILES + 1);
+    if (found.points.length > MAX_HEATMAP_PROFILES) {
+      throw new CinderError(ErrorCodes.QUERY_TOO_LARGE, `this heatmap would place more than ${MAX_HEATMAP_PROFILES} profiles; narrow the time range or the selector`);
+    }
+    let low = Number.POSITIVE_INFINITY;
+    let high = Number.NEGATIVE_INFINITY;
+    for (const point of found.points) {
+      low = Math.min(low, point.value);
+      high = Math.max(high, point.value);
+    }
+    const rowHeight = high > low ? (high - low) / HEATMAP_ROWS : 1;
+    const yMin = Array.from({ length: HEATMAP_ROWS }, (_, r) => low + r * rowHeight);
+    type Cell = { counts: number[]; best: Map<number, (typeof found.points)[number]> };
+    const groups = new Map<string, { labels: LabelPairs; total: number; slots: Map<number, Cell> }>();
+    const projections = found.labelSets.map((labels) => projectLabels(labels, request.groupBy));
+    for (const point of found.points) {
+      const { projected, key } = projections[point.seriesIndex]!;
+      let group = groups.get(key);
+      if (!group) groups.set(key, (group = { labels: projected, total: 0, slots: new Map() }));
+      group.total++;
+      const slot = point.timeMs <= query.fromMs ? 0 : Math.ceil((point.timeMs - query.fromMs) / stepMs);
+      let cell = group.slots.get(slot);
+      if (!cell) group.slots.set(slot, (cell = { counts: new Array<number>(HEATMAP_ROWS).fill(0), best: new Map() }));
+      const row = Math.min(HEATMAP_ROWS - 1, Math.floor((point.value - low) / rowHeight));
+      cell.counts[row]!++;
+      const best = cell.best.get(row);
+      if (!best || point.value > best.value) cell.best.set(row, point);
+    }
+    let ordered = [...groups.values()].sort((a, b) => b.total - a.total);
+    if (request.limit > 0) ordered = ordered.slice(0, request.limit);
+    return ordered.map((group) => {
+      const inGroup = new Set(group.labels.map(([name]) => name));
+      return {
+        labels: group.labels,
+        slots: [...group.slots.entries()]
+          .sort((a, b) => a[0] - b[0])
+          .map(([slot, cell]) => ({
+            timestampMs: query.fromMs + slot * stepMs,
+            yMin,
+            counts: cell.counts,
+            exemplars: [...cell.best.entries()]
+              .sort((a, b) => a[0] - b[0])
+              .map(([, point]) => ({
+                timestampMs: point.timeMs,
+                profileId: point.profileId,
+                value: point.value,
+                labels: found.labelSets[point.seriesIndex]!.filter(([name]) => !inGroup.has(name)),
+              })),
+          })),
+      };
+    });
+  }
+
+  /** A checked step in ms (SelectSeries and SelectHeatmap share the rules). */
+  private checkStep(stepSec: number, limit: number): number {
+    if (!(stepSec >= 0.001 && stepSec <= MAX_STEP_SEC)) {
+      throw new CinderError(ErrorCodes.QUERY_INVALID_ARGUMENT, `step must be between 0.001 and ${MAX_STEP_SEC} seconds, got ${stepSec}`);
+    }
+    if (!Number.isInteger(limit)) throw new CinderError(ErrorCodes.QUERY_INVALID_ARGUMENT, `limit must be a whole number, got ${limit}`);
+    if (limit < 0) throw new CinderError(ErrorCodes.QUERY_INVALID_ARGUMENT, `limit must not be negative, got ${limit}`);
+    return Math.max(1, Math.floor(stepSec * 1000));
+  }
+
+  async selectSeries(tenant: string, request: SeriesRequest): Promise<SeriesResult[]> {
+    const stepMs = this.checkStep(request.stepSec, request.limit);
     const query = this.toSelectQuery(tenant, request);
     const bucketCount = Math.floor((query.toMs - query.fromMs) / stepMs) + 1;
     if (bucketCount > MAX_TIMELINE_BUCKETS) {
@@ -199,12 +294,7 @@ export class QueryService {
     const buckets = await this.reader.seriesBuckets(query, stepMs, bucketCount);
     const groups = new Map<string, { labels: LabelPairs; sums: Float64Array; counts: Uint32Array }>();
     const groupOfSeries = buckets.labelSets.map((labels) => {
-      const projected: [string, string][] = [];
-      for (const name of request.groupBy) {
-        const pair = labels.find(([n]) => n === name);
-        if (pair) projected.push([pair[0], pair[1]]);
-      }
-      const key = projected.map(([n, v]) => `${n}\u0000${v}`).join('\u0001');
+      const { projected, key } = projectLabels(labels, request.groupBy);
       let group = groups.get(key);
       if (!group) {
         if ((groups.size + 1) * bucketCount > MAX_TIMELINE_CELLS) {
@@ -270,4 +360,14 @@ export function compareLabelPairs(a: LabelPairs, b: LabelPairs): number {
     if (av !== bv) return av < bv ? -1 : 1;
   }
   return a.length - b.length;
+}
+
+/** The group-by labels of a series and a key for them. */
+function projectLabels(labels: LabelPairs, groupBy: readonly string[]): { projected: [string, string][]; key: string } {
+  const projected: [string, string][] = [];
+  for (const name of groupBy) {
+    const pair = labels.find(([n]) => n === name);
+    if (pair) projected.push([pair[0], pair[1]]);
+  }
+  return { projected, key: projected.map(([n, v]) => `${n}\u0000${v}`).join('\u0001') };
 }

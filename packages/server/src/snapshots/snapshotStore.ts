@@ -1,12 +1,13 @@
 /**
  * Shared snapshots: a query result and the view that showed it, frozen in the data folder so a link
  * keeps working after the profiles age out of retention. One JSON file per snapshot, per tenant
- * folder; written to a temporary name, synced, then renamed, so a crash never leaves half a file.
+ * folder, written atomically (atomicFile.ts), so a crash never leaves half a file.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { CinderError, ErrorCodes, type Snapshot, type SnapshotMeta } from '@cinder/core';
+import { writeJsonAtomic } from '../atomicFile.js';
 
 const ID = /^[0-9a-f]{20}$/;
 
@@ -26,18 +27,7 @@ export class SnapshotStore {
   async create(tenant: string, snapshot: Omit<Snapshot, 'id' | 'createdMs'>): Promise<SnapshotMeta> {
     const id = randomBytes(10).toString('hex');
     const full: Snapshot = { ...snapshot, id, createdMs: Date.now() };
-    const dir = this.tenantDir(tenant);
-    await mkdir(dir, { recursive: true });
-    const target = path.join(dir, `${id}.json`);
-    const temporary = `${target}.tmp`;
-    const handle = await open(temporary, 'w');
-    try {
-      await handle.writeFile(JSON.stringify(full));
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temporary, target);
+    await writeJsonAtomic(path.join(this.tenantDir(tenant), `${id}.json`), full);
     const { result: _result, ...meta } = full;
     return meta;
   }

@@ -43,6 +43,12 @@ export interface SelectQuery {
  * Per-series sums and profile counts in time buckets (see ProfileReader.seriesBuckets), one entry
  * per non-empty (series, bucket) cell, as parallel arrays so a wide timeline costs no object per cell.
  */
+export interface ProfilePoints {
+  /** One per series that has a point (incl. __profile_type__). */
+  labelSets: LabelPairs[];
+  points: { seriesIndex: number; timeMs: number; value: number; profileId: string }[];
+}
+
 export interface SeriesBuckets {
   /** Labels (incl. __profile_type__) of each returned series. */
   labelSets: LabelPairs[];
@@ -83,6 +89,11 @@ export interface ProfileReader {
   seriesBuckets(query: SelectQuery, stepMs: number, bucketCount: number): Promise<SeriesBuckets>;
   /** Number of stored profiles a selection merges (what "N profiles" in the UI says). */
   profileCount(query: SelectQuery): Promise<number>;
+  /**
+   * The stored profiles of a selection one by one (series, time, total, id), oldest first, at most
+   * `limit` of them: what a heatmap distributes and what its exemplars link to.
+   */
+  profilePoints(query: SelectQuery, limit: number): Promise<ProfilePoints>;
   /** null = every tenant (operations metrics). */
   stats(tenant: string | null): Promise<StoreStats>;
   /** Mean sampling period (in the profile type's period unit) of the selected profiles; null when unknown. */

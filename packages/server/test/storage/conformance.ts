@@ -305,6 +305,26 @@ export function runStoreSuite(name: string, factory: StoreFactory): void {
       expect(await store.profileCount(query({ tenant: 'nobody' }))).toBe(0);
     });
 
+    it('lists the profiles of a selection one by one (heatmap points), oldest first, within a limit', async () => {
+      const { store } = await start();
+      const first = makeProfile({ timeMs: NOW_MS - 3000, labels: { pod: 'a' }, stacks: { x: 10, 'x;y': 5 }, spanIds: { x: '00000000000000dd' } });
+      const second = makeProfile({ timeMs: NOW_MS - 2000, labels: { pod: 'b' }, stacks: { y: 7 } });
+      const third = makeProfile({ timeMs: NOW_MS - 1000, labels: { pod: 'b' }, stacks: { y: 1, z: 2 } });
+      await store.append([third, first, second]);
+      const listed = async (overrides: Parameters<typeof query>[0], limit = 100): Promise<string[]> => {
+        const got = await store.profilePoints(query(overrides), limit);
+        return got.points.map((p) => `${p.timeMs - NOW_MS} ${p.value} ${p.profileId} ${got.labelSets[p.seriesIndex]!.find(([n]) => n === 'pod')?.[1]}`);
+      };
+      expect(await listed({})).toEqual([`-3000 15 ${first.profileId} a`, `-2000 7 ${second.profileId} b`, `-1000 3 ${third.profileId} b`]);
+      expect(await listed({}, 2)).toEqual([`-3000 15 ${first.profileId} a`, `-2000 7 ${second.profileId} b`]);
+      expect(await listed({ selector: '{pod=~"b"}' })).toEqual([`-2000 7 ${second.profileId} b`, `-1000 3 ${third.profileId} b`]);
+      expect(await listed({ fromMs: NOW_MS - 2500, toMs: NOW_MS - 1500 })).toEqual([`-2000 7 ${second.profileId} b`]);
+      // By span: the profile's value is what its selected samples hold.
+      expect(await listed({ spanIds: ['00000000000000dd'] })).toEqual([`-3000 10 ${first.profileId} a`]);
+      expect(await listed({ tenant: 'nobody' })).toEqual([]);
+      expect(await listed({}, 0)).toEqual([]);
+    });
+
     it('keeps more than 3 million distinct stack nodes exact: every path and every total', { timeout: 240_000 }, async () => {
       const { store } = await start();
       const profiles = 3_000;

@@ -5,9 +5,8 @@
 import { useEffect, useRef, type JSX } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { formatValue } from '@cinder/core';
 import { useElementSize } from '../hooks/useElementSize.js';
-import { axisTickSpaceCssPx, formatAxisTime } from '../state/time.js';
+import { timelineFrame } from '../timeline/frame.js';
 import { SIDE_COLORS, bandRects, drawBands, type Band, type BandSide } from '../timeline/compareBands.js';
 import { alignSeries, type TimelineSeries } from '../timeline/timelineData.js';
 
@@ -46,11 +45,7 @@ export function CompareTimeline(props: CompareTimelineProps): JSX.Element {
       width: widthCssPx,
       height: heightCssPx,
       legend: { show: false },
-      scales: { x: { time: true, min: fromMs / 1000, max: untilMs / 1000 }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
-      axes: [
-        { stroke: '#9a9a9a', grid: { stroke: '#2a2a2a', width: 1 }, ticks: { stroke: '#2a2a2a' }, space: axisTickSpaceCssPx(untilMs - fromMs), values: (_u, splits) => splits.map((sec) => formatAxisTime(sec * 1000, untilMs - fromMs)) },
-        { stroke: '#9a9a9a', grid: { stroke: '#2a2a2a', width: 1 }, ticks: { stroke: '#2a2a2a' }, size: 72, values: (_u, splits) => splits.map((v) => formatValue(v, unit)) },
-      ],
+      ...timelineFrame(fromMs, untilMs, unit),
       series: [
         {},
         ...series.map((s) => {

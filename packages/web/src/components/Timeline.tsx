@@ -4,7 +4,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { formatValue } from '@cinder/core';
 import { useElementSize } from '../hooks/useElementSize.js';
-import { axisTickSpaceCssPx, formatAxisTime } from '../state/time.js';
+import { timelineFrame } from '../timeline/frame.js';
 import { SERIES_COLORS, alignSeries, seriesStats, type TimelineSeries } from '../timeline/timelineData.js';
 
 export interface TimelineProps {
@@ -34,12 +34,7 @@ export function Timeline(props: TimelineProps): JSX.Element {
       width: widthCssPx,
       height: heightCssPx,
       legend: { show: false },
-      scales: { x: { time: true, min: fromMs / 1000, max: untilMs / 1000 }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
-      axes: [
-        // The app's one 24-hour format, not uPlot's default "7:25pm".
-        { stroke: '#9a9a9a', grid: { stroke: '#2a2a2a', width: 1 }, ticks: { stroke: '#2a2a2a' }, space: axisTickSpaceCssPx(untilMs - fromMs), values: (_u, splits) => splits.map((sec) => formatAxisTime(sec * 1000, untilMs - fromMs)) },
-        { stroke: '#9a9a9a', grid: { stroke: '#2a2a2a', width: 1 }, ticks: { stroke: '#2a2a2a' }, size: 72, values: (_u, splits) => splits.map((v) => formatValue(v, unit)) },
-      ],
+      ...timelineFrame(fromMs, untilMs, unit),
       series: [
         {},
         ...series.map((s, index) => {

@@ -7,7 +7,7 @@
  * pre-filter and matchesLabels decides every match.
  */
 import { CinderError, ErrorCodes, matchesLabels, type LabelPairs, type Selector, type StackNodeTable } from '@cinder/core';
-import type { SelectQuery, SeriesBuckets, StoreStats } from '../store.js';
+import type { ProfilePoints, SelectQuery, SeriesBuckets, StoreStats } from '../store.js';
 import type { ClickHouseDb } from './db.js';
 import { isUnavailable } from './db.js';
 import { withDerivedLabels } from '../labels.js';
@@ -328,6 +328,28 @@ export class ClickHouseReader {
       ? `SELECT uniqExact(pid) FROM samples WHERE ${where}${this.sampleFilters(query)}`
       : `SELECT count() FROM profiles WHERE ${where}${query.profileIds && query.profileIds.length > 0 ? ` AND profile_id IN (${query.profileIds.map(sqlString).join(',')})` : ''}`;
     return Number((await this.rows(sql))[0]?.[0] ?? 0);
+  }
+
+  async profilePoints(query: SelectQuery, limit: number): Promise<ProfilePoints> {
+    const out: ProfilePoints = { labelSets: [], points: [] };
+    const series = await this.matchingSeries(query.tenant, query.selector, query.fromMs, query.toMs, query.profileTypeId);
+    if (series.length === 0 || limit <= 0) return out;
+    const where = `tenant = ${sqlString(query.tenant)} AND series_id IN (${series.map((s) => s.id).join(',')}) AND ${daysBetween(query.fromMs, query.toMs)} AND ${timeBetween(query.fromMs, query.toMs)}`;
+    const sql = isSelective(query)
+      ? `SELECT s.series_id, s.t, s.v, p.profile_id FROM (SELECT series_id, pid, any(time_ms) AS t, sum(value) AS v FROM samples WHERE ${where}${this.sampleFilters(query)} GROUP BY series_id, pid) AS s ANY INNER JOIN (SELECT pid, any(profile_id) AS profile_id FROM profiles WHERE ${where} GROUP BY pid) AS p USING pid ORDER BY s.t LIMIT ${Math.floor(limit)}`
+      : `SELECT series_id, time_ms, total, profile_id FROM profiles WHERE ${where}${query.profileIds && query.profileIds.length > 0 ? ` AND profile_id IN (${query.profileIds.map(sqlString).join(',')})` : ''} ORDER BY time_ms LIMIT ${Math.floor(limit)}`;
+    const labelsOf = new Map(series.map((s) => [s.id, s.labels]));
+    const indexOf = new Map<string, number>();
+    for (const [id, timeMs, value, profileId] of await this.rows(sql)) {
+      let seriesIndex = indexOf.get(String(id));
+      if (seriesIndex === undefined) {
+        seriesIndex = out.labelSets.length;
+        out.labelSets.push(labelsOf.get(String(id)) ?? []);
+        indexOf.set(String(id), seriesIndex);
+      }
+      out.points.push({ seriesIndex, timeMs: Number(timeMs), value: Number(value), profileId: String(profileId) });
+    }
+    return out;
   }
 
   async meanPeriod(query: SelectQuery): Promise<number | null> {

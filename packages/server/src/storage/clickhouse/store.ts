@@ -19,7 +19,7 @@
  * two windows. A day is kept until its last millisecond expires (at most one day past the window).
  */
 import { CinderError, ErrorCodes, type LabelPairs, type Selector, type StackNodeTable } from '@cinder/core';
-import type { MaintenanceResult, SelectQuery, SeriesBuckets, Store, StoreStats, ValidatedProfile } from '../store.js';
+import type { MaintenanceResult, SelectQuery, SeriesBuckets, Store, StoreStats, ValidatedProfile, ProfilePoints } from '../store.js';
 import type { Id64 } from '../ids.js';
 import { ClickHouseDb, isUnavailable, type ClickHouseConnection } from './db.js';
 import { ClickHouseReader } from './reader.js';
@@ -372,6 +372,10 @@ export class ClickHouseStore implements Store {
 
   profileCount(query: SelectQuery): Promise<number> {
     return this.reader.profileCount(query);
+  }
+
+  profilePoints(query: SelectQuery, limit: number): Promise<ProfilePoints> {
+    return this.reader.profilePoints(query, limit);
   }
 
   stats(tenant: string | null): Promise<StoreStats> {

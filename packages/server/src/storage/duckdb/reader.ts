@@ -14,7 +14,7 @@
  * integers only.
  */
 import { matchesLabels, type LabelPairs, type Selector, type StackNodeTable } from '@cinder/core';
-import type { SelectQuery, SeriesBuckets, StoreStats } from '../store.js';
+import type { ProfilePoints, SelectQuery, SeriesBuckets, StoreStats } from '../store.js';
 import { HOUR_MS, MINUTE_MS, type StoreContext } from './context.js';
 import { DaySymbolCache, type DaySymbols, type WrittenSymbols } from './daySymbols.js';
 import { IdIndex } from './idIndex.js';
@@ -457,6 +457,30 @@ export class Reader {
     const source = this.profileSource(query, selection.idsSql, fromMs, toMs);
     const result = await this.ctx.read(`SELECT ${source.sampleLevel ? 'count(DISTINCT pid)' : 'count(*)'} FROM ${source.from}`);
     return Number(result.getRows()[0]?.[0] ?? 0);
+  }
+
+  async profilePoints(query: SelectQuery, limit: number): Promise<ProfilePoints> {
+    const fromMs = Math.floor(query.fromMs);
+    const toMs = Math.floor(query.toMs);
+    const out: ProfilePoints = { labelSets: [], points: [] };
+    const selection = await this.selectSeries(query.tenant, query.selector, fromMs, toMs, query.profileTypeId, true);
+    if (selection.idsSql === null || limit <= 0) return out;
+    const source = this.profileSource(query, selection.idsSql, fromMs, toMs);
+    const sql = source.sampleLevel
+      ? `SELECT s.series_id, s.time_ms, s.value, p.profile_id FROM (SELECT series_id, pid, any_value(time_ms) AS time_ms, sum(value)::DOUBLE AS value FROM ${source.from} GROUP BY series_id, pid) s JOIN profiles p ON p.pid = s.pid ORDER BY s.time_ms LIMIT ${Math.floor(limit)}`
+      : `SELECT series_id, time_ms, total, profile_id FROM ${source.from} ORDER BY time_ms LIMIT ${Math.floor(limit)}`;
+    const indexOf = new Map<bigint, number>();
+    for (const [id, timeMs, value, profileId] of (await this.ctx.read(sql)).getRows()) {
+      const seriesId = BigInt(id as bigint);
+      let seriesIndex = indexOf.get(seriesId);
+      if (seriesIndex === undefined) {
+        seriesIndex = out.labelSets.length;
+        out.labelSets.push(selection.labels!.get(seriesId) ?? []);
+        indexOf.set(seriesId, seriesIndex);
+      }
+      out.points.push({ seriesIndex, timeMs: Number(timeMs), value: Number(value), profileId: String(profileId) });
+    }
+    return out;
   }
 
   async serviceLastSeen(tenant: string, fromMs: number, toMs: number): Promise<Map<string, number>> {

@@ -25,7 +25,7 @@ import { mkdirSync, statSync, statfsSync } from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBResultReader } from '@duckdb/node-api';
 import { CinderError, ErrorCodes, type LabelPairs, type Selector, type StackNodeTable } from '@cinder/core';
-import type { MaintenanceResult, SelectQuery, SeriesBuckets, Store, StoreStats, ValidatedProfile } from '../store.js';
+import type { MaintenanceResult, SelectQuery, SeriesBuckets, Store, StoreStats, ValidatedProfile, ProfilePoints } from '../store.js';
 import { HOUR_MS, type StoreContext, type StoreState } from './context.js';
 import { DEFAULT_MERGE_CACHE_BYTES } from './daySymbols.js';
 import { Reader } from './reader.js';
@@ -571,6 +571,10 @@ export class DuckDbStore implements Store {
 
   profileCount(query: SelectQuery): Promise<number> {
     return this.reader.profileCount(query);
+  }
+
+  profilePoints(query: SelectQuery, limit: number): Promise<ProfilePoints> {
+    return this.reader.profilePoints(query, limit);
   }
 
   serviceLastSeen(tenant: string, fromMs: number, toMs: number): Promise<Map<string, number>> {
