@@ -1,11 +1,13 @@
 // ingest-fixtures: end-to-end /ingest throughput of the real pprof fixtures against bare pprof-format
-// decode of the same bytes, measured in the same run; and ingest-sdk: profiles/s at typical SDK size.
+// decode of the same bytes, measured in the same run; ingest-sdk: profiles/s at typical SDK size;
+// ingest-big (benchIngestBig): the ~1M-node CPU profile of bench/bigProfile.mjs from POST to 200
+// (committed), against decoding the same bytes alone in this process.
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { Profile } from 'pprof-format';
-import { median, progress, runConcurrent, startBenchServer, testdataDir, formatTable } from './lib.mjs';
+import { median, progress, repoRoot, runConcurrent, startBenchServer, testdataDir, formatTable } from './lib.mjs';
 
 const FIXTURES = [
   'go/cpu.pb.gz', 'go/go.cpu.labels.pprof', 'go/heap.pb.gz', 'go/heap', 'nodejs/nodejs-wall.pb.gz', 'nodejs/cpu-js.pb.gz',
@@ -96,6 +98,52 @@ export async function benchIngest() {
     await server.stop();
   }
   return results;
+}
+
+const BIG_LIMITS = ['--max-profile-size', '64MiB', '--max-samples', '2000000', '--max-frames-per-profile', '10000000'];
+
+/**
+ * Each round starts a server on an empty data folder and times, from request to 200: the big profile
+ * gzipped (as SDKs send it) into the empty store — every one of its ~1M stack nodes is new — and
+ * then the same profile raw under another service name (its nodes are stored already). Baseline:
+ * core's decodePprof of the same raw bytes in this process, the floor of any ingest of them.
+ */
+export async function benchIngestBig() {
+  const { bigPprof } = await import('./bigProfile.mjs');
+  const core = await import(path.join(repoRoot, 'packages/core/dist/index.js'));
+  const raw = Buffer.from(bigPprof());
+  const gzipped = gzipSync(raw);
+  const decodeLimits = { maxSamples: 2_000_000, maxFramesPerProfile: 10_000_000, maxStackDepth: 1000 };
+  const rounds = Math.max(3, ROUNDS);
+  const decodeMs = [];
+  const firstMs = [];
+  const secondMs = [];
+  for (let round = 0; round < rounds; round++) {
+    progress(`ingest-big round ${round + 1}/${rounds}`);
+    let start = performance.now();
+    core.decodePprof(raw, { limits: decodeLimits });
+    decodeMs.push(performance.now() - start);
+    const server = await startBenchServer(BIG_LIMITS);
+    try {
+      const nowS = Math.floor(Date.now() / 1000);
+      const timed = async (service, body) => {
+        const begin = performance.now();
+        const response = await post(server.baseUrl, `/ingest?name=${service}&from=${nowS - 60}&until=${nowS - 50}&format=pprof`, body);
+        if (response.status !== 200) throw new Error(`big ingest: ${response.status} ${response.text}`);
+        return performance.now() - begin;
+      };
+      firstMs.push(await timed('big-first', gzipped));
+      secondMs.push(await timed('big-second', raw));
+    } finally {
+      await server.stop();
+    }
+  }
+  const decodeMedian = median(decodeMs);
+  const row = (name, values) => ({ name, metric: 'ms', baseline: decodeMedian, value: median(values), ratio: median(values) / decodeMedian, target: '< 1500 ms' });
+  return [
+    row(`ingest-big first (1M nodes, ${(gzipped.length / 1048576).toFixed(1)} MiB gz, empty store) vs decode only`, firstMs),
+    row(`ingest-big second (${(raw.length / 1048576).toFixed(1)} MiB raw, another service) vs decode only`, secondMs),
+  ];
 }
 
 export function printResults(results) {

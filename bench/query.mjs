@@ -5,7 +5,11 @@
 // - query-30d: the same services over 30 days read from rollups (older profiles are sparser, see
 //   DENSITY below, so the data set fits a benchmark run; the query reads hourly rollups either way).
 // - series-1h: SelectSeries with step 10 s over the 1-hour data.
-// Baseline in the same run: a bare DuckDB `SELECT sum(value) FROM samples` over the same rows.
+// - query-1M-nodes: one ~1M-node CPU profile (bench/bigProfile.mjs) in its own store; the
+//   level-of-detail tree answer (format=tree, width 1200) and the JSON answer (maxNodes 4096 + top
+//   table + JSON text), each merged every round (query cache off) and repeated (query cache on).
+// Baseline in the same run: a bare DuckDB `SELECT sum(value) FROM samples` over the same rows
+// (for query-1M-nodes: a bare GROUP BY stack_id over that profile's rows).
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -33,7 +37,8 @@ export async function benchQuery() {
   const nowMs = Date.UTC(2026, 10, 25, 12, 0, 0);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'cinder-bench-query-'));
   const store = await openDuckDbStore({ dataDir, retentionMs: 15 * DAY_MS, rollupRetentionMs: 31 * DAY_MS, now: () => nowMs });
-  const query = new QueryService(store, { maxNodesDefault: 8192, maxNodesMax: 1_048_576 }, () => nowMs);
+  // Query cache off: these cases measure the merge every round (the cache is measured below).
+  const query = new QueryService(store, { maxNodesDefault: 8192, maxNodesMax: 1_048_576, queryCacheBytes: 0 }, () => nowMs);
   const profileTypeId = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
 
   let profileCount = 0;
@@ -117,5 +122,58 @@ export async function benchQuery() {
   await store.close();
   rmSync(dataDir, { recursive: true, force: true });
   console.log('baseline = bare DuckDB GROUP BY stack_id over the last hour of raw rows, same store, same run');
+  results.push(...(await benchBigQuery(core, openDuckDbStore, QueryService, time)));
+  return results;
+}
+
+/** The 1M-node profile: server time of the tree and JSON answers, merged each round and cached. */
+async function benchBigQuery(core, openDuckDbStore, QueryService, time) {
+  const { ReadPath } = await load('packages/server/dist/query/readPath.js');
+  const { bigPprof } = await import('./bigProfile.mjs');
+  const nowMs = Date.UTC(2026, 10, 25, 12, 0, 0);
+  const profileTypeId = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
+  progress('query-1M-nodes: generating and storing the 1M-node profile');
+  const profile = core.decodePprof(bigPprof(), { limits: { maxSamples: 2_000_000, maxFramesPerProfile: 100_000_000 } });
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'cinder-bench-query-big-'));
+  // The server's default merge cache (--merge-cache-size 128MiB) holds this profile's day.
+  const store = await openDuckDbStore({ dataDir, retentionMs: 15 * DAY_MS, rollupRetentionMs: 31 * DAY_MS, now: () => nowMs, mergeCacheBytes: 128 * 1024 * 1024 });
+  await store.append([
+    {
+      kind: 'ValidatedProfile',
+      tenant: '',
+      seriesLabels: [
+        ['__name__', 'process_cpu'],
+        ['service_name', 'big'],
+      ],
+      profileTypeIds: [profileTypeId],
+      timeMs: nowMs - 60_000,
+      profileId: 'big-1',
+      profile: { ...profile, sampleLabels: profile.sampleLabels.map(() => null) },
+    },
+  ]);
+  const limits = { maxNodesDefault: 8192, maxNodesMax: 1_048_576 };
+  const uncached = new ReadPath(new QueryService(store, { ...limits, queryCacheBytes: 0 }, () => nowMs));
+  const cached = new ReadPath(new QueryService(store, { ...limits, queryCacheBytes: 64 * 1024 * 1024 }, () => nowMs));
+  const selection = { profileTypeId, labelSelector: '{service_name="big"}', fromMs: nowMs - HOUR_MS, toMs: nowMs };
+  const tree = (read) => () => read.flameGraphTree('', { ...selection, widthCssPx: 1200, topLimit: 500 });
+  const json = (read) => async () => {
+    const answer = await read.flameGraph('', { ...selection, maxNodes: 4096 });
+    const profileCount = await read.profileCount('', selection);
+    JSON.stringify({ flamegraph: answer.flamegraph, truncation: answer.truncation, top: read.topTable(answer, 500), profileCount });
+  };
+  // First use loads the day's symbols into the merge cache (as the first query after a start does).
+  await tree(uncached)();
+  await cached.flameGraphTree('', { ...selection, widthCssPx: 1200, topLimit: 500 });
+  const baselineMs = await time(() => store.readers[0].runAndReadAll(`SELECT stack_id, sum(value) FROM samples WHERE time_ms BETWEEN ${nowMs - HOUR_MS} AND ${nowMs} GROUP BY stack_id`));
+  const results = [];
+  const add = (name, ms, target) => results.push({ name, metric: 'ms', baseline: baselineMs, value: ms, ratio: ms / baselineMs, target });
+  progress('query-1M-nodes');
+  add('query-1M-nodes tree answer (merge)', await time(tree(uncached)), '< 250 ms');
+  add('query-1M-nodes JSON answer (merge)', await time(json(uncached)), 'faster than before (1.9 s)');
+  add('query-1M-nodes tree answer (cached tree)', await time(tree(cached)), '< 50 ms');
+  add('query-1M-nodes JSON answer (cached tree)', await time(json(cached)), '< 100 ms');
+  await store.close();
+  rmSync(dataDir, { recursive: true, force: true });
+  console.log('query-1M-nodes: baseline = bare DuckDB GROUP BY stack_id over the 1M-node profile\'s rows, same store, same run');
   return results;
 }

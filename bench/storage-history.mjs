@@ -75,7 +75,10 @@ const mb = (bytes) => Math.round(bytes / 1048576);
 async function openStore(backend, nowRef) {
   if (backend === 'duckdb') {
     const { openDuckDbStore } = await import(path.join(serverDir, 'storage/duckdb/store.js'));
-    return openDuckDbStore({ dataDir: options.dir, retentionMs: RETENTION_MS, rollupRetentionMs: RETENTION_MS, now: () => nowRef.ms });
+    // The cache budgets `cinder serve` uses by default, so the RSS is what a server would hold.
+    const { defaultConfig } = await import(path.join(serverDir, 'config.js'));
+    const { symbolCacheBytes, mergeCacheBytes } = defaultConfig();
+    return openDuckDbStore({ dataDir: options.dir, retentionMs: RETENTION_MS, rollupRetentionMs: RETENTION_MS, now: () => nowRef.ms, symbolCacheBytes, mergeCacheBytes });
   }
   const { openClickHouseStore } = await import(path.join(serverDir, 'storage/clickhouse/store.js'));
   return openClickHouseStore({ url: options.url, database: options.database, retentionMs: RETENTION_MS, rollupRetentionMs: RETENTION_MS, now: () => nowRef.ms });

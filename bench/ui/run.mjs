@@ -2,7 +2,9 @@
 // synthetic call trees of ~10k, ~100k and ~1M nodes: Cinder's renderer (packages/web/src/flamegraph)
 // against speedscope, @pyroscope/flamegraph and d3-flame-graph fed the same tree, in one run.
 // Every renderer is timed from its input text in memory (parse included) to the first painted frame.
-// Usage: npm run bench:ui (at the repo root). BENCH_UI_SIZES=10000,100000 to pick sizes.
+// Then the end-to-end case (e2e.mjs): the real UI against a real server holding a ~1M-node profile.
+// Usage: npm run bench:ui (at the repo root). BENCH_UI_SIZES=10000,100000 to pick sizes;
+// BENCH_UI_CASES=renderers or =e2e to run one of the two parts (default both).
 import { createServer } from 'node:http';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
@@ -18,6 +20,7 @@ const SIZES = (process.env.BENCH_UI_SIZES ?? '10000,100000,1000000').split(',').
 const RENDERERS = (process.env.BENCH_UI_RENDERERS ?? 'cinder,speedscope,pyroscope,d3').split(',');
 const CRASH_SIZE = Number(process.env.BENCH_UI_CRASH_SIZE ?? 5_000_000);
 const CASE_TIMEOUT_MS = 180_000;
+const CASES = (process.env.BENCH_UI_CASES ?? 'renderers,e2e').split(',');
 const progress = (message) => process.stderr.write(`  … ${message}\n`);
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -169,6 +172,12 @@ async function runPage(context, base, renderer, label) {
   }
 }
 
+const printTable = (rows) => {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
+  console.log(rows.map((r) => r.map((cell, c) => String(cell).padEnd(widths[c])).join('  ')).join('\n'));
+};
+
+if (CASES.includes('renderers')) {
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'cinder-bench-ui-'));
 const userDataDir = mkdtempSync(path.join(os.tmpdir(), 'cinder-bench-chromium-'));
 progress('bundling renderers');
@@ -208,7 +217,15 @@ try {
   rmSync(dataDir, { recursive: true, force: true });
   rmSync(userDataDir, { recursive: true, force: true });
 }
-const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
-console.log(rows.map((r) => r.map((cell, c) => String(cell).padEnd(widths[c])).join('  ')).join('\n'));
+printTable(rows);
 console.log('zoom: next frame = trigger → next animation frame (60 Hz, so 16.7 ms = within one frame); draw work = Cinder renderer time for the zoomed frame');
 console.log('first paint: input text in memory → parsed → first frame on screen (speedscope: navigation → first flame chart frame, its own fetch and parse included)');
+}
+
+if (CASES.includes('e2e')) {
+  const { runEndToEnd } = await import('./e2e.mjs');
+  const { rows } = await runEndToEnd({ progress });
+  console.log('');
+  printTable(rows);
+  console.log('end to end: navigation start → the UI\'s paint mark with the final data; click → first repaint of the zoomed view, and → the repaint with every node ≥ 1 px of the zoomed frame; longest task = longtask observer over the whole run (sees tasks ≥ 50 ms only)');
+}

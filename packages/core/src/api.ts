@@ -66,6 +66,11 @@ export interface FlameGraphResponse {
   top: TopRow[];
   /** Number of stored profiles merged. */
   profileCount: number;
+  /**
+   * `average`: a gauge (in-use memory, goroutines), every value is the mean over `profileCount`
+   * profiles; `sum`: cumulative, values are the sum. Absent in answers saved before this field.
+   */
+  aggregation?: 'sum' | 'average';
   fromMs: number;
   untilMs: number;
 }
@@ -74,6 +79,23 @@ export interface FlameGraphResponse {
 export interface TimelineResponse {
   stepMs: number;
   series: { labels: Record<string, string>; points: [timeMs: number, value: number][] }[];
+}
+
+/** GET /api/v1/heatmap?query=&from=&until=&step=<seconds>&groupBy=&limit= */
+export interface HeatmapResponse {
+  stepMs: number;
+  series: {
+    labels: Record<string, string>;
+    /** Slot (timeMs − stepMs, timeMs]; counts[r] profiles with a total in [yMin[r], yMin[r+1]) (the last row includes its top). */
+    slots: { timeMs: number; yMin: number[]; counts: number[]; exemplars: { timeMs: number; profileId: string; value: number; labels: Record<string, string> }[] }[];
+  }[];
+}
+
+/** GET /api/v1/heatmap/profiles?query=&from=&until=[&step=&slot=<timeMs>&row=] */
+export interface HeatmapProfilesResponse {
+  /** Every matching profile (the cell count); `profiles` holds at most `limit` of them, largest first. */
+  total: number;
+  profiles: { profileId: string; timeMs: number; value: number; labels: Record<string, string> }[];
 }
 
 /** GET /api/v1/sandwich?query=&from=&until=&function=<name> */

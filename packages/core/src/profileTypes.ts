@@ -289,3 +289,22 @@ export function defaultProfileType(available: readonly string[], wanted = ''): s
   if (wanted && available.includes(wanted)) return wanted;
   return sortProfileTypes(available)[0] ?? '';
 }
+
+/**
+ * How a profile type's values combine over time. `sum` for cumulative types (CPU time, allocations,
+ * contentions: each profile measures its own interval, so a range's work is their sum); `average`
+ * for gauges (in-use memory, goroutines, live objects: each profile is a snapshot of the same state,
+ * so summing 36 snapshots reports 36 times the memory; Pyroscope's legacy `aggregationType=average`).
+ */
+export type ProfileTypeAggregation = 'sum' | 'average';
+
+const GAUGE_SAMPLE_TYPES = new Set(['inuse_space', 'inuse_objects', 'space', 'objects', 'live', 'goroutine', 'goroutines']);
+
+export function profileTypeAggregation(id: string): ProfileTypeAggregation {
+  const [name = '', sampleType = ''] = id.split(':');
+  const st = sampleType.replace(/-/g, '_');
+  if (GAUGE_SAMPLE_TYPES.has(st) || st.startsWith('inuse_')) return 'average';
+  // Go's goroutine profile counts goroutines with sample type "goroutine"/"goroutines"; keep the family too for agents that name it "samples".
+  if (name === 'goroutine' || name === 'goroutines') return 'average';
+  return 'sum';
+}

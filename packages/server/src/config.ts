@@ -36,6 +36,8 @@ export interface ServerConfig {
   /** Memory the embedded store may keep for ids of recently written symbols. */
   symbolCacheBytes: number;
   mergeCacheBytes: number;
+  /** Memory for merged trees of recent selections (repeated and zoom queries reuse them); 0 = off. */
+  queryCacheBytes: number;
   /** How often the background job rolls up and enforces retention. */
   maintenanceIntervalMs: number;
   logLevel: 'silent' | 'error' | 'warn' | 'info' | 'debug';
@@ -78,7 +80,8 @@ export function defaultConfig(): ServerConfig {
     maxNodesMax: 1_048_576,
     activeSeriesWindowMs: 60 * 60_000,
     symbolCacheBytes: 32 * 1024 * 1024,
-    mergeCacheBytes: 32 * 1024 * 1024,
+    mergeCacheBytes: 128 * 1024 * 1024,
+    queryCacheBytes: 64 * 1024 * 1024,
     maintenanceIntervalMs: 60_000,
     logLevel: 'info',
     logFormat: 'auto',
@@ -141,6 +144,7 @@ export const serveOptions = {
   'active-series-window': { type: 'string' },
   'symbol-cache-size': { type: 'string' },
   'merge-cache-size': { type: 'string' },
+  'query-cache-size': { type: 'string' },
   'log-level': { type: 'string' },
   'log-format': { type: 'string' },
   'otlp-grpc-address': { type: 'string' },
@@ -187,7 +191,12 @@ Options (each also as an env var, e.g. --data-dir → CINDER_DATA_DIR):
   --active-series-window <dur>  --max-series counts series with data this recent (default 1h)
   --symbol-cache-size <size> memory for ids of recently written symbols (default 32MiB)
   --merge-cache-size <size>  memory for the stack nodes and names of recently merged days
-                             (default 32MiB; 0 = every merge walks the stacks in SQL)
+                             (default 128MiB, a 1M-node day takes ~60MiB; 0 = every merge walks
+                             the stacks in SQL)
+  --query-cache-size <size>  memory for the merged trees of recent selections, so repeated and
+                             zoom queries skip the merge (default 64MiB; 0 = off; embedded store
+                             only: with --store clickhouse:// other servers write too, so nothing
+                             is cached)
   --log-level <level>        silent|error|warn|info|debug (default info)
   --log-format <format>      auto|json|pretty: auto is pretty on a terminal, JSON otherwise
                              (default auto). The "listening on" line is printed at any level.
@@ -282,6 +291,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfig
   if (symbolCache) config.symbolCacheBytes = parseBytes(symbolCache);
   const mergeCache = pick('merge-cache-size');
   if (mergeCache) config.mergeCacheBytes = parseBytes(mergeCache);
+  const queryCache = pick('query-cache-size');
+  if (queryCache) config.queryCacheBytes = parseBytes(queryCache);
   const maintenance = pick('maintenance-interval');
   if (maintenance) config.maintenanceIntervalMs = parseDurationMs(maintenance);
   const logLevel = pick('log-level');

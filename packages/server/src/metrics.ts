@@ -30,6 +30,12 @@ export class ServerMetrics implements IngestMetrics {
   });
   readonly storeBytes = new Gauge({ name: 'cinder_store_bytes', help: 'Bytes of the data folder on disk', registers: [this.registry] });
   readonly storeSeries = new Gauge({ name: 'cinder_store_series', help: 'Series in the store', registers: [this.registry] });
+  readonly storeMemory = new Gauge({
+    name: 'cinder_store_memory_bytes',
+    help: 'Bytes the store holds in memory, by part (database buffers by kind, caches)',
+    labelNames: ['part'],
+    registers: [this.registry],
+  });
 
   /**
    * The watchdog: how long the event loop was blocked. Every request shares one thread, so a block

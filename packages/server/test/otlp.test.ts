@@ -97,7 +97,10 @@ async function startOtlpServer(extraArgs: string[] = []): Promise<OtlpServer> {
   const started = await startServer({
     args: ['--multitenancy', '--ingest-token', INGEST_TOKEN, '--query-token', QUERY_TOKEN, '--otlp-grpc-address', '127.0.0.1:0', '--log-level', 'info', ...extraArgs],
   });
-  const grpc = /OTLP gRPC \(ProfilesService\/Export\) on (127\.0\.0\.1:\d+)/.exec(started.output());
+  // The gRPC line can follow the HTTP "listening" line by a moment (two log writes, two chunks).
+  const pattern = /OTLP gRPC \(ProfilesService\/Export\) on (127\.0\.0\.1:\d+)/;
+  for (let waitedMs = 0; !pattern.test(started.output()) && waitedMs < 5_000; waitedMs += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+  const grpc = pattern.exec(started.output());
   if (!grpc) {
     await started.stop();
     throw new Error(`no OTLP gRPC address in the server output:\n${started.output()}`);

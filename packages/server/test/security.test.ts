@@ -84,6 +84,9 @@ describe('tokens and tenants', () => {
     expect(metrics).toMatch(/cinder_ingested_profiles_total \d+/);
     expect(metrics).toMatch(/cinder_rejected_profiles_total\{reason="CINDER_AUTH_MISSING_TOKEN"\}|cinder_request_duration_seconds_bucket/);
     expect(metrics).toMatch(/cinder_store_series [1-9]/);
+    // Memory by part: DuckDB's own buffers (data was written and read) and the caches' budgets.
+    expect(metrics).toMatch(/cinder_store_memory_bytes\{part="duckdb_[a-z_]+"\} [1-9]/);
+    expect(metrics).toMatch(/cinder_store_memory_bytes\{part="symbol_cache"\} [1-9]/);
     const build = (await (await fetch(`${server.baseUrl}/api/v1/status/buildinfo`)).json()) as { status: string; data: { version: string } };
     expect(build.status).toBe('success');
     expect(build.data.version).toMatch(/^\d+\.\d+\.\d+/);

@@ -80,6 +80,10 @@ describe('view state in the URL', () => {
       selectedFunction: 'json.Marshal',
       view: 'sandwich',
       kiosk: true,
+      profiles: ['7f1c0a9e-1', '7f1c0a9e-2'],
+      timelineView: 'heatmap',
+      frameFilters: ['preset:go-runtime', 'hide:re:^runtime\\.', 'focus:name:main.handler'],
+      orientation: 'flame',
     };
     expect(parseViewState(formatViewState(state))).toEqual(state);
   });

@@ -67,7 +67,12 @@ export function selfContainedHtml(data: FlameGraphData, title: string, unit: str
     levels: data.levels,
     total: data.total,
     unit,
-    ...(options.frameColors ? { colors: options.frameColors } : {}),
+    // The app's package colours by default (one hue per package), not a second colour scheme of the file's own.
+    colors: options.frameColors ?? data.levels.flatMap((level) => {
+      const colors: string[] = [];
+      for (let i = 0; i + 3 < level.length; i += 4) colors.push(colorForFrameName(data.names[level[i + 3]!] ?? ''));
+      return colors;
+    }),
     ...(options.frameNotes ? { notes: options.frameNotes } : {}),
   }).replace(/</g, '\\u003c');
   return `<!doctype html>
@@ -93,7 +98,15 @@ export function selfContainedHtml(data: FlameGraphData, title: string, unit: str
   var canvas = document.getElementById('fg'), ctx = canvas.getContext('2d'), tip = document.getElementById('tip');
   var row = 18, focus = frames[0], shown = [];
   function hue(name) { var h = 2166136261; var pkg = name.split(/[./:]/)[0]; for (var i = 0; i < pkg.length; i++) { h ^= pkg.charCodeAt(i); h = Math.imul(h, 16777619); } return 'hsl(' + ((h >>> 0) % 55) + ',70%,55%)'; }
-  function fmt(v) { return d.unit === 'nanoseconds' ? (v / 1e6).toFixed(1) + ' ms' : d.unit === 'bytes' ? (v / 1048576).toFixed(1) + ' MiB' : String(v); }
+  // formatValue (flamegraph/format.ts) line for line, so the file reads "4.56 min", not "273362.3 ms" (test/formats/exportFlameGraph.test.ts compares them).
+  function trim(v) { if (v === 0) return '0'; var a = Math.abs(v), f = v.toFixed(a >= 100 ? 0 : a >= 10 ? 1 : 2); return f.indexOf('.') >= 0 ? f.replace(/\\.?0+$/, '') : f; }
+  function fmt(v) {
+    var u = d.unit, a = Math.abs(v), t = { nanoseconds: 1, microseconds: 1e3, milliseconds: 1e6, seconds: 1e9 }[u];
+    if (t) { var ns = v * t, an = a * t; return an < 1e3 ? trim(ns) + ' ns' : an < 1e6 ? trim(ns / 1e3) + ' \u00b5s' : an < 1e9 ? trim(ns / 1e6) + ' ms' : an < 60e9 ? trim(ns / 1e9) + ' s' : an < 3600e9 ? trim(ns / 60e9) + ' min' : trim(ns / 3600e9) + ' h'; }
+    if (u === 'bytes') { var steps = ['B', 'KiB', 'MiB', 'GiB', 'TiB'], x = v, i = 0; while (Math.abs(x) >= 1024 && i < steps.length - 1) { x /= 1024; i++; } return trim(x) + ' ' + steps[i]; }
+    var suffix = u === 'count' || u === '' ? '' : ' ' + u;
+    return a < 1e3 ? trim(v) + suffix : a < 1e6 ? trim(v / 1e3) + 'k' + suffix : a < 1e9 ? trim(v / 1e6) + 'M' + suffix : trim(v / 1e9) + 'G' + suffix;
+  }
   function draw() {
     var width = window.innerWidth, scale = width / focus.total, rows = d.levels.length;
     canvas.width = width; canvas.height = rows * row;

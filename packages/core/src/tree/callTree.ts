@@ -137,6 +137,61 @@ export class CallTreeBuilder {
 
 /** Storage's answer → call tree (merging any siblings that share a name). */
 export function callTreeFromStackTable(table: StackNodeTable): CallTree {
+  return callTreeFromOrderedTable(table) ?? callTreeFromStackTableSlow(table);
+}
+
+/**
+ * The store's tables are laid out parents first, each parent's children one run in name order,
+ * with sorted, distinct names (duckdb/reader.ts TableBuilder). Such a table already is a call tree
+ * shifted by one row (the virtual root): no hashing, one pass for parents, one for totals, and the
+ * name-sorted child index comes for free. Null when the table is not laid out so (then the general
+ * builder merges siblings that share a name).
+ */
+function callTreeFromOrderedTable(table: StackNodeTable): CallTree | null {
+  const rows = table.parent.length;
+  const names = table.names;
+  for (let i = 1; i < names.length; i++) if (!(names[i - 1]! < names[i]!)) return null;
+  const nodeCount = rows + 1;
+  const parent = new Int32Array(nodeCount);
+  const nameIndex = new Int32Array(nodeCount);
+  const self = new Float64Array(nodeCount);
+  parent[0] = -1;
+  nameIndex[0] = -1;
+  self[0] = table.rootSelf ?? 0;
+  // runDone[p] = p's run of children has ended: a child of p after that means siblings are split.
+  const runDone = new Uint8Array(nodeCount);
+  const start = new Int32Array(nodeCount + 1);
+  let previousParent = -1;
+  for (let i = 0; i < rows; i++) {
+    const p = table.parent[i]! + 1;
+    const node = i + 1;
+    const name = table.nameIndex[i]!;
+    if (p >= node || name < 0 || name >= names.length) return null;
+    if (p === previousParent) {
+      if (!(nameIndex[node - 1]! < name)) return null;
+    } else {
+      if (runDone[p] === 1) return null;
+      if (previousParent >= 0) runDone[previousParent] = 1;
+      previousParent = p;
+    }
+    parent[node] = p;
+    nameIndex[node] = name;
+    self[node] = table.self[i]!;
+    start[p + 1]!++;
+  }
+  const total = Float64Array.from(self);
+  for (let node = nodeCount - 1; node > 0; node--) total[parent[node]!]! += total[node]!;
+  // Child index: runs are contiguous and name-sorted, so children[] is each run in row order.
+  for (let n = 0; n < nodeCount; n++) start[n + 1]! += start[n]!;
+  const children = new Int32Array(Math.max(0, nodeCount - 1));
+  const fill = start.slice(0, nodeCount);
+  for (let node = 1; node < nodeCount; node++) children[fill[parent[node]!]!++] = node;
+  const tree: CallTree = { names, nodeCount, parent, nameIndex, self, total };
+  childIndexCache.set(tree, { start, children });
+  return tree;
+}
+
+function callTreeFromStackTableSlow(table: StackNodeTable): CallTree {
   const builder = new CallTreeBuilder();
   const nameIds = table.names.map((name) => builder.nameId(name));
   const nodeOf = new Int32Array(table.parent.length);
@@ -186,7 +241,12 @@ export interface ChildIndex {
   children: Int32Array;
 }
 
+/** Child indexes already computed (a tree is immutable once built; cached trees are reused by many answers). */
+const childIndexCache = new WeakMap<CallTree, ChildIndex>();
+
 export function childIndex(tree: CallTree): ChildIndex {
+  const cached = childIndexCache.get(tree);
+  if (cached) return cached;
   const counts = new Int32Array(tree.nodeCount + 1);
   for (let node = 1; node < tree.nodeCount; node++) counts[tree.parent[node]! + 1]!++;
   const start = new Int32Array(tree.nodeCount + 1);
@@ -194,15 +254,29 @@ export function childIndex(tree: CallTree): ChildIndex {
   const fill = start.slice(0, tree.nodeCount);
   const children = new Int32Array(Math.max(0, tree.nodeCount - 1));
   for (let node = 1; node < tree.nodeCount; node++) children[fill[tree.parent[node]!]!++] = node;
+  // Sorting by name rank (integers) instead of comparing strings per pair: rank every name once.
+  const rank = nameRanks(tree.names);
   for (let n = 0; n < tree.nodeCount; n++) {
     const from = start[n]!;
     const to = start[n + 1]!;
     if (to - from > 1) {
-      const sorted = Array.from(children.subarray(from, to)).sort((a, b) => compareBytewise(nodeName(tree, a), nodeName(tree, b)));
-      children.set(sorted, from);
+      const run = children.subarray(from, to);
+      let sorted = true;
+      for (let i = 1; i < run.length && sorted; i++) if (rank[tree.nameIndex[run[i - 1]!]!]! > rank[tree.nameIndex[run[i]!]!]!) sorted = false;
+      if (!sorted) children.set(Array.from(run).sort((a, b) => rank[tree.nameIndex[a]!]! - rank[tree.nameIndex[b]!]!), from);
     }
   }
-  return { start, children };
+  const index = { start, children };
+  childIndexCache.set(tree, index);
+  return index;
+}
+
+/** rank[i] = position of names[i] in byte-wise order (equal names share a rank). */
+function nameRanks(names: readonly string[]): Int32Array {
+  const order = Array.from(names.keys()).sort((a, b) => compareBytewise(names[a]!, names[b]!));
+  const rank = new Int32Array(names.length);
+  for (let i = 0; i < order.length; i++) rank[order[i]!] = i > 0 && names[order[i]!] === names[order[i - 1]!] ? rank[order[i - 1]!]! : i;
+  return rank;
 }
 
 export function childrenOfNode(index: ChildIndex, node: number): Int32Array {

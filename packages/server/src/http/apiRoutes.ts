@@ -4,11 +4,15 @@
  */
 import type { FastifyInstance } from 'fastify';
 import {
+  CinderError,
   collapsedFromTree,
   cpuprofileJsonFromTree,
   cpuprofileNanosecondsPerUnit,
+  ErrorCodes,
   isSameOriginPath,
+  profileTypeAggregation,
   speedscopeFromTree,
+  TREE_WIRE_CONTENT_TYPE,
   validateProfileTypeId,
   type AppConfig,
   type DiffResponse,
@@ -22,7 +26,9 @@ import { pprofBytesFromTree } from '../query/pprofExport.js';
 import type { FlameGraphRequest } from '../query/readPath.js';
 import { CINDER_VERSION } from '../version.js';
 import type { ServerDeps } from './deps.js';
-import { all, attachmentDisposition, first, focusPath, maxNodesParam, nonNegativeInt, selectorMatchers, spanFilters, splitQuery, timeRange, type Query } from './params.js';
+import { frameFiltersParam } from './filterParams.js';
+import { averageDiffGauges, averageGauges } from './gaugeAverage.js';
+import { all, attachmentDisposition, first, focusPath, maxNodesParam, nonNegativeInt, searchParam, selectorMatchers, spanFilters, splitQuery, timeRange, widthParam, type Query } from './params.js';
 
 const DEFAULT_TOP_ROWS = 500;
 
@@ -36,6 +42,7 @@ export function registerApiRoutes(app: FastifyInstance, deps: ServerDeps): void 
     ...spanFilters(q),
     maxNodes: maxNodesParam(q),
     focusPath: focusPath(q),
+    frameFilters: frameFiltersParam(q),
   });
 
   /** The /api/v1/flamegraph answer (also what a snapshot freezes). */
@@ -52,7 +59,8 @@ export function registerApiRoutes(app: FastifyInstance, deps: ServerDeps): void 
       fromMs: request.fromMs,
       untilMs: request.toMs,
     };
-    return { response, answer, request };
+    // Gauges answer their mean over the profiles (gaugeAverage.ts); the Pyroscope APIs keep sums.
+    return { response: averageGauges(response), answer, request };
   };
 
   app.get('/api/v1/config', async (): Promise<AppConfig> => ({
@@ -71,6 +79,14 @@ export function registerApiRoutes(app: FastifyInstance, deps: ServerDeps): void 
   app.get('/api/v1/flamegraph', async (request, reply) => {
     const q = request.query as Query;
     const format = first(q.format);
+    if (format === 'tree') {
+      // Parameters are checked before the read: a bad width or regex is a 400, not a wasted merge.
+      const widthCssPx = widthParam(q);
+      const search = searchParam(q);
+      const topLimit = nonNegativeInt(first(q.topLimit), 'topLimit') ?? DEFAULT_TOP_ROWS;
+      const bytes = await read.flameGraphTree(request.tenant, { ...flameGraphRequest(q), widthCssPx, topLimit, ...(search ? { search } : {}) });
+      return reply.type(TREE_WIRE_CONTENT_TYPE).send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    }
     if (format === 'collapsed' || format === 'folded') {
       return reply.type('text/plain; charset=utf-8').send(collapsedFromTree(await read.mergedTree(request.tenant, flameGraphRequest(q))));
     }
@@ -106,7 +122,8 @@ export function registerApiRoutes(app: FastifyInstance, deps: ServerDeps): void 
     const selection = { ...splitQuery(first(q.query)), ...timeRange(q, now()), ...spanFilters(q) };
     const stepText = first(q.step);
     const stepSec = stepText ? Number(stepText) : calcPointIntervalSec(selection.fromMs, selection.toMs);
-    const aggregation = first(q.aggregation) === 'avg' || first(q.aggregation) === 'average' ? 'average' : 'sum';
+    const aggregationParam = first(q.aggregation);
+    const aggregation = aggregationParam === 'avg' || aggregationParam === 'average' ? 'average' : aggregationParam === 'sum' ? 'sum' : profileTypeAggregation(selection.profileTypeId);
     const series = await read.timeline(request.tenant, { ...selection, groupBy: all(q.groupBy), stepSec, aggregation, limit: nonNegativeInt(first(q.limit), 'limit') ?? 0 });
     return {
       stepMs: Math.max(1, Math.floor(stepSec * 1000)),
@@ -123,15 +140,26 @@ export function registerApiRoutes(app: FastifyInstance, deps: ServerDeps): void 
     const q = request.query as Query;
     const side = (prefix: 'baseline' | 'comparison') => ({ ...splitQuery(first(q[prefix])), ...timeRange(q, now(), `${prefix}From`, `${prefix}Until`) });
     const mode = first(q.mode) === 'relative' ? 'relative' : 'absolute';
-    const normalize = first(q.normalize) === 'none' ? 'none' : 'duration';
-    const diff = await read.diff(request.tenant, { baseline: side('baseline'), comparison: side('comparison'), maxNodes: maxNodesParam(q), mode, normalize });
+    const baseline = side('baseline');
+    const comparison = side('comparison');
+    const topLimit = nonNegativeInt(first(q.topLimit), 'topLimit') ?? DEFAULT_TOP_ROWS;
+    // Gauges compare each side's mean (gaugeAverage.ts), where range-length normalisation has no meaning.
+    const gauge = profileTypeAggregation(baseline.profileTypeId) === 'average';
+    const normalize = gauge || first(q.normalize) === 'none' ? 'none' : 'duration';
+    const [diff, baselineProfileCount, comparisonProfileCount] = await Promise.all([
+      read.diff(request.tenant, { baseline, comparison, maxNodes: maxNodesParam(q), mode, normalize }),
+      gauge ? read.profileCount(request.tenant, baseline) : 0,
+      gauge ? read.profileCount(request.tenant, comparison) : 0,
+    ]);
+    const averaged = averageDiffGauges({ ...diff, mode, baselineProfileCount, comparisonProfileCount, topLimit });
+    if (averaged) return averaged;
     return {
       profileTypeId: diff.profileTypeId,
       unit: diff.unit,
       mode,
       normalization: diff.normalization,
       flamegraph: diff.flamegraph,
-      table: diff.table(nonNegativeInt(first(q.topLimit), 'topLimit') ?? DEFAULT_TOP_ROWS),
+      table: diff.table(topLimit),
       baselineTotal: diff.baselineTree.total[0] ?? 0,
       comparisonTotal: diff.comparisonTree.total[0] ?? 0,
     };
@@ -152,7 +180,24 @@ export function registerApiRoutes(app: FastifyInstance, deps: ServerDeps): void 
   app.post('/api/v1/snapshots', async (request, reply) => {
     const body = (request.body ?? {}) as Record<string, unknown>;
     const text = (key: string): string | undefined => (typeof body[key] === 'string' ? (body[key] as string) : typeof body[key] === 'number' ? String(body[key]) : undefined);
-    const { response } = await flameGraphResponse(request.tenant, { query: text('query'), from: text('from'), until: text('until'), maxNodes: text('maxNodes'), focus: text('focus') });
+    // `filter` and `profileId` as /api/v1/flamegraph takes them (a string or a list), so a snapshot
+    // freezes what the user saw: frame filters applied, narrowed to the opened profiles.
+    const texts = (key: string): string[] | undefined => {
+      const value = body[key];
+      if (value === undefined || value === null) return undefined;
+      if (typeof value === 'string') return [value];
+      if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value as string[];
+      throw new CinderError(ErrorCodes.QUERY_INVALID_ARGUMENT, `"${key}" must be a string or a list of strings`);
+    };
+    const { response } = await flameGraphResponse(request.tenant, {
+      query: text('query'),
+      from: text('from'),
+      until: text('until'),
+      maxNodes: text('maxNodes'),
+      focus: text('focus'),
+      filter: texts('filter'),
+      profileId: texts('profileId'),
+    });
     const title = (text('title') ?? '').slice(0, 200) || `${response.profileTypeId} ${new Date(response.fromMs).toISOString()}`;
     const viewUrl = isSameOriginPath(text('viewUrl') ?? '') ? text('viewUrl')!.slice(0, 2000) : '';
     const meta = await snapshots.create(request.tenant, { title, viewUrl, profileTypeId: response.profileTypeId, fromMs: response.fromMs, untilMs: response.untilMs, result: response });

@@ -2,7 +2,16 @@
  * Query-string parsing shared by the plain-HTTP routes (`/api/v1/*`, `/pyroscope/*`): every
  * parameter error is a CinderError with a message that says what to send instead.
  */
-import { CinderError, ErrorCodes, parseTimeParam, validateProfileTypeId } from '@cinder/core';
+import {
+  CinderError,
+  DEFAULT_LOD_WIDTH_CSS_PX,
+  ErrorCodes,
+  MAX_LOD_WIDTH_CSS_PX,
+  frameNameMatcher,
+  parseTimeParam,
+  validateProfileTypeId,
+  type TreeSearchQuery,
+} from '@cinder/core';
 
 export type Query = Record<string, string | string[] | undefined>;
 
@@ -70,10 +79,48 @@ export function maxNodesParam(query: Query): number | undefined {
   return nonNegativeInt(first(query.maxNodes), 'maxNodes') || nonNegativeInt(first(query['max-nodes']), 'max-nodes') || undefined;
 }
 
-export function spanFilters(query: Query): { spanIds?: string[]; traceIds?: string[] } {
+/** Profile ids one request may name (`profileId=a,b`): a heatmap cell or a timeline exemplar opens at most this many. */
+export const MAX_PROFILE_IDS = 200;
+
+export function spanFilters(query: Query): { spanIds?: string[]; traceIds?: string[]; profileIds?: string[] } {
   const spanIds = all(query.spanId).flatMap((s) => s.split(','));
   const traceIds = all(query.traceId).flatMap((s) => s.split(','));
-  return { ...(spanIds.length ? { spanIds } : {}), ...(traceIds.length ? { traceIds } : {}) };
+  const profileIds = all(query.profileId).flatMap((s) => s.split(',')).filter((s) => s !== '');
+  if (profileIds.length > MAX_PROFILE_IDS) {
+    throw new CinderError(ErrorCodes.QUERY_INVALID_ARGUMENT, `at most ${MAX_PROFILE_IDS} profile ids per request, got ${profileIds.length}; narrow the time range instead`);
+  }
+  for (const id of profileIds) {
+    if (id.length > 128 || /[\u0000-\u001f\u007f]/.test(id)) throw new CinderError(ErrorCodes.QUERY_INVALID_ARGUMENT, `profile id "${id.slice(0, 40)}" is not an id (at most 128 printable characters)`);
+  }
+  return { ...(spanIds.length ? { spanIds } : {}), ...(traceIds.length ? { traceIds } : {}), ...(profileIds.length ? { profileIds } : {}) };
+}
+
+/** `width`: the client's flame-graph width in CSS pixels for a level-of-detail answer. */
+export function widthParam(query: Query): number {
+  const text = first(query.width);
+  if (text === undefined || text === '') return DEFAULT_LOD_WIDTH_CSS_PX;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1 || value > MAX_LOD_WIDTH_CSS_PX) {
+    throw new CinderError(ErrorCodes.QUERY_INVALID_ARGUMENT, `"width" must be the flame graph's width in CSS pixels, an integer from 1 to ${MAX_LOD_WIDTH_CSS_PX}, got "${text.slice(0, 40)}"`);
+  }
+  return value;
+}
+
+/** `search` (+ `searchRegex=1` for RE2): checked here, so a bad pattern is a 400 before any read. */
+export function searchParam(query: Query): TreeSearchQuery | undefined {
+  const text = first(query.search);
+  if (text === undefined || text === '') return undefined;
+  const flag = first(query.searchRegex);
+  const regex = flag === '1' || flag === 'true';
+  if (!regex && flag !== undefined && flag !== '' && flag !== '0' && flag !== 'false') {
+    throw new CinderError(ErrorCodes.QUERY_INVALID_ARGUMENT, `"searchRegex" must be 1/true or 0/false, got "${flag.slice(0, 40)}"`);
+  }
+  try {
+    frameNameMatcher({ text, regex });
+  } catch (error) {
+    throw new CinderError(ErrorCodes.QUERY_INVALID_ARGUMENT, `"search" is not a valid regular expression: ${(error as Error).message}`);
+  }
+  return { text, regex };
 }
 
 /** `a;b;c` → the root-first path the UI zoomed into. */

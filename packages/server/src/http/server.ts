@@ -10,6 +10,7 @@ import { createContextValues } from '@connectrpc/connect';
 import { CinderError, ErrorCodes } from '@cinder/core';
 import { registerAlertRoutes } from './alertRoutes.js';
 import { registerApiRoutes } from './apiRoutes.js';
+import { registerHeatmapRoutes } from './heatmapRoute.js';
 import { registerPushService, tenantKey } from './connectIngest.js';
 import { registerQuerierService } from './connectQuery.js';
 import { registerSettingsService } from './connectSettings.js';
@@ -147,9 +148,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.setErrorHandler((error: Error & { code?: string; statusCode?: number }, request, reply) => {
     let mapped: unknown = error;
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      // Fastify refuses on Content-Length before reading when the client sent one: that is the size seen.
+      const declaredBytes = Number(request.headers['content-length']);
+      const seen = Number.isSafeInteger(declaredBytes) && declaredBytes > config.limits.maxBodyBytes ? `is ${declaredBytes} bytes,` : 'is';
       mapped = new CinderError(
         ErrorCodes.INGEST_BODY_TOO_LARGE,
-        `request body is larger than ${config.limits.maxBodyBytes} bytes; raise --max-body-size if such uploads are expected`,
+        `request body ${seen} larger than the limit of ${config.limits.maxBodyBytes} bytes; raise --max-body-size if such uploads are expected`,
       );
     } else if (error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
       mapped = new CinderError(ErrorCodes.INGEST_UNSUPPORTED_CONTENT_TYPE, error.message);
@@ -196,11 +200,16 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     const stats = await deps.store.stats(null);
     metrics.storeBytes.set(stats.bytesOnDisk);
     metrics.storeSeries.set(stats.seriesCount);
+    if (deps.store.memoryUsage) {
+      metrics.storeMemory.reset();
+      for (const [part, bytes] of Object.entries(await deps.store.memoryUsage())) metrics.storeMemory.set({ part }, bytes);
+    }
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   app.get('/api/v1/status/buildinfo', async () => ({ status: 'success', data: buildInfo() }));
 
   registerApiRoutes(app, deps);
+  registerHeatmapRoutes(app, deps);
   // Rules and alerts are query routes (unclassified = query: token + tenant), like the rest of /api/v1.
   if (deps.alerts) registerAlertRoutes(app, deps.alerts);
   registerPyroscopeRoutes(app, deps);

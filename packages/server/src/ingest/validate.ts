@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { CinderError, ErrorCodes, MAX_SAMPLE_VALUE, valueOutOfRange, type LabelPairs, type Profile } from '@cinder/core';
 import type { IngestLimits } from './limits.js';
 import type { ValidatedProfile } from '../storage/store.js';
@@ -154,6 +155,9 @@ export function validateProfile(profile: Profile, envelope: ProfileEnvelope, lim
 
   const validated: ValidatedProfile[] = [];
   for (const group of groups.values()) {
+    // An upload split into series by its sample labels is one stored profile per series, each with
+    // its own id: an exemplar opened by id is then that series' profile, not the whole upload.
+    const profileId = validated.length === 0 ? envelope.profileId : randomUUID();
     if (group.labels.size !== envelope.labels.size) validateLabelSet(group.labels, limits);
     const part = groups.size === 1 ? { ...profile, sampleLabels: sampleLevel } : subset(profile, group.sampleIndexes, sampleLevel);
     validated.push({
@@ -162,7 +166,7 @@ export function validateProfile(profile: Profile, envelope: ProfileEnvelope, lim
       seriesLabels: [...group.labels].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)),
       profileTypeIds: envelope.profileTypeIds,
       timeMs: envelope.timeMs,
-      profileId: envelope.profileId,
+      profileId,
       profile: truncateDeepStacks(part, limits.maxStackDepth),
     });
   }

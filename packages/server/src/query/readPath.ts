@@ -4,25 +4,33 @@
  * one function and encode what it returns; nothing here knows about HTTP.
  */
 import {
+  applyFrameFilters,
   CinderError,
   ErrorCodes,
   diffFlameGraph,
   diffTable,
   durationScale,
   emptyFlameGraph,
+  encodeTreeWire,
   flameGraphFromTree,
   focusTree,
+  profileTypeAggregation,
+  searchTreeTotals,
+  selectLod,
   sandwich,
   topTable,
+  topTableAt,
   validateProfileTypeId,
   type CallTree,
   type DiffResponse,
+  type FrameFilter,
   type LabelPairs,
   type FlameGraphData,
   type FlameGraphDiffData,
   type SandwichResponse,
   type ServiceInfo,
   type TopRow,
+  type TreeSearchQuery,
   type TruncationInfo,
 } from '@cinder/core';
 import type { StoreStats } from '../storage/store.js';
@@ -34,11 +42,23 @@ export interface TreeRequest extends Selection {
    * Connect's `stack_trace_selector.call_site` are the same operation).
    */
   focusPath?: readonly string[];
+  /**
+   * Frame filters (core/tree/filters.ts), applied to the merged tree before focusPath: the UI zooms
+   * into paths of the filtered flame graph, which may not exist in the unfiltered one.
+   */
+  frameFilters?: readonly FrameFilter[];
 }
 
 export interface FlameGraphRequest extends TreeRequest {
   /** undefined or 0 = the server's default. */
   maxNodes?: number;
+}
+
+/** The level-of-detail answer (`format=tree`, contract in core/flamegraph/treeWire.ts). */
+export interface FlameGraphTreeRequest extends TreeRequest {
+  widthCssPx: number;
+  topLimit: number;
+  search?: TreeSearchQuery;
 }
 
 export interface FlameGraphAnswer {
@@ -73,6 +93,9 @@ export interface DiffAnswer {
   table(limit: number): DiffResponse['table'];
 }
 
+/** Top rows per tree (see ReadPath.fullTopTable); weak, so they go with the tree. */
+const topRowsOf = new WeakMap<CallTree, TopRow[]>();
+
 const NO_TRUNCATION: TruncationInfo = { hiddenNodes: 0, hiddenValue: 0, otherNodes: 0 };
 
 export class ReadPath {
@@ -80,7 +103,7 @@ export class ReadPath {
 
   /** The one merge every flame-graph-shaped answer starts from. */
   async mergedTree(tenant: string, request: TreeRequest): Promise<CallTree> {
-    const tree = await this.query.mergedTree(tenant, request);
+    const tree = applyFrameFilters(await this.query.mergedTree(tenant, request), request.frameFilters);
     return request.focusPath && request.focusPath.length > 0 ? focusTree(tree, request.focusPath, { keepPrefix: true }) : tree;
   }
 
@@ -91,8 +114,49 @@ export class ReadPath {
     return { profileTypeId: request.profileTypeId, unit: unitOf(request.profileTypeId), tree, ...rendered };
   }
 
+  /**
+   * The level-of-detail answer's bytes: the nodes at least one CSS pixel wide under the focused
+   * node, exact values, cut from the full merged tree (so zooms of one selection share one merge),
+   * with the exact top table and search totals of the same (focused) tree the JSON answer uses.
+   */
+  async flameGraphTree(tenant: string, request: FlameGraphTreeRequest): Promise<Uint8Array> {
+    const focusPath = request.focusPath ?? [];
+    const [merged, profileCount] = await Promise.all([this.query.mergedTree(tenant, request), this.query.profileCount(tenant, request)]);
+    const tree = applyFrameFilters(merged, request.frameFilters);
+    const lod = selectLod(tree, { widthCssPx: request.widthCssPx, focusPath });
+    const view = lod.sourceViewRoot;
+    const search = request.search ? { ...request.search, ...searchTreeTotals(tree, request.search, view) } : undefined;
+    return encodeTreeWire(
+      {
+        profileTypeId: request.profileTypeId,
+        unit: unitOf(request.profileTypeId),
+        profileCount,
+        aggregation: profileTypeAggregation(request.profileTypeId),
+        fromMs: request.fromMs,
+        untilMs: request.toMs,
+        width: request.widthCssPx,
+        focusPath: [...focusPath],
+        viewRootNode: lod.viewRootNode,
+        fullNodeCount: lod.fullNodeCount,
+        top: view < 0 ? [] : view === 0 ? this.fullTopTable(tree).slice(0, request.topLimit) : topTableAt(tree, view, focusPath.slice(0, -1), request.topLimit),
+        ...(search ? { search } : {}),
+      },
+      lod.tree,
+    );
+  }
+
   topTable(answer: FlameGraphAnswer, limit: number): TopRow[] {
-    return topTable(answer.tree, limit);
+    return this.fullTopTable(answer.tree).slice(0, limit);
+  }
+
+  /** Every row of a tree's top table, once per tree: cached trees serve many answers (JSON, tree, zooms). */
+  private fullTopTable(tree: CallTree): TopRow[] {
+    let rows = topRowsOf.get(tree);
+    if (!rows) {
+      rows = topTable(tree);
+      topRowsOf.set(tree, rows);
+    }
+    return rows;
   }
 
   /** How many stored profiles a selection merges. */

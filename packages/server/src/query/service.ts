@@ -14,10 +14,13 @@ import {
   type Selector,
 } from '@cinder/core';
 import type { ProfileReader, SelectQuery, StoreStats } from '../storage/store.js';
+import { QueryCache, DEFAULT_QUERY_CACHE_BYTES, callTreeBytes } from './treeCache.js';
 
 export interface QueryLimits {
   maxNodesDefault: number;
   maxNodesMax: number;
+  /** Memory for merged trees of recent selections (--query-cache-size); 0 = no cache. */
+  queryCacheBytes?: number;
 }
 
 /** A profile-type-and-labels selection over a time range, as every merge/series query has. */
@@ -70,7 +73,26 @@ export type ProfileTypeMessage = ProfileTypeParts & { ID: string };
 
 const HOUR_MS = 3_600_000;
 /** Value rows of a heatmap (linear between the smallest and largest profile total). */
-const HEATMAP_ROWS = 20;
+export const HEATMAP_ROWS = 20;
+/**
+ * A heatmap's rows and slots, shared with /api/v1/heatmap/profiles (http/heatmapRoute.ts) so the
+ * profiles behind a cell are exactly its count: rows split [low, high] of the values in HEATMAP_ROWS,
+ * slot s is (from + (s − 1)·step, from + s·step] and a profile at `from` lands in slot 0.
+ */
+export function heatmapGrid(values: Iterable<number>, fromMs: number, stepMs: number): { yMin: number[]; rowOf: (value: number) => number; slotOf: (timeMs: number) => number } {
+  let low = Number.POSITIVE_INFINITY;
+  let high = Number.NEGATIVE_INFINITY;
+  for (const value of values) {
+    low = Math.min(low, value);
+    high = Math.max(high, value);
+  }
+  const rowHeight = high > low ? (high - low) / HEATMAP_ROWS : 1;
+  return {
+    yMin: Array.from({ length: HEATMAP_ROWS }, (_, r) => low + r * rowHeight),
+    rowOf: (value) => Math.min(HEATMAP_ROWS - 1, Math.floor((value - low) / rowHeight)),
+    slotOf: (timeMs) => (timeMs <= fromMs ? 0 : Math.ceil((timeMs - fromMs) / stepMs)),
+  };
+}
 /** Profiles one heatmap distributes: each is a point read from the store. */
 export const MAX_HEATMAP_PROFILES = 200_000;
 const MAX_STEP_SEC = 366 * 24 * 3600;
@@ -90,11 +112,21 @@ const TRACE_ID = /^[0-9a-fA-F]{32}$/;
  * storage, and builds trees in one pass over the stack prefix tree storage returns.
  */
 export class QueryService {
+  /** null when the store cannot tell us about writes (ClickHouse) or the cache is off. */
+  readonly cache: QueryCache | null;
+
   constructor(
     private readonly reader: ProfileReader,
     private readonly limits: QueryLimits,
     private readonly now: () => number,
-  ) {}
+  ) {
+    const cacheBytes = limits.queryCacheBytes ?? DEFAULT_QUERY_CACHE_BYTES;
+    if (reader.onDataChange && cacheBytes > 0) {
+      const cache = new QueryCache(cacheBytes);
+      reader.onDataChange((change) => cache.invalidate(change));
+      this.cache = cache;
+    } else this.cache = null;
+  }
 
   /** Bounds in ms. Both 0 = the last hour where upstream allows it (ProfileTypes, label calls). */
   range(fromMs: number, toMs: number, zeroMeansLastHour: boolean): { fromMs: number; toMs: number } {
@@ -200,8 +232,21 @@ export class QueryService {
 
   /** The full (untruncated) merged call tree of a selection. */
   async mergedTree(tenant: string, selection: Selection): Promise<CallTree> {
-    const table = await this.reader.mergeStacks(this.toSelectQuery(tenant, selection));
-    return callTreeFromStackTable(table);
+    const query = this.toSelectQuery(tenant, selection);
+    const load = async (): Promise<CallTree> => callTreeFromStackTable(await this.reader.mergeStacks(query));
+    if (!this.cache) return load();
+    const since = this.cache.generationNow;
+    return this.cache.getOrLoad(await this.cacheKeyOf('tree', query), query, load, callTreeBytes, since);
+  }
+
+  /**
+   * The exact range, or — when the store can say which rows a selection reads — that instead, so
+   * `from=now-1h` asked again a few seconds later (another ms) reuses the tree while no profile
+   * entered or left the window. Either way the entry's scope for invalidation is the query's range.
+   */
+  private async cacheKeyOf(kind: string, query: SelectQuery): Promise<string> {
+    const version = this.reader.selectionVersion ? await this.reader.selectionVersion(query) : null;
+    return version === null ? cacheKey(kind, query) : cacheKey(`${kind}@${version}`, { ...query, fromMs: 0, toMs: 0 });
   }
 
   /**
@@ -220,14 +265,11 @@ export class QueryService {
     if (found.points.length > MAX_HEATMAP_PROFILES) {
       throw new CinderError(ErrorCodes.QUERY_TOO_LARGE, `this heatmap would place more than ${MAX_HEATMAP_PROFILES} profiles; narrow the time range or the selector`);
     }
-    let low = Number.POSITIVE_INFINITY;
-    let high = Number.NEGATIVE_INFINITY;
-    for (const point of found.points) {
-      low = Math.min(low, point.value);
-      high = Math.max(high, point.value);
-    }
-    const rowHeight = high > low ? (high - low) / HEATMAP_ROWS : 1;
-    const yMin = Array.from({ length: HEATMAP_ROWS }, (_, r) => low + r * rowHeight);
+    const { yMin, rowOf, slotOf } = heatmapGrid(
+      found.points.map((point) => point.value),
+      query.fromMs,
+      stepMs,
+    );
     type Cell = { counts: number[]; best: Map<number, (typeof found.points)[number]> };
     const groups = new Map<string, { labels: LabelPairs; total: number; slots: Map<number, Cell> }>();
     const projections = found.labelSets.map((labels) => projectLabels(labels, request.groupBy));
@@ -236,10 +278,10 @@ export class QueryService {
       let group = groups.get(key);
       if (!group) groups.set(key, (group = { labels: projected, total: 0, slots: new Map() }));
       group.total++;
-      const slot = point.timeMs <= query.fromMs ? 0 : Math.ceil((point.timeMs - query.fromMs) / stepMs);
+      const slot = slotOf(point.timeMs);
       let cell = group.slots.get(slot);
       if (!cell) group.slots.set(slot, (cell = { counts: new Array<number>(HEATMAP_ROWS).fill(0), best: new Map() }));
-      const row = Math.min(HEATMAP_ROWS - 1, Math.floor((point.value - low) / rowHeight));
+      const row = rowOf(point.value);
       cell.counts[row]!++;
       const best = cell.best.get(row);
       if (!best || point.value > best.value) cell.best.set(row, point);
@@ -335,7 +377,11 @@ export class QueryService {
 
   /** How many stored profiles a selection merges. */
   async profileCount(tenant: string, selection: Selection): Promise<number> {
-    return this.reader.profileCount(this.toSelectQuery(tenant, selection));
+    const query = this.toSelectQuery(tenant, selection);
+    const load = (): Promise<number> => this.reader.profileCount(query);
+    if (!this.cache) return load();
+    const since = this.cache.generationNow;
+    return this.cache.getOrLoad(await this.cacheKeyOf('count', query), query, load, () => 64, since);
   }
 
   async meanPeriod(tenant: string, selection: Selection): Promise<number | null> {
@@ -349,6 +395,11 @@ export class QueryService {
   async stats(tenant: string): Promise<StoreStats> {
     return this.reader.stats(tenant);
   }
+}
+
+/** Everything that selects data, so equal keys mean equal answers (for one data version). */
+function cacheKey(kind: string, query: SelectQuery): string {
+  return JSON.stringify([kind, query.tenant, query.profileTypeId, query.selector, query.fromMs, query.toMs, query.spanIds ?? [], query.traceIds ?? [], query.profileIds ?? []]);
 }
 
 export function compareLabelPairs(a: LabelPairs, b: LabelPairs): number {

@@ -71,8 +71,23 @@ export interface StoreStats {
   bytesOnDisk: number;
 }
 
+/** What a committed write changed: a tenant's time range, or everything (retention deletes). */
+export type DataChange = { tenant: string; fromMs: number; toMs: number } | { all: true };
+
 /** What the query layer needs from storage. */
 export interface ProfileReader {
+  /**
+   * Calls `listener` after every commit with what it changed, before the write is acknowledged, so
+   * the query layer may cache merged trees. Backends where other processes write too (ClickHouse)
+   * do not offer it, and their queries are not cached.
+   */
+  onDataChange?(listener: (change: DataChange) => void): void;
+  /**
+   * A string equal for two selections exactly when a merge of them reads the same rows (e.g. the
+   * same profiles of a raw-rows range); null when not known. Lets the query cache share a tree
+   * between `now-1h` asked a few seconds apart.
+   */
+  selectionVersion?(query: SelectQuery): Promise<string | null>;
   profileTypes(tenant: string, fromMs: number, toMs: number): Promise<string[]>;
   labelNames(tenant: string, selector: Selector, fromMs: number, toMs: number): Promise<string[]>;
   labelValues(tenant: string, name: string, selector: Selector, fromMs: number, toMs: number): Promise<string[]>;
@@ -120,5 +135,10 @@ export interface Store extends ProfileSink, ProfileReader {
   enforceRetention(nowMs: number): Promise<{ rawRowsDeleted: number; rollupRowsDeleted: number }>;
   /** The background job: rolls up complete buckets, then enforces retention. */
   maintain(nowMs: number): Promise<MaintenanceResult>;
+  /**
+   * Bytes the store holds in memory by part (database buffers by kind, symbol and merge caches), for
+   * /metrics: RSS alone cannot tell a cache filling to its budget from a leak.
+   */
+  memoryUsage?(): Promise<Record<string, number>>;
   close(): Promise<void>;
 }

@@ -30,6 +30,21 @@ describe('symbol cache', () => {
     expect(cache.has(11, 2n)).toBe(true);
     expect(cache.size).toBe(1);
   });
+
+  it('knows which days it holds anything of (the writer skips lookups of other days), through generations and drops', () => {
+    const cache = new SymbolCache(100 * 24);
+    expect(cache.holdsDay(5)).toBe(false);
+    cache.add(5, 1n);
+    expect(cache.holdsDay(5)).toBe(true);
+    expect(cache.holdsDay(6)).toBe(false);
+    // Enough ids of day 6 to push day 5 out of both generations.
+    for (let i = 0; i < 10 * cache.maxEntries; i++) cache.add(6, BigInt(i + 2));
+    expect(cache.holdsDay(6)).toBe(true);
+    expect(cache.has(5, 1n)).toBe(false);
+    expect(cache.holdsDay(5)).toBe(false);
+    cache.dropBefore(7);
+    expect(cache.holdsDay(6)).toBe(false);
+  });
 });
 
 describe('active series', () => {

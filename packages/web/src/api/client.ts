@@ -13,10 +13,14 @@ import type {
   ApiErrorBody,
   AppConfig,
   FlameGraphResponse,
+  HeatmapProfilesResponse,
+  HeatmapResponse,
   SandwichResponse,
   ServiceInfo,
   TimelineResponse,
 } from '@cinder/core';
+
+export type { HeatmapProfilesResponse, HeatmapResponse };
 
 /** Why a request failed, in the terms the UI shows: the server could not be reached, or it said no. */
 export type ApiErrorKind = 'unreachable' | 'http' | 'aborted' | 'malformed';
@@ -139,11 +143,21 @@ export class ApiClient {
   }
 
   flameGraph(
-    request: { query: string; fromMs: number; untilMs: number; maxNodes?: number; focus?: string; traceId?: string; spanId?: string },
+    request: {
+      query: string;
+      fromMs: number;
+      untilMs: number;
+      maxNodes?: number;
+      focus?: string;
+      traceId?: string;
+      spanId?: string;
+      profileIds?: readonly string[];
+      frameFilters?: readonly string[];
+    },
     signal: AbortSignal,
   ): Promise<FlameGraphResponse> {
     return this.getJson(
-      this.url('/api/v1/flamegraph', {
+      withFrameFilters(request.frameFilters, this.url('/api/v1/flamegraph', {
         query: request.query,
         from: request.fromMs,
         until: request.untilMs,
@@ -151,15 +165,59 @@ export class ApiClient {
         focus: request.focus,
         traceId: request.traceId,
         spanId: request.spanId,
-      }),
+        profileId: request.profileIds && request.profileIds.length > 0 ? request.profileIds.join(',') : undefined,
+      })),
       signal,
     );
   }
 
+  /**
+   * The level-of-detail flame graph (format=tree, core flamegraph/treeWire.ts): the nodes at least one
+   * pixel wide at `widthCssPx` under the view root (`focus`, or everything), exact values, the exact top
+   * table in the header (and the exact search totals when `search` is set). Bytes: decoding belongs to
+   * the flame-graph worker (flamegraph/lodWorker.ts).
+   */
+  async flameGraphTree(
+    request: {
+      query: string;
+      fromMs: number;
+      untilMs: number;
+      widthCssPx: number;
+      focus?: readonly string[];
+      search?: { text: string; regex: boolean };
+      topLimit?: number;
+      profileIds?: readonly string[];
+      frameFilters?: readonly string[];
+    },
+    signal: AbortSignal,
+  ): Promise<ArrayBuffer> {
+    const url = withFrameFilters(request.frameFilters, this.url('/api/v1/flamegraph', {
+      query: request.query,
+      from: request.fromMs,
+      until: request.untilMs,
+      format: 'tree',
+      width: Math.max(1, Math.min(16384, Math.round(request.widthCssPx))),
+      focus: request.focus && request.focus.length > 0 ? request.focus.join(';') : undefined,
+      search: request.search?.text,
+      searchRegex: request.search?.regex ? '1' : undefined,
+      topLimit: request.topLimit,
+      profileId: request.profileIds && request.profileIds.length > 0 ? request.profileIds.join(',') : undefined,
+    }));
+    const response = await this.send(url, signal, { accept: 'application/vnd.cinder.tree' });
+    try {
+      return await response.arrayBuffer();
+    } catch (error) {
+      throw this.failure(error, signal, 'unreachable', `The connection to the server broke while reading its answer (${String(error)}).`);
+    }
+  }
+
   /** The selection as a file the server encodes: pprof protobuf (for `go tool pprof`), folded text, speedscope JSON or a Chrome `.cpuprofile`. */
-  flameGraphFile(request: { query: string; fromMs: number; untilMs: number; format: 'pprof' | 'collapsed' | 'speedscope' | 'cpuprofile' }, signal: AbortSignal): Promise<Blob> {
+  flameGraphFile(
+    request: { query: string; fromMs: number; untilMs: number; format: 'pprof' | 'collapsed' | 'speedscope' | 'cpuprofile'; frameFilters?: readonly string[] },
+    signal: AbortSignal,
+  ): Promise<Blob> {
     return this.getBlob(
-      this.url('/api/v1/flamegraph', { query: request.query, from: request.fromMs, until: request.untilMs, format: request.format }),
+      withFrameFilters(request.frameFilters, this.url('/api/v1/flamegraph', { query: request.query, from: request.fromMs, until: request.untilMs, format: request.format })),
       signal,
       request.format === 'pprof' ? 'application/octet-stream' : request.format === 'collapsed' ? 'text/plain' : 'application/json',
     );
@@ -171,10 +229,21 @@ export class ApiClient {
   }
 
   createSnapshot(
-    request: { query: string; fromMs: number; untilMs: number; focus?: string; title?: string; viewUrl: string },
+    request: { query: string; fromMs: number; untilMs: number; focus?: string; title?: string; viewUrl: string; frameFilters?: readonly string[]; profileIds?: readonly string[] },
     signal: AbortSignal,
   ): Promise<SnapshotMeta & { url: string }> {
-    const body = { query: request.query, from: request.fromMs, until: request.untilMs, focus: request.focus, title: request.title, viewUrl: request.viewUrl, maxNodes: 16384 };
+    const body = {
+      query: request.query,
+      from: request.fromMs,
+      until: request.untilMs,
+      focus: request.focus,
+      title: request.title,
+      viewUrl: request.viewUrl,
+      maxNodes: 16384,
+      // As /api/v1/flamegraph's `filter` and `profileId`, so the snapshot is the graph on screen.
+      ...(request.frameFilters?.length ? { filter: request.frameFilters } : {}),
+      ...(request.profileIds?.length ? { profileId: request.profileIds } : {}),
+    };
     return this.getJson(this.url('/api/v1/snapshots'), signal, { method: 'POST', body: JSON.stringify(body) });
   }
 
@@ -227,9 +296,29 @@ export class ApiClient {
     );
   }
 
-  sandwich(request: { query: string; fromMs: number; untilMs: number; functionName: string }, signal: AbortSignal): Promise<SandwichResponse> {
+  /** Per-profile totals over time in value rows (GET /api/v1/heatmap; server/src/http/heatmapRoute.ts). */
+  heatmap(request: { query: string; fromMs: number; untilMs: number; stepSeconds: number }, signal: AbortSignal): Promise<HeatmapResponse> {
+    return this.getJson(this.url('/api/v1/heatmap', { query: request.query, from: request.fromMs, until: request.untilMs, step: request.stepSeconds }), signal);
+  }
+
+  /** The profiles of a range, or of one heatmap cell (slot time and row), largest first. */
+  heatmapProfiles(
+    request: { query: string; fromMs: number; untilMs: number; stepSeconds?: number; slotMs?: number; row?: number },
+    signal: AbortSignal,
+  ): Promise<HeatmapProfilesResponse> {
     return this.getJson(
-      this.url('/api/v1/sandwich', { query: request.query, from: request.fromMs, until: request.untilMs, function: request.functionName }),
+      this.url('/api/v1/heatmap/profiles', { query: request.query, from: request.fromMs, until: request.untilMs, step: request.stepSeconds, slot: request.slotMs, row: request.row }),
+      signal,
+    );
+  }
+
+  sandwich(
+    request: { query: string; fromMs: number; untilMs: number; functionName: string; frameFilters?: readonly string[]; profileIds?: readonly string[] },
+    signal: AbortSignal,
+  ): Promise<SandwichResponse> {
+    const profileId = request.profileIds && request.profileIds.length > 0 ? request.profileIds.join(',') : undefined;
+    return this.getJson(
+      withFrameFilters(request.frameFilters, this.url('/api/v1/sandwich', { query: request.query, from: request.fromMs, until: request.untilMs, function: request.functionName, profileId })),
       signal,
     );
   }
@@ -278,4 +367,11 @@ export class ApiClient {
   alerts(signal: AbortSignal): Promise<AlertsResponse> {
     return this.getJson(this.url('/api/v1/alerts'), signal);
   }
+}
+
+/** Frame filters are a repeated `filter` parameter (docs/api.md "Frame filters"), which `url()`'s one-value map cannot hold. */
+export function withFrameFilters(frameFilters: readonly string[] | undefined, url: string): string {
+  if (!frameFilters || frameFilters.length === 0) return url;
+  const extra = frameFilters.map((filter) => `filter=${encodeURIComponent(filter)}`).join('&');
+  return `${url}${url.includes('?') ? '&' : '?'}${extra}`;
 }

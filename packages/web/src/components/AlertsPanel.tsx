@@ -31,16 +31,19 @@ function AlertRow({ alert }: { alert: AlertRecord }): JSX.Element {
   );
 }
 
-export function FiringAlerts({ client, generation }: { client: ApiClient; generation: number }): JSX.Element {
+/** `linkToRules`: false on the Rules page itself (the panel sits above the rules it links to). */
+export function FiringAlerts({ client, generation, linkToRules = true }: { client: ApiClient; generation: number; linkToRules?: boolean }): JSX.Element {
   const query = useQuery<AlertsResponse>(`alerts|${generation}`, (signal) => client.alerts(signal));
   const active = query.data ? [...query.data.firing, ...query.data.pending] : [];
   return (
     <section className="panel" aria-labelledby="alerts-heading" data-testid="firing-alerts">
       <div className="panel-title">
         <h2 id="alerts-heading">Alerts</h2>
-        <a className="btn btn-small" href="/rules" data-testid="rules-link">
-          Rules
-        </a>
+        {linkToRules ? (
+          <a className="btn btn-small" href="/rules" data-testid="rules-link">
+            Rules
+          </a>
+        ) : null}
       </div>
       {query.error ? <p className="muted">Alerts could not be loaded: {query.error.message}</p> : null}
       {query.data && active.length === 0 ? <p className="muted" data-testid="no-firing-alerts">No alert is firing. Rules evaluated by the server watch services and functions even when nobody has this page open.</p> : null}

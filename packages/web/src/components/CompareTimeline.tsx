@@ -16,6 +16,8 @@ export interface CompareTimelineProps {
   fromMs: number;
   untilMs: number;
   unit: string;
+  /** How values read (a rate such as "0.25 cores"); default: the unit's format. */
+  format?: (value: number) => string;
   bands: readonly Band[];
   /** Which side a drag sets. */
   brushing: BandSide;
@@ -24,6 +26,27 @@ export interface CompareTimelineProps {
 }
 
 const MIN_DRAG_CSS_PX = 4;
+/** Half of the widest x label ("11-29 03:00" at 12 px) plus a margin. */
+const LAST_LABEL_HALF_WIDTH_CSS_PX = 40;
+/** Axis labels are 12 px system-ui: digits and letters average under 7.2 px. */
+const AXIS_CHAR_CSS_PX = 7.2;
+const Y_AXIS_MIN_CSS_PX = 50;
+/** Tick length, gap and margin beside the y labels. */
+const Y_AXIS_EXTRA_CSS_PX = 22;
+
+/**
+ * The y axis as wide as its longest label ("0.005 cores" does not fit the frame's fixed 84 px, so
+ * its first digits were cut at the panel's left edge).
+ */
+function frameWithRoom(frame: ReturnType<typeof timelineFrame>): ReturnType<typeof timelineFrame> {
+  const [xAxis, yAxis] = frame.axes ?? [];
+  if (!xAxis || !yAxis) return frame;
+  const size = (_u: uPlot, values: string[] | null): number => {
+    const longest = (values ?? []).reduce((max, value) => Math.max(max, String(value ?? '').length), 0);
+    return Math.max(Y_AXIS_MIN_CSS_PX, Math.ceil(longest * AXIS_CHAR_CSS_PX) + Y_AXIS_EXTRA_CSS_PX);
+  };
+  return { ...frame, axes: [xAxis, { ...yAxis, size }] };
+}
 const BOTH_COLOR = '#9a9a9a';
 
 export function CompareTimeline(props: CompareTimelineProps): JSX.Element {
@@ -36,7 +59,7 @@ export function CompareTimeline(props: CompareTimelineProps): JSX.Element {
   onBrush.current = props.onBrush;
   const bandsRef = useRef(props.bands);
   bandsRef.current = props.bands;
-  const { series, fromMs, untilMs, unit, brushing } = props;
+  const { series, fromMs, untilMs, unit, brushing, format } = props;
 
   useEffect(() => {
     const box = boxRef.current;
@@ -45,7 +68,9 @@ export function CompareTimeline(props: CompareTimelineProps): JSX.Element {
       width: widthCssPx,
       height: heightCssPx,
       legend: { show: false },
-      ...timelineFrame(fromMs, untilMs, unit),
+      ...frameWithRoom(timelineFrame(fromMs, untilMs, format ?? unit)),
+      // A tick at the range's end centres its label on the plot's right edge: keep room for its right half.
+      padding: [null, LAST_LABEL_HALF_WIDTH_CSS_PX, null, null],
       series: [
         {},
         ...series.map((s) => {
@@ -79,7 +104,7 @@ export function CompareTimeline(props: CompareTimelineProps): JSX.Element {
       plotRef.current = null;
       plot.destroy();
     };
-  }, [series, fromMs, untilMs, unit, widthCssPx, heightCssPx]);
+  }, [series, fromMs, untilMs, unit, format, widthCssPx, heightCssPx]);
 
   // New bands: repaint the existing chart instead of rebuilding it.
   useEffect(() => {

@@ -2,7 +2,7 @@
  * The explorer: service × profile type × time range (× label filters) → timeline, flame graph, top
  * table, sandwich. Used by the Profiling page and, with filters and group-by, by /explore.
  */
-import { useEffect, useMemo, type JSX } from 'react';
+import { memo, useDeferredValue, useEffect, useMemo, useState, type JSX } from 'react';
 import {
   decodeLevels,
   defaultProfileType,
@@ -11,32 +11,46 @@ import {
   profileTypeUnit,
   sortProfileTypes,
   type AppConfig,
-  type FlameGraphResponse,
   type SandwichResponse,
   type ServiceInfo,
   type TimelineResponse,
+  type TopRow,
 } from '@cinder/core';
 import type { ApiClient, ApiError } from '../api/client.js';
 import { useQuery } from '../hooks/useQuery.js';
+import { useExactSearch, useLodFlameGraph } from '../hooks/useLodFlameGraph.js';
+import { useMeasuredWidth } from '../hooks/useMeasuredWidth.js';
+import { lazyFlameData } from '../flamegraph/lodView.js';
+import { takeStartupServices } from '../flamegraph/startupPrefetch.js';
 import type { RefreshClock } from '../hooks/useNow.js';
+import type { ViewStateUpdateOptions } from '../hooks/useViewState.js';
 import { buildQuery } from '../state/selector.js';
-import { describeRange, formatDateTime, formatDuration, resolveRange, stepSecondsFor } from '../state/time.js';
-import type { FlameView, ViewState } from '../state/viewState.js';
+import { describeRange, formatDateTime, formatDuration, resolveRange } from '../state/time.js';
+import type { ViewState } from '../state/viewState.js';
+import { ViewTabs } from './ViewTabs.js';
 import { ProfileTypeSelect, RefreshSelect, ServiceSelect, serviceTypeNames, TimeRangePicker } from './Controls.js';
-import { LabelBreakdown } from './LabelBreakdown.js';
 import { LabelFilters } from './LabelChips.js';
-import { FlameGraphView } from './FlameGraphView.js';
+import { FlameGraphView, type FrameAction } from './FlameGraphView.js';
+import { CallTree } from './CallTree.js';
+import { FrameFilters } from './FrameFilters.js';
 import { ErrorState, Notice, Spinner } from './States.js';
 import { ExportMenu } from './ExportMenu.js';
 import { ShareButton } from './ShareButton.js';
+import { defaultExportTitle } from './exportTitle.js';
 import { Timeline } from './Timeline.js';
+import { LabelBreakdown } from './LabelBreakdown.js';
+import { ROW_HEIGHT_CSS_PX } from '../flamegraph/renderer.js';
+import { Heatmap } from './Heatmap.js';
+import { ExemplarList, SelectedProfilesBanner, type PickedPoint } from './Exemplars.js';
+import { seriesAsRate, timelineRate, timelineStepSeconds } from '../timeline/timelineData.js';
+import type { HeatmapResponse } from '../api/client.js';
 import { TopTable } from './TopTable.js';
 
 export interface ExplorerProps {
   client: ApiClient;
   config: AppConfig | null;
   state: ViewState;
-  update: (patch: Partial<ViewState>, options?: { replace?: boolean }) => void;
+  update: (patch: Partial<ViewState>, options?: ViewStateUpdateOptions) => void;
   clock: RefreshClock;
   /** Label filter chips, the labels breakdown and timeline group-by (both pages show them; kiosk views may not). */
   withFilters: boolean;
@@ -46,18 +60,26 @@ export interface ExplorerProps {
   onServices?: (services: ServiceInfo[]) => void;
 }
 
-const MAX_NODES = 4096;
+/** Past this a deep graph scrolls inside its panel (a 100-deep Java stack is 1,800 px). */
+const MAX_FLAME_HEIGHT_CSS_PX = 2400;
+const NO_TOP_ROWS: readonly TopRow[] = [];
 
 export function pickProfileType(available: readonly string[], wanted: string): string {
   return defaultProfileType(available, wanted);
 }
 
-export function Explorer(props: ExplorerProps): JSX.Element {
+/**
+ * Memoised: a flame-graph click updates the URL with `defer`, and the page's urgent render then passes
+ * the same props, so the explorer renders once, at transition priority (issue 13: no task > 50 ms).
+ */
+export const Explorer = memo(ExplorerBody);
+
+function ExplorerBody(props: ExplorerProps): JSX.Element {
   const { client, state, update, clock } = props;
   const range = useMemo(() => resolveRange({ from: state.from, until: state.until }, clock.nowMs), [state.from, state.until, clock.nowMs]);
   const rangeText = describeRange({ from: state.from, until: state.until }, clock.nowMs);
 
-  const servicesQuery = useQuery(`${range.fromMs}|${range.untilMs}|${clock.generation}`, (signal) => client.services(range.fromMs, range.untilMs, signal));
+  const servicesQuery = useQuery(`${range.fromMs}|${range.untilMs}|${clock.generation}`, (signal) => takeStartupServices(range.fromMs, range.untilMs) ?? client.services(range.fromMs, range.untilMs, signal));
   const services = servicesQuery.data ?? [];
   const { onServices } = props;
   useEffect(() => {
@@ -69,58 +91,119 @@ export function Explorer(props: ExplorerProps): JSX.Element {
   const profileType = pickProfileType(availableTypes, state.profileType);
   const unit = profileTypeUnit(profileType);
   const query = profileType ? buildQuery(profileType, state.services, state.filters) : null;
-  const baseKey = query ? `${query}|${range.fromMs}|${range.untilMs}|${clock.generation}` : null;
+  const rangeKey = query ? `${query}|${range.fromMs}|${range.untilMs}|${clock.generation}` : null;
+  // Opened profiles (an exemplar or a heatmap cell) narrow the flame graph, top table and exports, not the timeline.
+  const profileIds = state.profiles;
+  // Frame filters change every flame-shaped answer (the server applies them), not the timeline.
+  const baseKey = rangeKey && `${rangeKey}|${profileIds.join(',')}|${JSON.stringify(state.frameFilters)}`;
+  const timelineStep = timelineStepSeconds(range);
+  const rate = useMemo(() => timelineRate(profileType), [profileType]);
+  const [picked, setPicked] = useState<PickedPoint | null>(null);
+  const defaultTitle = defaultExportTitle({ services: state.services, profileTypeId: profileType, fromMs: range.fromMs, untilMs: range.untilMs, filters: state.filters });
+  // An edited title holds until what it describes changes (another service, type, range or filter).
+  const [titleEdit, setTitleEdit] = useState<{ forDefault: string; text: string } | null>(null);
+  const exportTitle = titleEdit && titleEdit.forDefault === defaultTitle ? titleEdit.text : defaultTitle;
 
-  const timelineQuery = useQuery<TimelineResponse>(baseKey && `${baseKey}|${state.groupBy}`, (signal) =>
+  const timelineQuery = useQuery<TimelineResponse>(rangeKey && `${rangeKey}|${state.groupBy}|${timelineStep}`, (signal) =>
     client.timeline(
-      { query: query!, fromMs: range.fromMs, untilMs: range.untilMs, stepSeconds: stepSecondsFor(range), groupBy: state.groupBy || 'service_name' },
+      { query: query!, fromMs: range.fromMs, untilMs: range.untilMs, stepSeconds: timelineStep, groupBy: state.groupBy || 'service_name' },
       signal,
     ),
   );
-  const flameQuery = useQuery<FlameGraphResponse>(baseKey, (signal) =>
-    client.flameGraph({ query: query!, fromMs: range.fromMs, untilMs: range.untilMs, maxNodes: MAX_NODES }, signal),
+  // Fewer, wider columns than the lines: a cell must be big enough to see and to click.
+  const heatmapStep = timelineStepSeconds(range, 60);
+  const heatmapQuery = useQuery<HeatmapResponse>(rangeKey && state.timelineView === 'heatmap' ? `${rangeKey}|heatmap|${heatmapStep}` : null, (signal) =>
+    client.heatmap({ query: query!, fromMs: range.fromMs, untilMs: range.untilMs, stepSeconds: heatmapStep }, signal),
   );
-  // Truncated graph + a zoom: fetch the zoomed subtree in full detail (the server re-roots at the
-  // focus path before truncating), so zooming never shows a lump of "other".
-  const focusText = state.focus.join(';');
-  const detailKey = baseKey && focusText !== '' && (flameQuery.data?.truncation.hiddenNodes ?? 0) > 0 ? `${baseKey}|focus|${focusText}` : null;
-  const detailQuery = useQuery<FlameGraphResponse>(detailKey, (signal) =>
-    client.flameGraph({ query: query!, fromMs: range.fromMs, untilMs: range.untilMs, maxNodes: MAX_NODES, focus: focusText }, signal),
-  );
-  const shownFlame = detailKey && detailQuery.data ? detailQuery.data : flameQuery.data;
+  // Level of detail (issue 13): the server sends every node at least one pixel wide at the flame panel's
+  // width, with exact values and the exact top table; a worker decodes and lays it out, and a zoom that
+  // needs more fetches its subtree in the background and splices it in. Nothing is folded into "other".
+  const [flamePanelRef, flamePanelWidthCssPx] = useMeasuredWidth<HTMLElement>();
+  const flameSelection = query ? { query, fromMs: range.fromMs, untilMs: range.untilMs, profileIds, frameFilters: state.frameFilters } : null;
+  const lod = useLodFlameGraph(client, baseKey, flameSelection, state.focus, flamePanelWidthCssPx);
+  const exactSearch = useExactSearch(client, baseKey, flameSelection, { text: state.search, regex: state.searchRegex });
+  const flame = lod.header && lod.frames ? { ...lod.header, total: lod.frames.totalValue } : null;
   const sandwichKey = baseKey && state.view === 'sandwich' && state.selectedFunction ? `${baseKey}|${state.selectedFunction}` : null;
   const sandwichQuery = useQuery<SandwichResponse>(sandwichKey, (signal) =>
-    client.sandwich({ query: query!, fromMs: range.fromMs, untilMs: range.untilMs, functionName: state.selectedFunction }, signal),
+    client.sandwich({ query: query!, fromMs: range.fromMs, untilMs: range.untilMs, functionName: state.selectedFunction, frameFilters: state.frameFilters, profileIds }, signal),
   );
 
-  const busy = servicesQuery.loading || timelineQuery.loading || flameQuery.loading || detailQuery.loading || sandwichQuery.loading;
+  const sandwichFactor = flame?.aggregation === 'average' && flame.profileCount > 1 ? 1 / flame.profileCount : 1;
+  const sandwichAnswer = useMemo(() => averagedSandwich(sandwichQuery.data, sandwichFactor), [sandwichQuery.data, sandwichFactor]);
+  const busy = servicesQuery.loading || timelineQuery.loading || lod.loading || lod.detailLoading || sandwichQuery.loading;
   const { onBusyChange } = props;
   useEffect(() => onBusyChange?.(busy), [busy, onBusyChange]);
 
-  // Heavy for big profiles (a few ms per 100k frames); memoised so hover and search do not redo it.
-  const frames = useMemo(() => (shownFlame ? decodeLevels(shownFlame.flamegraph) : null), [shownFlame]);
+  const frames = lod.frames;
+  // For the flamebearer JSON and HTML exports of what is shown (built when an export reads it).
+  const flameData = useMemo(() => (frames ? lazyFlameData(frames) : null), [frames]);
+  // The top table's rows are the page's biggest layout: they come in a second, deferred render, so the
+  // flame graph paints first and neither render holds the page for long (issue 13: no task > 50 ms);
+  // memoised so a zoom or hover does not re-render 200 rows.
+  const flameTop = flame?.top ?? NO_TOP_ROWS;
+  const flameTotal = flame?.total ?? 0;
+  const deferredTop = useDeferredValue(flameTop, NO_TOP_ROWS);
+  // A click on a frame selects its function too: the table's highlight follows after the graph repainted.
+  const tableSelectedFunction = useDeferredValue(state.selectedFunction);
+  const tableSearch = useDeferredValue(state.search);
+  const topTable = useMemo(
+    () =>
+      deferredTop === flameTop && flameTop !== NO_TOP_ROWS ? (
+        <TopTable
+          rows={deferredTop}
+          totalValue={flameTotal}
+          unit={unit}
+          caption="Top functions"
+          search={tableSearch}
+          searchRegex={state.searchRegex}
+          selectedFunction={tableSelectedFunction}
+          onSelectFunction={(selectedFunction) => update({ selectedFunction }, { replace: true })}
+        />
+      ) : (
+        <div className="placeholder-block" data-testid="top-table-pending" />
+      ),
+    [deferredTop, flameTop, flameTotal, unit, tableSearch, state.searchRegex, tableSelectedFunction, update],
+  );
   const timelineSeries = useMemo(
     () =>
-      (timelineQuery.data?.series ?? []).map((s) => ({
-        label: Object.entries(s.labels)
-          .map(([k, v]) => (k === (state.groupBy || 'service_name') ? v : `${k}=${v}`))
-          .join(', ') || 'all',
-        points: s.points,
-      })),
-    [timelineQuery.data, state.groupBy],
+      seriesAsRate(
+        (timelineQuery.data?.series ?? []).map((s) => ({
+          label: Object.entries(s.labels)
+            .map(([k, v]) => (k === (state.groupBy || 'service_name') ? v : `${k}=${v}`))
+            .join(', ') || 'all',
+          points: s.points,
+        })),
+        rate,
+        timelineQuery.data?.stepMs ?? timelineStep * 1000,
+      ),
+    [timelineQuery.data, state.groupBy, rate, timelineStep],
   );
 
   const askedFor = `${state.services.length === 0 ? 'all services' : state.services.join(', ')} · ${profileType ? profileTypeDisplayName(profileType) : 'any profile type'} · ${rangeText}`;
 
   const controls = (
     <div className="controls" data-testid="explorer-controls">
-      <ServiceSelect services={services} selected={state.services} onChange={(next) => update({ services: next, focus: [], selectedFunction: '' })} />
-      <ProfileTypeSelect types={availableTypes} value={profileType} onChange={(id) => update({ profileType: id, focus: [], selectedFunction: '' })} />
+      <ServiceSelect services={services} selected={state.services} onChange={(next) => update({ services: next, focus: [], selectedFunction: '', profiles: [] })} />
+      <ProfileTypeSelect types={availableTypes} value={profileType} onChange={(id) => update({ profileType: id, focus: [], selectedFunction: '', profiles: [] })} />
       <TimeRangePicker range={{ from: state.from, until: state.until }} nowMs={clock.nowMs} onChange={(next) => update({ from: next.from, until: next.until })} />
       <RefreshSelect value={state.refresh} onChange={(value) => update({ refresh: value })} />
       <ConfigFacts config={props.config} />
     </div>
   );
+
+  const frameFilterBar = frames ? (
+    <FrameFilters filters={state.frameFilters} names={lod.openNames ?? frames.names} onChange={(frameFilters) => update({ frameFilters, focus: [] })} />
+  ) : null;
+  // The frame menu's filters are server-side, like the filter bar's: the totals say what they mean (docs/api.md).
+  const onFrameAction = (action: FrameAction, name: string): void => {
+    if (action === 'sandwich') {
+      update({ view: 'sandwich', selectedFunction: name });
+      return;
+    }
+    const filter = `${action}:name:${name}`;
+    if (state.frameFilters.includes(filter)) return;
+    update({ frameFilters: [...state.frameFilters, filter], focus: action === 'hide' && !state.focus.includes(name) ? state.focus : [] });
+  };
 
   const body = ((): JSX.Element => {
     if (servicesQuery.error) return <ErrorState error={servicesQuery.error} what="The list of services" />;
@@ -142,18 +225,66 @@ export function Explorer(props: ExplorerProps): JSX.Element {
           />
         ) : null}
         <section className="panel" aria-labelledby="timeline-heading">
-          <h2 id="timeline-heading">
-            Timeline <span className="muted">{profileTypeDisplayName(profileType)} · drag to zoom</span>
-          </h2>
-          {timelineQuery.error ? <ErrorState error={timelineQuery.error} what="The timeline query" /> : null}
-          {timelineQuery.slow ? <Spinner label="Loading timeline…" /> : null}
-          {timelineQuery.data ? (
-            <Timeline
-              series={timelineSeries}
-              fromMs={range.fromMs}
-              untilMs={range.untilMs}
-              unit={unit}
-              onSelectRange={(fromMs, untilMs) => update({ from: String(fromMs), until: String(untilMs), focus: [] })}
+          <div className="panel-head">
+            <h2 id="timeline-heading">
+              Timeline{' '}
+              <span className="muted" data-testid="timeline-units">
+                {profileTypeDisplayName(profileType)} ·{' '}
+                {state.timelineView === 'heatmap'
+                  ? 'each profile’s total · click a cell to open its profiles'
+                  : `${rate.kind === 'average' ? 'average per profile' : `per second (${rate.description})`} · drag to zoom, click a point for its profiles`}
+              </span>
+            </h2>
+            <TimelineTabs view={state.timelineView} onChange={(timelineView) => update({ timelineView }, { replace: true })} />
+          </div>
+          {state.timelineView === 'heatmap' ? (
+            <>
+              {heatmapQuery.error ? <ErrorState error={heatmapQuery.error} what="The heatmap query" /> : null}
+              {heatmapQuery.slow ? <Spinner label="Loading heatmap…" /> : null}
+              {heatmapQuery.data ? (
+                <Heatmap
+                  data={heatmapQuery.data}
+                  fromMs={range.fromMs}
+                  untilMs={range.untilMs}
+                  format={(value) => formatValue(value, unit)}
+                  onPickCell={(cell) =>
+                    setPicked({ kind: 'cell', slotMs: cell.slotMs, row: cell.row, count: cell.count, stepMs: heatmapQuery.data!.stepMs, minValue: cell.minValue, maxValue: cell.maxValue })
+                  }
+                />
+              ) : null}
+            </>
+          ) : (
+            <>
+              {timelineQuery.error ? <ErrorState error={timelineQuery.error} what="The timeline query" /> : null}
+              {timelineQuery.slow ? <Spinner label="Loading timeline…" /> : null}
+              {timelineQuery.data ? (
+                <Timeline
+                  series={timelineSeries}
+                  fromMs={range.fromMs}
+                  untilMs={range.untilMs}
+                  unit={unit}
+                  format={rate.format}
+                  onSelectRange={(fromMs, untilMs) => update({ from: String(fromMs), until: String(untilMs), focus: [] })}
+                  onPickPoint={(timeMs, seriesIndex) =>
+                    setPicked({ kind: 'point', timeMs, stepMs: timelineQuery.data!.stepMs, labels: timelineQuery.data!.series[seriesIndex]?.labels ?? {}, seriesLabel: timelineSeries[seriesIndex]?.label ?? '' })
+                  }
+                />
+              ) : null}
+            </>
+          )}
+          {picked && query ? (
+            <ExemplarList
+              client={client}
+              picked={picked}
+              queryFor={(labels) => buildQuery(profileType, state.services, [...state.filters, ...Object.entries(labels).map(([name, value]) => ({ name, op: '=' as const, value }))])}
+              query={query}
+              range={range}
+              format={(value) => formatValue(value, unit)}
+              onOpen={(ids) => {
+                setPicked(null);
+                update({ profiles: ids, focus: [], selectedFunction: '' });
+              }}
+              onClose={() => setPicked(null)}
             />
           ) : null}
         </section>
@@ -163,40 +294,58 @@ export function Explorer(props: ExplorerProps): JSX.Element {
             query={query}
             fromMs={range.fromMs}
             untilMs={range.untilMs}
-            stepSeconds={stepSecondsFor(range)}
+            stepSeconds={timelineStep}
             generation={clock.generation}
             unit={unit}
             filters={state.filters}
             onFilters={(filters) => update({ filters, focus: [], selectedFunction: '' })}
           />
         ) : null}
-        <section className="panel" aria-labelledby="flamegraph-heading">
+        <section className="panel" aria-labelledby="flamegraph-heading" ref={flamePanelRef}>
           <div className="panel-head">
             <h2 id="flamegraph-heading">
               Flame graph{' '}
-              {flameQuery.data ? (
-                <span className="muted" data-testid="flamegraph-total" data-total={flameQuery.data.flamegraph.total}>
-                  {formatValue(flameQuery.data.flamegraph.total, unit)} in {flameQuery.data.profileCount} profiles
-                  {flameQuery.data.truncation.hiddenNodes > 0 ? (
-                    <span data-testid="truncation-info">
-                      {shownFlame !== flameQuery.data
-                        ? ' · zoomed subtree loaded in full detail'
-                        : ` · ${flameQuery.data.truncation.hiddenNodes} small nodes (${formatValue(flameQuery.data.truncation.hiddenValue, unit)}) folded into “other”; zoom into a frame to load its detail`}
+              {flame && frames ? (
+                <span className="muted" data-testid="flamegraph-total" data-total={flame.total} data-profile-count={flame.profileCount} data-aggregation={flame.aggregation}>
+                  {flame.aggregation === 'average'
+                    ? `${formatValue(flame.total, unit)} · average of ${flame.profileCount} profile${flame.profileCount === 1 ? '' : 's'}`
+                    : `${formatValue(flame.total, unit)} in ${flame.profileCount} profile${flame.profileCount === 1 ? '' : 's'}`}
+                  {state.focus.length > 0 ? (
+                    <span data-testid="truncation-info" data-complete={lod.complete ? 'true' : 'false'}>
+                      {lod.complete ? ' · zoomed subtree loaded in full detail' : ' · loading the zoomed subtree’s detail…'}
+                    </span>
+                  ) : flame.fullNodeCount > frames.count ? (
+                    <span data-testid="truncation-info" data-complete="true">
+                      {` · ${(frames.count - 1).toLocaleString('en-US')} of ${(flame.fullNodeCount - 1).toLocaleString('en-US')} nodes drawn, every one at least 1 px wide; zoom into a frame to load its detail`}
                     </span>
                   ) : null}
                 </span>
               ) : null}
             </h2>
-            {query && flameQuery.data ? <ShareButton client={client} query={query} fromMs={range.fromMs} untilMs={range.untilMs} focus={state.focus} /> : null}
-            {query && shownFlame && frames ? (
-              <ExportMenu client={client} query={query} fromMs={range.fromMs} untilMs={range.untilMs} profileTypeId={shownFlame.profileTypeId} unit={unit} data={shownFlame.flamegraph} frames={frames} />
+            {query && flame ? (
+              <input
+                className="share-title"
+                type="text"
+                value={exportTitle}
+                onChange={(event) => setTitleEdit({ forDefault: defaultTitle, text: event.target.value })}
+                aria-label="Title of snapshots and exports"
+                title="Title of snapshots and exports (edit before sharing or exporting)"
+                data-testid="share-title"
+                maxLength={200}
+              />
+            ) : null}
+            {query && flame ? <ShareButton client={client} query={query} fromMs={range.fromMs} untilMs={range.untilMs} focus={state.focus} title={exportTitle} /> : null}
+            {query && flame && frames && flameData ? (
+              <ExportMenu client={client} query={query} fromMs={range.fromMs} untilMs={range.untilMs} profileTypeId={flame.profileTypeId} unit={unit} data={flameData} frames={frames} title={exportTitle} aggregation={flame.aggregation} profileCount={flame.profileCount} frameFilters={state.frameFilters} />
             ) : null}
             <ViewTabs view={state.view} onChange={(view) => update({ view })} />
           </div>
-          {flameQuery.error ? <ErrorState error={flameQuery.error} what="The flame graph query" /> : null}
-          {flameQuery.slow ? <Spinner label="Loading flame graph…" /> : null}
-          {flameQuery.data && frames ? (
-            flameQuery.data.flamegraph.total === 0 || frames.count <= 1 ? (
+          {profileIds.length > 0 ? <SelectedProfilesBanner count={profileIds.length} onClear={() => update({ profiles: [], focus: [], selectedFunction: '' })} /> : null}
+          {lod.error ? <ErrorState error={lod.error} what="The flame graph query" /> : null}
+          {lod.slow ? <Spinner label="Loading flame graph…" /> : null}
+          {flame && frames ? (
+            // fullNodeCount, not the frames drawn: a root whose every child is under a pixel is not empty.
+            flame.total === 0 || flame.fullNodeCount <= 1 ? (
               <Notice testId="flamegraph-empty" title="The flame graph is empty.">
                 <p>
                   {askedFor} has profiles but no samples with a value. Try another service or profile type, or a wider time range.
@@ -204,31 +353,48 @@ export function Explorer(props: ExplorerProps): JSX.Element {
               </Notice>
             ) : (
               <div className={`flame-layout view-${state.view}`}>
-                {state.view !== 'table' ? (
+                {state.view !== 'table' && state.view !== 'calltree' ? (
                   <FlameGraphView
                     frames={frames}
                     unit={unit}
                     label={`Flame graph of ${askedFor}`}
+                    // Tall enough for the whole graph (up to a bound), so the page is the one scroll area.
+                    maxHeightCssPx={Math.min(MAX_FLAME_HEIGHT_CSS_PX, Math.max(360, frames.rowCount * ROW_HEIGHT_CSS_PX + 2))}
                     focusPath={state.focus}
-                    onFocusPath={(focus) => update({ focus })}
+                    // The canvas repaints the zoom at once; the page follows at transition priority, and the
+                    // zoom's detail is asked for now rather than after that render.
+                    onFocusPath={(focus) => {
+                      lod.prefetchFocus(focus);
+                      update({ focus }, { defer: true });
+                    }}
+                    paintState={lod.complete ? 'final' : 'partial'}
+                    exactSearchValue={state.search === '' ? undefined : (exactSearch?.matchedTotal ?? null)}
+                    inverted={state.orientation === 'flame'}
+                    onInvertedChange={(inverted) => update({ orientation: inverted ? 'flame' : 'icicle' }, { replace: true })}
+                    onFrameAction={onFrameAction}
+                    toolbarExtra={frameFilterBar}
                     search={state.search}
                     searchRegex={state.searchRegex}
                     onSearch={(search, searchRegex) => update({ search, searchRegex }, { replace: true })}
                     selectedFunction={state.selectedFunction}
-                    onSelectFunction={(selectedFunction) => update({ selectedFunction }, { replace: true })}
+                    onSelectFunction={(selectedFunction) => update({ selectedFunction }, { replace: true, defer: true })}
                   />
                 ) : null}
-                {state.view === 'sandwich' ? (
-                  <Sandwich functionName={state.selectedFunction} response={sandwichQuery.data} error={sandwichQuery.error} slow={sandwichQuery.slow} unit={unit} />
-                ) : (
-                  <TopTable
-                    rows={flameQuery.data.top}
-                    totalValue={flameQuery.data.flamegraph.total}
+                {state.view === 'calltree' ? (
+                  <div className="calltree-view">
+                    {frameFilterBar}
+                    <CallTree frames={frames} unit={unit} selectedFunction={state.selectedFunction} onSelectFunction={(selectedFunction) => update({ selectedFunction }, { replace: true })} />
+                  </div>
+                ) : state.view === 'sandwich' ? (
+                  <Sandwich
+                    functionName={state.selectedFunction}
+                    response={sandwichAnswer}
+                    error={sandwichQuery.error}
+                    slow={sandwichQuery.slow}
                     unit={unit}
-                    caption="Top functions"
-                    selectedFunction={state.selectedFunction}
-                    onSelectFunction={(selectedFunction) => update({ selectedFunction }, { replace: true })}
                   />
+                ) : (
+                  topTable
                 )}
               </div>
             )
@@ -246,22 +412,36 @@ export function Explorer(props: ExplorerProps): JSX.Element {
   );
 }
 
-function ViewTabs({ view, onChange }: { view: FlameView; onChange: (view: FlameView) => void }): JSX.Element {
-  const tabs: Array<[FlameView, string]> = [
-    ['both', 'Graph + table'],
-    ['flamegraph', 'Flame graph'],
-    ['table', 'Top table'],
-    ['sandwich', 'Sandwich'],
-  ];
+function TimelineTabs({ view, onChange }: { view: ViewState['timelineView']; onChange: (view: ViewState['timelineView']) => void }): JSX.Element {
   return (
-    <div className="tabs" role="tablist" aria-label="Flame graph view">
-      {tabs.map(([value, label]) => (
-        <button key={value} type="button" role="tab" aria-selected={view === value} className={`tab${view === value ? ' active' : ''}`} onClick={() => onChange(value)}>
+    <div className="tabs" role="tablist" aria-label="Timeline view">
+      {(
+        [
+          ['lines', 'Lines'],
+          ['heatmap', 'Heatmap'],
+        ] as const
+      ).map(([value, label]) => (
+        <button key={value} type="button" role="tab" data-testid={`timeline-view-${value}`} aria-selected={view === value} className={`tab${view === value ? ' active' : ''}`} onClick={() => onChange(value)}>
           {label}
         </button>
       ))}
     </div>
   );
+}
+
+/**
+ * /api/v1/sandwich answers sums; for a gauge the flame graph above shows the mean over its profiles,
+ * so the sandwich is scaled by the same 1/profileCount to read in the same numbers.
+ */
+function averagedSandwich(response: SandwichResponse | null, factor: number): SandwichResponse | null {
+  if (!response || factor === 1) return response;
+  const scale = (data: SandwichResponse['callers']): SandwichResponse['callers'] => ({
+    ...data,
+    levels: data.levels.map((level) => level.map((value, i) => (i % 4 === 3 ? value : value * factor))),
+    total: data.total * factor,
+    maxSelf: data.maxSelf * factor,
+  });
+  return { ...response, callers: scale(response.callers), callees: scale(response.callees), self: response.self * factor, total: response.total * factor };
 }
 
 function Sandwich(props: { functionName: string; response: SandwichResponse | null; error: ApiError | null; slow: boolean; unit: string }): JSX.Element {

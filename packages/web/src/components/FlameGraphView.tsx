@@ -2,7 +2,7 @@
  * Thin React shell around the canvas renderer: owns events (hover, click, keys, scroll, resize) and
  * the accessible mirror; all geometry comes from core's layout and all pixels from renderer.ts.
  */
-import { useCallback, useEffect, useMemo, useRef, useState, type JSX, type KeyboardEvent, type MouseEvent } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type JSX, type KeyboardEvent, type MouseEvent, type ReactNode } from 'react';
 import {
   breadcrumbs,
   colorForPackage,
@@ -20,8 +20,10 @@ import {
   type FlameFrames,
   type SearchResult,
 } from '@cinder/core';
-import { ROW_HEIGHT_CSS_PX, canvasBackingSize, graphHeightCssPx, renderFlameGraph } from '../flamegraph/renderer.js';
+import { ROW_HEIGHT_CSS_PX, canvasBackingSize, graphHeightCssPx, icicleCssY, renderFlameGraph } from '../flamegraph/renderer.js';
+import { ContextMenu, copyText } from './ContextMenu.js';
 import { frameDetails } from '../flamegraph/tooltip.js';
+import { framesUnder, markPainted, type PaintState } from '../flamegraph/paintMark.js';
 import { useElementSize } from '../hooks/useElementSize.js';
 
 export interface FlameGraphViewProps {
@@ -46,7 +48,24 @@ export interface FlameGraphViewProps {
   hideLegend?: boolean;
   /** Tooltip rows instead of total/self/of parent (the diff graph's baseline, comparison, delta). */
   tooltipRows?: (frameIndex: number) => { label: string; value: string }[];
+  /** Set = leave a paint mark per paint (flamegraph/paintMark.ts) saying whether this view's data is complete. */
+  paintState?: PaintState;
+  /**
+   * Exact value matched by the search, from the server, when the frames are a level-of-detail cut (a
+   * sum over the drawn frames would miss what is under a pixel wide). null = not known yet.
+   */
+  exactSearchValue?: number | null;
+  /** Root row at the bottom (flame) instead of the top (icicle). */
+  inverted?: boolean;
+  /** Set = a flame/icicle toggle in the toolbar. */
+  onInvertedChange?: (inverted: boolean) => void;
+  /** Set = a right-click menu on frames (copy name and copy path are handled here). */
+  onFrameAction?: (action: FrameAction, name: string) => void;
+  /** More toolbar controls (the frame-filter bar). */
+  toolbarExtra?: ReactNode;
 }
+
+export type FrameAction = 'focus' | 'show-from' | 'hide' | 'sandwich';
 
 const MIRROR_ROWS = 40;
 const KEY_DIRECTIONS: Record<string, Direction> = { ArrowUp: 'up', ArrowDown: 'down', ArrowLeft: 'left', ArrowRight: 'right' };
@@ -60,14 +79,23 @@ export function FlameGraphView(props: FlameGraphViewProps): JSX.Element {
   const [scrollTopCssPx, setScrollTopCssPx] = useState(0);
   const [hovered, setHovered] = useState<{ frame: number; cssX: number; cssY: number } | null>(null);
   const [cursorFrame, setCursorFrame] = useState(-1);
+  const [menu, setMenu] = useState<{ frame: number; cssX: number; cssY: number } | null>(null);
+  const closeMenu = useCallback(() => setMenu(null), []);
+  const inverted = props.inverted === true;
   const [searchDraft, setSearchDraft] = useState(props.search);
   useEffect(() => setSearchDraft(props.search), [props.search]);
 
-  const focusFrame = useMemo(() => {
-    const found = frameAtPath(frames, focusPath);
-    return found >= 0 ? found : 0;
-  }, [frames, focusPath]);
-  const focusMissing = focusPath.length > 0 && frameAtPath(frames, focusPath) < 0;
+  // A zoom is drawn at once from here; the page (which owns focusPath) may render it later, at
+  // transition priority. Held until the page's focus changes (caught up, or moved elsewhere) or new frames come.
+  const propsFocusKey = focusPath.join('\n');
+  const [localFocus, setLocalFocus] = useState<{ path: readonly string[]; key: string; whilePropsFocus: string; frames: FlameFrames } | null>(null);
+  const focusAhead = localFocus !== null && localFocus.whilePropsFocus === propsFocusKey && localFocus.key !== propsFocusKey && localFocus.frames === frames;
+  const shownFocusPath = focusAhead ? localFocus.path : focusPath;
+  const focusFound = useMemo(() => frameAtPath(frames, shownFocusPath), [frames, shownFocusPath]);
+  const focusFrame = focusFound >= 0 ? focusFound : 0;
+  const focusMissing = shownFocusPath.length > 0 && focusFound < 0;
+  // Until the page has the zoom, what is drawn is not known to be complete.
+  const paintState = props.paintState && focusAhead ? 'partial' : props.paintState;
 
   const viewport = useMemo(() => viewportForFrame(frames, focusFrame, Math.max(widthCssPx, 1)), [frames, focusFrame, widthCssPx]);
   const search: SearchResult | null = useMemo(
@@ -101,26 +129,41 @@ export function FlameGraphView(props: FlameGraphViewProps): JSX.Element {
         hoveredFrame: hovered?.frame ?? -1,
         highlightName: props.selectedFunction || null,
         ...(props.colorOf ? { colorOf: props.colorOf } : {}),
+        inverted,
       });
+      if (paintState) {
+        markPainted(canvas, { state: paintState, frames: frames.count, totalValue: frames.totalValue, focus: shownFocusPath.join(';'), framesUnderFocus: framesUnder(frames, focusFrame) });
+      }
     });
     return () => cancelAnimationFrame(frameRequest);
-  }, [frames, viewport, viewHeightCssPx, scrollTopCssPx, search, cursorFrame, hovered, props.selectedFunction, props.colorOf, widthCssPx]);
+  }, [frames, viewport, viewHeightCssPx, scrollTopCssPx, search, cursorFrame, hovered, props.selectedFunction, props.colorOf, widthCssPx, paintState, shownFocusPath, focusFrame, inverted]);
+
+  // A flame starts at its root: scroll to the bottom when switching to it (or when a new profile arrives).
+  useEffect(() => {
+    const scroller = scrollRef.current;
+    if (!scroller) return;
+    scroller.scrollTop = inverted ? scroller.scrollHeight : 0;
+    setScrollTopCssPx(scroller.scrollTop);
+  }, [inverted, frames]);
 
   const frameAt = useCallback(
     (event: MouseEvent<HTMLElement>): { frame: number; cssX: number; cssY: number } => {
       const rect = event.currentTarget.getBoundingClientRect();
       const cssX = event.clientX - rect.left;
       const cssY = event.clientY - rect.top;
-      return { frame: hitTest(frames, viewport, cssX, cssY + scrollTopCssPx, ROW_HEIGHT_CSS_PX), cssX, cssY };
+      return { frame: hitTest(frames, viewport, cssX, icicleCssY(frames, cssY + scrollTopCssPx, inverted), ROW_HEIGHT_CSS_PX), cssX, cssY };
     },
-    [frames, viewport, scrollTopCssPx],
+    [frames, viewport, scrollTopCssPx, inverted],
   );
 
   const focusOn = useCallback(
     (frame: number) => {
-      onFocusPath?.(frame <= 0 ? [] : pathOf(frames, frame));
+      if (!onFocusPath) return;
+      const path = frame <= 0 ? [] : pathOf(frames, frame);
+      setLocalFocus({ path, key: path.join('\n'), whilePropsFocus: propsFocusKey, frames });
+      onFocusPath(path);
     },
-    [frames, onFocusPath],
+    [frames, onFocusPath, propsFocusKey],
   );
 
   const onKeyDown = (event: KeyboardEvent<HTMLDivElement>): void => {
@@ -131,7 +174,7 @@ export function FlameGraphView(props: FlameGraphViewProps): JSX.Element {
       setCursorFrame(next);
       if (next >= 0) {
         // Keep the cursor row in view inside the virtualized area.
-        const rowTop = frames.depth[next]! * ROW_HEIGHT_CSS_PX;
+        const rowTop = (inverted ? frames.rowCount - 1 - frames.depth[next]! : frames.depth[next]!) * ROW_HEIGHT_CSS_PX;
         const scroller = scrollRef.current;
         if (scroller && (rowTop < scroller.scrollTop || rowTop + ROW_HEIGHT_CSS_PX > scroller.scrollTop + viewHeightCssPx)) {
           scroller.scrollTop = Math.max(0, rowTop - viewHeightCssPx / 2);
@@ -144,7 +187,7 @@ export function FlameGraphView(props: FlameGraphViewProps): JSX.Element {
     } else if (event.key === 'Escape') {
       event.preventDefault();
       setCursorFrame(-1);
-      onFocusPath?.([]);
+      focusOn(0);
     } else if (event.key === '/') {
       event.preventDefault();
       searchRef.current?.focus();
@@ -185,9 +228,23 @@ export function FlameGraphView(props: FlameGraphViewProps): JSX.Element {
             </span>
           ))}
         </nav>
-        <button type="button" className="btn btn-small" onClick={() => onFocusPath?.([])} disabled={focusFrame <= 0} data-testid="flamegraph-reset">
+        <button type="button" className="btn btn-small" onClick={() => focusOn(0)} disabled={focusFrame <= 0} data-testid="flamegraph-reset">
           Reset zoom
         </button>
+        {props.onInvertedChange ? (
+          <button
+            type="button"
+            className="btn btn-small"
+            aria-pressed={inverted}
+            title={inverted ? 'Flame: root at the bottom. Click for an icicle (root at the top).' : 'Icicle: root at the top. Click for a flame (root at the bottom).'}
+            data-testid="flamegraph-orientation"
+            data-orientation={inverted ? 'flame' : 'icicle'}
+            onClick={() => props.onInvertedChange?.(!inverted)}
+          >
+            {inverted ? 'Flame ▲' : 'Icicle ▼'}
+          </button>
+        ) : null}
+        {props.toolbarExtra}
         {props.onSearch ? (
           <form
             className="search"
@@ -216,7 +273,11 @@ export function FlameGraphView(props: FlameGraphViewProps): JSX.Element {
               <span className="search-result" data-testid="flamegraph-search-result" aria-live="polite">
                 {search.error
                   ? `invalid regex: ${search.error}`
-                  : `${search.matchedFrameCount} frames · ${formatValue(search.matchedValue, unit)} · ${formatPercent(search.share)} of total`}
+                  : props.exactSearchValue === undefined
+                    ? `${search.matchedFrameCount} frames · ${formatValue(search.matchedValue, unit)} · ${formatPercent(search.share)} of total`
+                    : props.exactSearchValue === null
+                      ? `${search.matchedFrameCount} frames shown · totalling…`
+                      : `${search.matchedFrameCount} frames · ${formatValue(props.exactSearchValue, unit)} · ${formatPercent(frames.totalValue > 0 ? props.exactSearchValue / frames.totalValue : 0)} of total`}
               </span>
             ) : null}
           </form>
@@ -224,7 +285,7 @@ export function FlameGraphView(props: FlameGraphViewProps): JSX.Element {
       </div>
       {focusMissing ? (
         <p className="hint" data-testid="flamegraph-focus-missing">
-          The zoomed stack ({focusPath.join(' › ')}) is not in this profile; showing everything.
+          The zoomed stack ({shownFocusPath.join(' › ')}) is not in this profile; showing everything.
         </p>
       ) : null}
       <div
@@ -248,6 +309,14 @@ export function FlameGraphView(props: FlameGraphViewProps): JSX.Element {
               setHovered(hit.frame >= 0 ? hit : null);
             }}
             onMouseLeave={() => setHovered(null)}
+            onContextMenu={(event) => {
+              if (!props.onFrameAction) return;
+              const hit = frameAt(event);
+              if (hit.frame <= 0) return;
+              event.preventDefault();
+              setHovered(null);
+              setMenu(hit);
+            }}
             onClick={(event) => {
               const hit = frameAt(event);
               if (hit.frame < 0) return;
@@ -258,7 +327,23 @@ export function FlameGraphView(props: FlameGraphViewProps): JSX.Element {
           />
         </div>
       </div>
-      {tooltip && hovered ? (
+      {menu && props.onFrameAction ? (
+        <ContextMenu
+          x={Math.min(menu.cssX, Math.max(0, widthCssPx - 220))}
+          y={menu.cssY + 8}
+          title={frameName(frames, menu.frame)}
+          onClose={closeMenu}
+          items={[
+            { label: 'Focus on this function (only stacks through it)', testId: 'frame-menu-focus', onSelect: () => props.onFrameAction?.('focus', frameName(frames, menu.frame)) },
+            { label: 'Show from here (re-root)', testId: 'frame-menu-show-from', onSelect: () => props.onFrameAction?.('show-from', frameName(frames, menu.frame)) },
+            { label: 'Sandwich view', testId: 'frame-menu-sandwich', onSelect: () => props.onFrameAction?.('sandwich', frameName(frames, menu.frame)) },
+            { label: 'Copy function name', testId: 'frame-menu-copy-name', onSelect: () => void copyText(frameName(frames, menu.frame)) },
+            { label: 'Copy stack path', testId: 'frame-menu-copy-path', onSelect: () => void copyText(pathOf(frames, menu.frame).join(';')) },
+            { label: 'Hide this function (time goes to its caller)', testId: 'frame-menu-hide', onSelect: () => props.onFrameAction?.('hide', frameName(frames, menu.frame)) },
+          ]}
+        />
+      ) : null}
+      {tooltip && hovered && !menu ? (
         <div
           className="tooltip"
           role="tooltip"
@@ -286,7 +371,9 @@ export function FlameGraphView(props: FlameGraphViewProps): JSX.Element {
                 </tr>
                 <tr>
                   <th>Self</th>
-                  <td>{tooltip.self}</td>
+                  <td data-testid="flamegraph-tooltip-self">
+                    {tooltip.self} ({formatPercent(frames.totalValue > 0 ? frames.selfValues[hovered.frame]! / frames.totalValue : 0)} of total)
+                  </td>
                 </tr>
                 <tr>
                   <th>Of parent</th>
@@ -338,35 +425,67 @@ export function FlameGraphView(props: FlameGraphViewProps): JSX.Element {
 
 const LEGEND_ENTRIES = 10;
 
-/** Packages carrying the most self value: what the colours mean, largest first. */
-function packageLegend(frames: FlameFrames, limit: number): { pkg: string; share: number }[] {
-  const byPackage = new Map<string, number>();
+/**
+ * Packages carrying the most self value: what the colours mean, largest first. Self is summed per
+ * distinct name first, so the package of each name is worked out once (a graph has far more frames
+ * than names, and packageOf runs regexes).
+ */
+export function packageLegend(frames: FlameFrames, limit: number): { pkg: string; share: number }[] {
+  const selfByName = new Float64Array(frames.names.length);
   let total = 0;
   for (let i = 1; i < frames.count; i++) {
     const self = frames.selfValues[i]!;
     if (self <= 0) continue;
-    const pkg = packageOf(frameName(frames, i));
-    byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + self);
+    selfByName[frames.nameIndex[i]!]! += self;
     total += self;
   }
   if (total === 0) return [];
+  const byPackage = new Map<string, number>();
+  for (let name = 0; name < selfByName.length; name++) {
+    const self = selfByName[name]!;
+    if (self <= 0) continue;
+    const pkg = packageOf(frames.names[name] ?? '');
+    byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + self);
+  }
   return [...byPackage.entries()]
     .sort((a, b) => b[1] - a[1])
     .slice(0, limit)
     .map(([pkg, value]) => ({ pkg, share: value / total }));
 }
 
-/** The `limit` widest frames under `root` (root excluded), for the screen-reader mirror. */
-function topFramesUnder(frames: FlameFrames, root: number, limit: number): number[] {
-  if (frames.count === 0) return [];
+/**
+ * The `limit` widest frames under `root` (root excluded), for the screen-reader mirror: widest first,
+ * then shallower, then frame order. Only the rows under root are searched (by binary search on each
+ * row's x order) and only `limit` candidates are kept, so a zoom does not sort the whole graph.
+ */
+export function topFramesUnder(frames: FlameFrames, root: number, limit: number): number[] {
+  if (frames.count === 0 || limit <= 0) return [];
   const start = frames.startValue[root]!;
   const end = start + frames.totalValues[root]!;
-  const rootDepth = frames.depth[root]!;
-  const candidates: number[] = [];
-  for (let i = 0; i < frames.count; i++) {
-    if (frames.depth[i]! <= rootDepth) continue;
-    if (frames.startValue[i]! >= start && frames.startValue[i]! < end) candidates.push(i);
+  const before = (a: number, b: number): boolean =>
+    frames.totalValues[a]! !== frames.totalValues[b]! ? frames.totalValues[a]! > frames.totalValues[b]! : frames.depth[a]! !== frames.depth[b]! ? frames.depth[a]! < frames.depth[b]! : a < b;
+  const kept: number[] = [];
+  for (let depth = frames.depth[root]! + 1; depth < frames.rowCount; depth++) {
+    const rowEnd = frames.rowStart[depth + 1]!;
+    for (let i = firstStartingAtOrAfter(frames, frames.rowStart[depth]!, rowEnd, start); i < rowEnd && frames.startValue[i]! < end; i++) {
+      if (kept.length === limit && !before(i, kept[limit - 1]!)) continue;
+      let at = kept.length === limit ? limit - 1 : kept.length;
+      if (kept.length < limit) kept.push(i);
+      while (at > 0 && before(i, kept[at - 1]!)) {
+        kept[at] = kept[at - 1]!;
+        at--;
+      }
+      kept[at] = i;
+    }
   }
-  candidates.sort((a, b) => frames.totalValues[b]! - frames.totalValues[a]! || frames.depth[a]! - frames.depth[b]!);
-  return candidates.slice(0, limit);
+  return kept;
+}
+
+function firstStartingAtOrAfter(frames: FlameFrames, low: number, high: number, value: number): number {
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (frames.startValue[mid]! < value) low = mid + 1;
+    else high = mid;
+  }
+  return low;
 }

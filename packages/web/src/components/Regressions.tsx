@@ -5,17 +5,42 @@
  * metrics and could not).
  */
 import { useState, type JSX } from 'react';
-import { formatValue, regressionLevel, type DiffResponse, type ServiceInfo } from '@cinder/core';
+import { formatValue, profileTypeDisplayName, regressionLevel, type DiffResponse, type Matcher, type ServiceInfo } from '@cinder/core';
 import type { ApiClient } from '../api/client.js';
 import { useQuery } from '../hooks/useQuery.js';
+import { buildQuery } from '../state/selector.js';
 
 const DAY_MS = 86_400_000;
 const MAX_SERVICES = 8;
 const MAX_FUNCTIONS = 5;
 
-function ServiceRegressions(props: { client: ApiClient; service: string; typeId: string; fromMs: number; untilMs: number; baseline: 'day' | 'previous' }): JSX.Element {
+/**
+ * CPU time first: the Node SDK sends CPU time inside its wall profile (`wall:cpu:nanoseconds`), so
+ * "first process_cpu, else wall" compared Node services' wall time, which grows with idle waiting.
+ */
+const CPU_TYPE_PREFERENCE = ['process_cpu:cpu:', 'wall:cpu:', 'process_cpu:', 'wall:wall:'];
+
+export function regressionType(service: ServiceInfo): string | undefined {
+  const ids = service.profileTypes.map((t) => t.id).sort();
+  for (const prefix of CPU_TYPE_PREFERENCE) {
+    const found = ids.find((id) => id.startsWith(prefix));
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function ServiceRegressions(props: {
+  client: ApiClient;
+  service: string;
+  typeId: string;
+  filters: readonly Matcher[];
+  fromMs: number;
+  untilMs: number;
+  baseline: 'day' | 'previous';
+}): JSX.Element {
   const shiftMs = props.baseline === 'day' ? DAY_MS : props.untilMs - props.fromMs;
-  const selector = `${props.typeId}{service_name=${JSON.stringify(props.service)}}`;
+  // The page's label chips narrow both sides, as they narrow every other panel.
+  const selector = buildQuery(props.typeId, [props.service], props.filters);
   const query = useQuery<DiffResponse>(`regress|${selector}|${props.fromMs}|${props.untilMs}|${shiftMs}`, (signal) =>
     props.client.diff(
       {
@@ -33,11 +58,15 @@ function ServiceRegressions(props: { client: ApiClient; service: string; typeId:
     ),
   );
   const diff = query.data;
-  if (!diff) return <tr><td>{props.service}</td><td colSpan={3} className="muted">{query.error ? query.error.message : 'loading…'}</td></tr>;
+  const typeName = <span className="muted"> · {profileTypeDisplayName(props.typeId)}</span>;
+  if (!diff) return <tr><td>{props.service}{typeName}</td><td colSpan={3} className="muted">{query.error ? query.error.message : 'loading…'}</td></tr>;
   if (diff.baselineTotal === 0) {
     return (
-      <tr data-testid={`regression-${props.service}`} data-level="none">
-        <td>{props.service}</td>
+      <tr data-testid={`regression-${props.service}`} data-level="none" data-type={props.typeId} data-selector={selector}>
+        <td>
+          {props.service}
+          {typeName}
+        </td>
         <td className="num">no baseline</td>
         <td className="level">—</td>
         <td className="muted">no profiles in the baseline range to compare with</td>
@@ -50,8 +79,11 @@ function ServiceRegressions(props: { client: ApiClient; service: string; typeId:
     .sort((a, b) => b.comparisonSelf - b.baselineSelf - (a.comparisonSelf - a.baselineSelf))
     .slice(0, MAX_FUNCTIONS);
   return (
-    <tr data-testid={`regression-${props.service}`} data-level={level}>
-      <td>{props.service}</td>
+    <tr data-testid={`regression-${props.service}`} data-level={level} data-type={props.typeId} data-selector={selector}>
+      <td>
+        {props.service}
+        {typeName}
+      </td>
       <td className="num">
         {`${((diff.comparisonTotal / diff.baselineTotal) * 100).toFixed(0)} %`}
       </td>
@@ -69,10 +101,10 @@ function ServiceRegressions(props: { client: ApiClient; service: string; typeId:
   );
 }
 
-export function Regressions(props: { client: ApiClient; services: readonly ServiceInfo[]; fromMs: number; untilMs: number }): JSX.Element {
+export function Regressions(props: { client: ApiClient; services: readonly ServiceInfo[]; filters: readonly Matcher[]; fromMs: number; untilMs: number }): JSX.Element {
   const [baseline, setBaseline] = useState<'day' | 'previous'>('day');
   const rows = props.services
-    .map((s) => ({ service: s.serviceName, typeId: s.profileTypes.find((t) => t.id.startsWith('process_cpu:cpu:'))?.id ?? s.profileTypes.find((t) => t.id.startsWith('wall:wall:'))?.id }))
+    .map((s) => ({ service: s.serviceName, typeId: regressionType(s) }))
     .filter((r): r is { service: string; typeId: string } => r.typeId !== undefined)
     .slice(0, MAX_SERVICES);
   return (
@@ -86,7 +118,7 @@ export function Regressions(props: { client: ApiClient; services: readonly Servi
             <option value="previous">previous period</option>
           </select>
         </label>
-        <span className="muted">CPU (or wall) per service; ≥ 120 % of baseline warns, ≥ 150 % alerts; functions by self time</span>
+        <span className="muted">CPU time per service (wall time only without a CPU profile); ≥ 120 % of baseline warns, ≥ 150 % alerts; functions by self time</span>
       </div>
       {rows.length === 0 ? (
         <p className="muted">No service has CPU or wall profiles in this range.</p>
@@ -102,7 +134,7 @@ export function Regressions(props: { client: ApiClient; services: readonly Servi
           </thead>
           <tbody>
             {rows.map((r) => (
-              <ServiceRegressions key={r.service} client={props.client} service={r.service} typeId={r.typeId} fromMs={props.fromMs} untilMs={props.untilMs} baseline={baseline} />
+              <ServiceRegressions key={r.service} client={props.client} service={r.service} typeId={r.typeId} filters={props.filters} fromMs={props.fromMs} untilMs={props.untilMs} baseline={baseline} />
             ))}
           </tbody>
         </table>

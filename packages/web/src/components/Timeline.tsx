@@ -1,9 +1,13 @@
-/** Profile timeline (uPlot): one line per series with markers, a legend (mean, max); drag to pick a range. */
+/**
+ * Profile timeline (uPlot): one line per series with markers, a legend (mean, max), a hover readout
+ * with units; drag to pick a range, click a point to list the profiles behind it (exemplars).
+ */
 import { useEffect, useMemo, useRef, type JSX } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { formatValue } from '@cinder/core';
 import { useElementSize } from '../hooks/useElementSize.js';
+import { formatDateTime } from '../state/time.js';
 import { timelineFrame } from '../timeline/frame.js';
 import { SERIES_COLORS, alignSeries, seriesStats, type TimelineSeries } from '../timeline/timelineData.js';
 
@@ -12,7 +16,11 @@ export interface TimelineProps {
   fromMs: number;
   untilMs: number;
   unit: string;
+  /** How values read (a rate such as "0.25 cores"); default: formatValue in `unit`. */
+  format?: (value: number) => string;
   onSelectRange: (fromMs: number, untilMs: number) => void;
+  /** A click (not a drag) on a point: its bucket time and series index. */
+  onPickPoint?: (timeMs: number, seriesIndex: number) => void;
   heightCssPx?: number;
 }
 
@@ -20,21 +28,27 @@ const MIN_DRAG_CSS_PX = 4;
 
 export function Timeline(props: TimelineProps): JSX.Element {
   const boxRef = useRef<HTMLDivElement>(null);
+  const hoverRef = useRef<HTMLDivElement>(null);
   const { widthCssPx } = useElementSize(boxRef);
   const heightCssPx = props.heightCssPx ?? 140;
-  // The latest callback, read by uPlot's hook without re-creating the chart.
+  // The latest callbacks, read by uPlot's hooks without re-creating the chart.
   const onSelectRange = useRef(props.onSelectRange);
   onSelectRange.current = props.onSelectRange;
+  const onPickPoint = useRef(props.onPickPoint);
+  onPickPoint.current = props.onPickPoint;
   const { series, fromMs, untilMs, unit } = props;
+  const format = useMemo(() => props.format ?? ((value: number) => formatValue(value, unit)), [props.format, unit]);
 
   useEffect(() => {
     const box = boxRef.current;
     if (!box || widthCssPx <= 0) return;
+    const data = alignSeries(series);
+    const hover = hoverRef.current;
     const options: uPlot.Options = {
       width: widthCssPx,
       height: heightCssPx,
       legend: { show: false },
-      ...timelineFrame(fromMs, untilMs, unit),
+      ...timelineFrame(fromMs, untilMs, format),
       series: [
         {},
         ...series.map((s, index) => {
@@ -55,24 +69,92 @@ export function Timeline(props: TimelineProps): JSX.Element {
             u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
           },
         ],
+        setCursor: [
+          (u) => {
+            if (!hover) return;
+            const idx = u.cursor.idx;
+            if (idx === null || idx === undefined || u.cursor.left === undefined || u.cursor.left < 0) {
+              hover.hidden = true;
+              return;
+            }
+            const timeSec = data[0][idx]!;
+            const rows = series
+              .map((s, i) => ({ label: s.label, value: data[i + 1]![idx], color: SERIES_COLORS[i % SERIES_COLORS.length]! }))
+              .filter((row) => row.value !== null && row.value !== undefined);
+            hover.replaceChildren();
+            const time = document.createElement('div');
+            time.className = 'timeline-hover-time';
+            time.textContent = formatDateTime(timeSec * 1000);
+            hover.append(time);
+            for (const row of rows) {
+              const line = document.createElement('div');
+              const swatch = document.createElement('span');
+              swatch.className = 'swatch';
+              swatch.style.background = row.color;
+              line.append(swatch, `${row.label}: ${format(row.value as number)}`);
+              hover.append(line);
+            }
+            if (onPickPoint.current && rows.length > 0) {
+              const hint = document.createElement('div');
+              hint.className = 'muted';
+              hint.textContent = 'click: open a profile of this point';
+              hover.append(hint);
+            }
+            hover.hidden = false;
+            // Left of the cursor past the middle, so the readout never leaves the chart.
+            const left = u.cursor.left + u.over.offsetLeft;
+            hover.style.left = left > widthCssPx / 2 ? `${left - hover.offsetWidth - 12}px` : `${left + 12}px`;
+          },
+        ],
       },
     };
-    const plot = new uPlot(options, alignSeries(series), box);
-    return () => plot.destroy();
-  }, [series, fromMs, untilMs, unit, widthCssPx, heightCssPx]);
+    const plot = new uPlot(options, data, box);
+    // A click is a press and release within a few pixels; a longer move is the range drag above.
+    let downAt: { x: number; y: number } | null = null;
+    const onDown = (event: MouseEvent): void => {
+      downAt = { x: event.clientX, y: event.clientY };
+    };
+    const onUp = (event: MouseEvent): void => {
+      const start = downAt;
+      downAt = null;
+      if (!start || !onPickPoint.current || Math.abs(event.clientX - start.x) >= MIN_DRAG_CSS_PX) return;
+      const idx = plot.cursor.idx;
+      if (idx === null || idx === undefined) return;
+      const top = plot.cursor.top ?? 0;
+      let best = -1;
+      let bestDistance = Number.POSITIVE_INFINITY;
+      series.forEach((_, i) => {
+        const value = data[i + 1]![idx];
+        if (value === null || value === undefined) return;
+        const distance = Math.abs(plot.valToPos(value, 'y') - top);
+        if (distance < bestDistance) [best, bestDistance] = [i, distance];
+      });
+      if (best >= 0) onPickPoint.current(Math.round(data[0][idx]! * 1000), best);
+    };
+    plot.over.addEventListener('mousedown', onDown);
+    plot.over.addEventListener('mouseup', onUp);
+    return () => {
+      plot.over.removeEventListener('mousedown', onDown);
+      plot.over.removeEventListener('mouseup', onUp);
+      plot.destroy();
+    };
+  }, [series, fromMs, untilMs, format, widthCssPx, heightCssPx]);
 
   const stats = useMemo(() => series.map((s) => seriesStats(s)), [series]);
 
   return (
     <div className="timeline" data-testid="timeline">
-      <div
-        ref={boxRef}
-        className="timeline-canvas-box"
-        role="img"
-        aria-label={`Timeline of ${series.length} series; drag to select a time range`}
-        data-testid="timeline-canvas"
-        style={{ minHeight: heightCssPx }}
-      />
+      <div className="timeline-plot">
+        <div
+          ref={boxRef}
+          className="timeline-canvas-box"
+          role="img"
+          aria-label={`Timeline of ${series.length} series; drag to select a time range${props.onPickPoint ? ', click a point to open its profiles' : ''}`}
+          data-testid="timeline-canvas"
+          style={{ minHeight: heightCssPx }}
+        />
+        <div ref={hoverRef} className="timeline-hover" data-testid="timeline-hover" hidden />
+      </div>
       <table className="legend" data-testid="timeline-legend">
         <thead>
           <tr>
@@ -88,8 +170,8 @@ export function Timeline(props: TimelineProps): JSX.Element {
                 <span className="swatch" style={{ background: SERIES_COLORS[index % SERIES_COLORS.length] }} aria-hidden="true" />
                 {s.label}
               </td>
-              <td className="num">{formatValue(stats[index]!.mean, unit)}</td>
-              <td className="num">{formatValue(stats[index]!.max, unit)}</td>
+              <td className="num">{format(stats[index]!.mean)}</td>
+              <td className="num">{format(stats[index]!.max)}</td>
             </tr>
           ))}
         </tbody>

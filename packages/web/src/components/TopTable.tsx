@@ -16,6 +16,24 @@ export interface TopTableProps {
   thresholds?: { warn: number; alert: number };
   testId?: string;
   caption: string;
+  /** The flame graph's search: the table shows only matching functions too (an invalid regex filters nothing). */
+  search?: string;
+  searchRegex?: boolean;
+}
+
+/** The flame graph's search as a row test: substring (case-insensitive) or regex; null = no filter. */
+export function searchMatcher(search: string | undefined, regex: boolean | undefined): ((name: string) => boolean) | null {
+  if (!search) return null;
+  if (regex) {
+    try {
+      const pattern = new RegExp(search, 'i');
+      return (name) => pattern.test(name);
+    } catch {
+      return null;
+    }
+  }
+  const needle = search.toLowerCase();
+  return (name) => name.toLowerCase().includes(needle);
 }
 
 export function TopTable(props: TopTableProps): JSX.Element {
@@ -27,14 +45,16 @@ export function TopTable(props: TopTableProps): JSX.Element {
 
   const rows = useMemo(() => {
     const needle = filter.toLowerCase();
-    const filtered = needle === '' ? [...props.rows] : props.rows.filter((row) => row.name.toLowerCase().includes(needle));
+    const matches = searchMatcher(props.search, props.searchRegex);
+    const searched = matches ? props.rows.filter((row) => matches(row.name)) : props.rows;
+    const filtered = needle === '' ? [...searched] : searched.filter((row) => row.name.toLowerCase().includes(needle));
     const direction = descending ? -1 : 1;
     filtered.sort((a, b) => {
       if (sortKey === 'name') return direction * a.name.localeCompare(b.name);
       return direction * (a[sortKey] - b[sortKey]) || a.name.localeCompare(b.name);
     });
     return filtered;
-  }, [props.rows, filter, sortKey, descending]);
+  }, [props.rows, filter, sortKey, descending, props.search, props.searchRegex]);
 
   // A frame clicked in the graph selects its row: bring it into view.
   useEffect(() => {
@@ -124,7 +144,7 @@ export function TopTable(props: TopTableProps): JSX.Element {
           </tbody>
         </table>
         {rows.length > limit ? <p className="hint">{rows.length - limit} more functions; use the filter to find them.</p> : null}
-        {rows.length === 0 ? <p className="hint">No function matches “{filter}”.</p> : null}
+        {rows.length === 0 ? <p className="hint">No function matches “{[props.search, filter].filter(Boolean).join('” and “')}”.</p> : null}
       </div>
     </div>
   );

@@ -58,6 +58,8 @@ export interface RenderInput {
   highlightName: string | null;
   /** Overrides the colour by package (diff graphs colour by change). */
   colorOf?: (frameIndex: number) => string;
+  /** Flame orientation: the root row at the bottom of the graph (default: icicle, root at the top). */
+  inverted?: boolean;
 }
 
 export interface RenderStats {
@@ -78,6 +80,16 @@ export function graphHeightCssPx(frames: FlameFrames, rowHeightCssPx = ROW_HEIGH
   return frames.rowCount * rowHeightCssPx;
 }
 
+/**
+ * A y in the drawn graph (css px from its top, scroll included) → the y hitTest expects (icicle
+ * space, root row first): the identity unless the graph is drawn as a flame (root at the bottom).
+ */
+export function icicleCssY(frames: FlameFrames, graphCssY: number, inverted: boolean, rowHeightCssPx = ROW_HEIGHT_CSS_PX): number {
+  if (!inverted) return graphCssY;
+  const row = Math.floor(graphCssY / rowHeightCssPx);
+  return (frames.rowCount - 1 - row) * rowHeightCssPx + (graphCssY - row * rowHeightCssPx);
+}
+
 /** Text that fits in `availableCssPx` with a monospace char width, or null when nothing useful fits. */
 export function fitLabel(name: string, availableCssPx: number, charWidthCssPx: number): string | null {
   const maxChars = Math.floor(availableCssPx / charWidthCssPx);
@@ -88,6 +100,8 @@ export function fitLabel(name: string, availableCssPx: number, charWidthCssPx: n
 
 /** Colours per name, computed once per profile: deriving a package takes regexes and a hash. */
 const colorCache = new WeakMap<FlameFrames, (string | undefined)[]>();
+const colorByName = new Map<string, string>();
+const MAX_COLORS_BY_NAME = 200_000;
 
 function frameColor(frames: FlameFrames, frameIndex: number): string {
   let colors = colorCache.get(frames);
@@ -98,7 +112,14 @@ function frameColor(frames: FlameFrames, frameIndex: number): string {
   const nameIndex = frames.nameIndex[frameIndex]!;
   let color = colors[nameIndex];
   if (color === undefined) {
-    color = colorForFrameName(frameName(frames, frameIndex));
+    // Each zoom of a level-of-detail graph brings new frames with mostly the same names: one derivation per name.
+    const name = frameName(frames, frameIndex);
+    color = colorByName.get(name);
+    if (color === undefined) {
+      color = colorForFrameName(name);
+      if (colorByName.size >= MAX_COLORS_BY_NAME) colorByName.clear();
+      colorByName.set(name, color);
+    }
     colors[nameIndex] = color;
   }
   return color;
@@ -114,8 +135,12 @@ export function renderFlameGraph(ctx: Canvas2DLike, input: RenderInput): RenderS
   const stats: RenderStats = { rowsDrawn: 0, boxesDrawn: 0, labelsDrawn: 0 };
   if (frames.count === 0) return stats;
 
-  const firstDepth = Math.max(0, Math.floor(input.scrollTopCssPx / rowHeight));
-  const lastDepth = Math.min(frames.rowCount - 1, Math.floor((input.scrollTopCssPx + input.heightCssPx - 1) / rowHeight));
+  const firstRow = Math.max(0, Math.floor(input.scrollTopCssPx / rowHeight));
+  const lastRow = Math.min(frames.rowCount - 1, Math.floor((input.scrollTopCssPx + input.heightCssPx - 1) / rowHeight));
+  const inverted = input.inverted === true;
+  // Inverted, screen row r shows depth rowCount-1-r: the same visible band, read from the other end.
+  const firstDepth = inverted ? Math.max(0, frames.rowCount - 1 - lastRow) : firstRow;
+  const lastDepth = inverted ? frames.rowCount - 1 - firstRow : lastRow;
   stats.rowsDrawn = Math.max(0, lastDepth - firstDepth + 1);
   const rects = visibleRects(frames, viewport, { firstDepth, lastDepth, mergeBelowCssPx: MERGE_BELOW_CSS_PX });
 
@@ -129,7 +154,7 @@ export function renderFlameGraph(ctx: Canvas2DLike, input: RenderInput): RenderS
   const outlines: Array<{ cssX: number; cssY: number; cssWidth: number; color: string }> = [];
 
   for (const rect of rects) {
-    const cssY = rect.depth * rowHeight - input.scrollTopCssPx;
+    const cssY = (inverted ? frames.rowCount - 1 - rect.depth : rect.depth) * rowHeight - input.scrollTopCssPx;
     // 1 css px gap between boxes and rows so neighbours stay distinguishable.
     const boxWidth = rect.mergedCount > 1 ? rect.cssWidth : Math.max(rect.cssWidth - 1, 0.5);
     let color: string;

@@ -6,7 +6,13 @@ export function useElementSize(ref: RefObject<HTMLElement | null>): { widthCssPx
   useEffect(() => {
     const element = ref.current;
     if (!element) return;
-    const measure = (): void => setSize({ widthCssPx: element.clientWidth, heightCssPx: element.clientHeight });
+    // The same size keeps the same state: ResizeObserver's first call (right after this effect's own
+    // measurement) must not re-render the chart or graph that uses it.
+    const measure = (): void => {
+      const widthCssPx = element.clientWidth;
+      const heightCssPx = element.clientHeight;
+      setSize((previous) => (previous.widthCssPx === widthCssPx && previous.heightCssPx === heightCssPx ? previous : { widthCssPx, heightCssPx }));
+    };
     measure();
     if (typeof ResizeObserver === 'undefined') return;
     const observer = new ResizeObserver(measure);

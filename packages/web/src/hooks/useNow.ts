@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { startupNowMs } from '../flamegraph/startupPrefetch.js';
 
 export interface RefreshClock {
   /** "Now" for resolving relative ranges, fixed between refreshes so every query of one refresh asks for the same window. */
@@ -8,7 +9,8 @@ export interface RefreshClock {
 }
 
 export function useRefreshClock(manualRefreshToken: number, autoRefreshMs: number): RefreshClock {
-  const [clock, setClock] = useState<RefreshClock>(() => ({ nowMs: Date.now(), generation: 0 }));
+  // The start-up requests resolved the URL's range with their "now": starting from it lets the page adopt them.
+  const [clock, setClock] = useState<RefreshClock>(() => ({ nowMs: startupNowMs() ?? Date.now(), generation: 0 }));
   useEffect(() => {
     if (manualRefreshToken === 0) return;
     setClock((c) => ({ nowMs: Date.now(), generation: c.generation + 1 }));

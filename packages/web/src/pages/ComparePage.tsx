@@ -39,13 +39,15 @@ import { CompareTimeline } from '../components/CompareTimeline.js';
 import { TimeRangePicker } from '../components/Controls.js';
 import { FlameGraphView } from '../components/FlameGraphView.js';
 import { FlameIcon } from '../components/Icons.js';
+import { AppNav } from '../components/AppNav.js';
 import { SideFilters } from '../components/SideFilters.js';
 import { ErrorState, Notice, Spinner } from '../components/States.js';
 import { diffFrameDetails } from '../flamegraph/diffTooltip.js';
 import { useQuery } from '../hooks/useQuery.js';
 import { navigate, useLocation } from '../router.js';
 import { buildQuery } from '../state/selector.js';
-import { describeRange, formatDateTime, resolveRange, stepSecondsFor } from '../state/time.js';
+import { describeRange, formatDateTime, resolveRange } from '../state/time.js';
+import { timelineRate, timelineStepSeconds } from '../timeline/timelineData.js';
 import { SIDE_COLORS } from '../timeline/compareBands.js';
 
 const DAY_MS = 86_400_000;
@@ -114,7 +116,9 @@ export function ComparePage({ client }: { client: ApiClient }): JSX.Element {
   );
 
   // The timeline: each side's selection over the shown range, in the side's colour (one grey line when both select the same profiles).
-  const stepSeconds = stepSecondsFor(shown);
+  const stepSeconds = timelineStepSeconds(shown);
+  // A rate (cores, bytes/s) or a gauge's average, as on the Profiling page: the bucket size must not change the line.
+  const rate = useMemo(() => timelineRate(type), [type]);
   const timelineKey = (query: string): string | null => (ready ? `cmp-timeline|${query}|${shown.fromMs}|${shown.untilMs}|${stepSeconds}` : null);
   const sameSelection = baselineSelector === comparisonSelector;
   const baselineTimeline = useQuery<TimelineResponse>(timelineKey(baselineSelector), (signal) =>
@@ -128,14 +132,15 @@ export function ComparePage({ client }: { client: ApiClient }): JSX.Element {
       // Summed over the answer's series (the page compares one selection, not a breakdown).
       const byTime = new Map<number, number>();
       for (const s of answer?.series ?? []) for (const [t, v] of s.points) byTime.set(t, (byTime.get(t) ?? 0) + v);
-      return [...byTime.entries()].sort((a, b) => a[0] - b[0]);
+      const stepMs = answer?.stepMs ?? stepSeconds * 1000;
+      return [...byTime.entries()].sort((a, b) => a[0] - b[0]).map(([t, v]) => [t, rate.toRate(v, stepMs)] as [number, number]);
     };
     if (sameSelection) return [{ label: 'selection', side: 'both' as const, points: points(baselineTimeline.data) }];
     return [
       { label: 'baseline selection', side: 'baseline' as const, points: points(baselineTimeline.data) },
       { label: 'comparison selection', side: 'comparison' as const, points: points(comparisonTimeline.data) },
     ];
-  }, [sameSelection, baselineTimeline.data, comparisonTimeline.data]);
+  }, [sameSelection, baselineTimeline.data, comparisonTimeline.data, rate, stepSeconds]);
   const bands = useMemo(
     () => [
       { side: 'baseline' as const, fromMs: sides.baseline.fromMs, untilMs: sides.baseline.untilMs },
@@ -207,9 +212,7 @@ export function ComparePage({ client }: { client: ApiClient }): JSX.Element {
       <header className="page-header slim">
         <FlameIcon size={22} color="#76B900" className="page-icon" />
         <h1>Compare</h1>
-        <a className="btn btn-small" href="/pyroscope">
-          Profiling page
-        </a>
+        <AppNav current="/compare" />
       </header>
       <main className="explore-main">
         <div className="controls" data-testid="compare-controls">
@@ -320,7 +323,7 @@ export function ComparePage({ client }: { client: ApiClient }): JSX.Element {
         <section className="panel" data-testid="compare-timeline-panel">
           <div className="panel-title">
             <h2>
-              Timeline <span className="muted">drag to set a range</span>
+              Timeline <span className="muted">{rate.kind === 'average' ? 'average per profile' : `per second (${rate.description})`} · drag to set a range</span>
             </h2>
             <div className="tabs" role="group" aria-label="Which range a drag sets">
               {(['baseline', 'comparison'] as const).map((which) => (
@@ -339,7 +342,7 @@ export function ComparePage({ client }: { client: ApiClient }): JSX.Element {
             </div>
           </div>
           {baselineTimeline.error ? <ErrorState error={baselineTimeline.error} what="The timeline query" /> : null}
-          <CompareTimeline series={timelineSeries} fromMs={shown.fromMs} untilMs={shown.untilMs} unit={unit} bands={bands} brushing={brushing} onBrush={onBrush} />
+          <CompareTimeline series={timelineSeries} fromMs={shown.fromMs} untilMs={shown.untilMs} unit={unit} format={rate.format} bands={bands} brushing={brushing} onBrush={onBrush} />
         </section>
         <p className="config-facts" data-testid="compare-sides">
           <span className="swatch" style={{ background: SIDE_COLORS.baseline.stroke }} aria-hidden="true" />

@@ -11,6 +11,7 @@ import { AlertIcon, CompassIcon, ExternalLinkIcon, FlameIcon, GaugeIcon, Refresh
 import { ErrorState, Spinner } from '../components/States.js';
 import { TopTable } from '../components/TopTable.js';
 import { useRefreshClock } from '../hooks/useNow.js';
+import { useRangeToken } from '../hooks/useRangeToken.js';
 import { useQuery } from '../hooks/useQuery.js';
 import { useViewState } from '../hooks/useViewState.js';
 import { cinderUiUrl, grafanaDashboardUrl, grafanaExploreUrl, resolveGrafanaUrl } from '../state/grafana.js';
@@ -25,9 +26,8 @@ export function ProfilingPage({ client }: { client: ApiClient }): JSX.Element {
   const configQuery = useQuery<AppConfig>('config', (signal) => client.config(signal));
   const [state, update] = useViewState();
   const [refreshToken, setRefreshToken] = useState(0);
-  const [rangeToken, setRangeToken] = useState(0);
   // A new range (picked or dragged) re-reads "now" so `now-5m` means the last five minutes from the click.
-  useEffect(() => setRangeToken((t) => t + 1), [state.from, state.until]);
+  const rangeToken = useRangeToken(state.from, state.until);
   const clock = useRefreshClock(refreshToken + rangeToken, refreshIntervalMs(state.refresh));
   const [busy, setBusy] = useState(false);
   const [refreshing, setRefreshing] = useState(false);
@@ -134,6 +134,7 @@ export function ProfilingPage({ client }: { client: ApiClient }): JSX.Element {
             <Regressions
               client={client}
               services={state.services.length === 0 ? services : services.filter((s) => state.services.includes(s.serviceName))}
+              filters={state.filters}
               fromMs={resolveRange({ from: state.from, until: state.until }, clock.nowMs).fromMs}
               untilMs={resolveRange({ from: state.from, until: state.until }, clock.nowMs).untilMs}
             />

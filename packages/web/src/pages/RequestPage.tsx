@@ -8,6 +8,7 @@ import { decodeLevels, defaultProfileType, formatValue, profileTypeLabels, sortP
 import type { ApiClient } from '../api/client.js';
 import { FlameGraphView } from '../components/FlameGraphView.js';
 import { FlameIcon } from '../components/Icons.js';
+import { AppNav } from '../components/AppNav.js';
 import { ErrorState, Notice, Spinner } from '../components/States.js';
 import { useQuery } from '../hooks/useQuery.js';
 import { navigate, useLocation } from '../router.js';
@@ -70,9 +71,7 @@ export function RequestPage({ client }: { client: ApiClient }): JSX.Element {
       <header className="page-header slim">
         <FlameIcon size={22} color="#76B900" className="page-icon" />
         <h1>Request profile</h1>
-        <a className="btn btn-small" href="/pyroscope">
-          Profiling page
-        </a>
+        <AppNav />
       </header>
       <main className="explore-main">
         <form

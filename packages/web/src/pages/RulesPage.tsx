@@ -7,6 +7,7 @@ import { formatValue, type AlertRule, type DeliveryLogEntry, type RuleView } fro
 import type { ApiClient } from '../api/client.js';
 import { FiringAlerts, ratioText } from '../components/AlertsPanel.js';
 import { FlameIcon } from '../components/Icons.js';
+import { AppNav } from '../components/AppNav.js';
 import { ErrorState } from '../components/States.js';
 import { Timeline } from '../components/Timeline.js';
 import type { TimelineSeries } from '../timeline/timelineData.js';
@@ -362,12 +363,7 @@ export function RulesPage({ client }: { client: ApiClient }): JSX.Element {
       <header className="page-header slim">
         <FlameIcon size={22} color="#76B900" className="page-icon" />
         <h1>Alert and recording rules</h1>
-        <button type="button" className="btn btn-small" onClick={() => setEditing('new')} data-testid="rule-new">
-          New rule
-        </button>
-        <a className="btn btn-small" href="/pyroscope">
-          Profiling page
-        </a>
+        <AppNav current="/rules" />
       </header>
       <main className="explore-main">
         {editing !== null ? (
@@ -382,9 +378,14 @@ export function RulesPage({ client }: { client: ApiClient }): JSX.Element {
             onCancel={() => setEditing(null)}
           />
         ) : null}
-        <FiringAlerts client={client} generation={generation} />
+        <FiringAlerts client={client} generation={generation} linkToRules={false} />
         <section className="panel" data-testid="rules-list">
-          <h2>Rules</h2>
+          <div className="panel-title">
+            <h2>Rules</h2>
+            <button type="button" className="btn btn-small" onClick={() => setEditing('new')} data-testid="rule-new">
+              New rule
+            </button>
+          </div>
           {list.error ? <ErrorState error={list.error} what="Listing rules" /> : null}
           {actionError ? <p className="error-text" role="alert">{actionError}</p> : null}
           {list.data && list.data.length === 0 ? <p className="muted">No rules yet. Create one, add them through /api/v1/rules, or load a YAML file with --rules-file.</p> : null}

@@ -3,6 +3,7 @@ import { useMemo, useState, type JSX } from 'react';
 import { decodeLevels, formatValue, isSameOriginPath, profileTypeDisplayName, type Snapshot, type SnapshotMeta } from '@cinder/core';
 import type { ApiClient } from '../api/client.js';
 import { FlameGraphView } from '../components/FlameGraphView.js';
+import { AppNav } from '../components/AppNav.js';
 import { FlameIcon } from '../components/Icons.js';
 import { ErrorState, Notice, Spinner } from '../components/States.js';
 import { TopTable } from '../components/TopTable.js';
@@ -16,12 +17,7 @@ function Shell({ title, children }: { title: string; children: JSX.Element | (JS
       <header className="page-header slim">
         <FlameIcon size={22} color="#76B900" className="page-icon" />
         <h1>{title}</h1>
-        <a className="btn btn-small" href="/snapshots">
-          All snapshots
-        </a>
-        <a className="btn btn-small" href="/pyroscope">
-          Profiling page
-        </a>
+        <AppNav current="/snapshots" />
       </header>
       <main className="explore-main">{children}</main>
     </div>
@@ -79,21 +75,43 @@ export function SnapshotListPage({ client }: { client: ApiClient }): JSX.Element
     <Shell title="Snapshots">
       {listQuery.error ? <ErrorState error={listQuery.error} what="Listing snapshots" /> : null}
       {listQuery.data && listQuery.data.length === 0 ? <p className="muted">No snapshots yet: use “Share” above a flame graph.</p> : null}
-      <ul className="snapshot-list" data-testid="snapshot-list">
-        {(listQuery.data ?? []).map((s) => (
-          <li key={s.id}>
-            <a href={`/snapshots/${s.id}`}>{s.title}</a> <span className="muted">{formatDateTime(s.createdMs)}</span>{' '}
-            <button
-              type="button"
-              className="btn btn-small"
-              data-testid={`delete-snapshot-${s.id}`}
-              onClick={() => void client.deleteSnapshot(s.id, new AbortController().signal).then(() => setGeneration((g) => g + 1))}
-            >
-              Delete
-            </button>
-          </li>
-        ))}
-      </ul>
+      <section className="panel">
+        <table className="table snapshot-list" data-testid="snapshot-list">
+          <thead>
+            <tr>
+              <th scope="col">Title</th>
+              <th scope="col">Profile type</th>
+              <th scope="col">Range</th>
+              <th scope="col">Taken</th>
+              <th scope="col" aria-label="Actions" />
+            </tr>
+          </thead>
+          <tbody>
+            {(listQuery.data ?? []).map((s) => (
+              <tr key={s.id}>
+                <td>
+                  <a href={`/snapshots/${s.id}`}>{s.title}</a>
+                </td>
+                <td className="muted">{profileTypeDisplayName(s.profileTypeId)}</td>
+                <td className="muted">
+                  {formatDateTime(s.fromMs)} → {formatDateTime(s.untilMs)}
+                </td>
+                <td className="muted">{formatDateTime(s.createdMs)}</td>
+                <td>
+                  <button
+                    type="button"
+                    className="btn btn-small"
+                    data-testid={`delete-snapshot-${s.id}`}
+                    onClick={() => void client.deleteSnapshot(s.id, new AbortController().signal).then(() => setGeneration((g) => g + 1))}
+                  >
+                    Delete
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </section>
     </Shell>
   );
 }

@@ -1,11 +1,19 @@
 /**
- * /upload: view a profile file (pprof, folded, speedscope) in the browser without ingesting it, or
- * diff it against what the server holds. Decoding runs here with core's decoders; nothing is sent.
+ * /upload: view a profile file (pprof, folded, speedscope, Chrome .cpuprofile, flamebearer JSON) in
+ * the browser without ingesting it, with the views stored data has (search, top table, sandwich,
+ * exports), or diff it against what the server holds. Decoding runs here with core's decoders;
+ * nothing is sent.
  */
 import { useMemo, useState, type JSX } from 'react';
 import {
   callTreeFromProfile,
   decodeCollapsed,
+  decodeCpuprofile,
+  emptyFlameGraph,
+  formatValue,
+  sandwich,
+  sniffFormat,
+  topTable,
   decodeFlamebearer,
   decodeLevels,
   decodePprof,
@@ -20,13 +28,22 @@ import {
   type ServiceInfo,
 } from '@cinder/core';
 import type { ApiClient } from '../api/client.js';
+import { ExportMenu } from '../components/ExportMenu.js';
 import { FlameGraphView } from '../components/FlameGraphView.js';
 import { FlameIcon } from '../components/Icons.js';
+import { AppNav } from '../components/AppNav.js';
+import { Notice } from '../components/States.js';
+import { TopTable } from '../components/TopTable.js';
 import { useQuery } from '../hooks/useQuery.js';
+import type { FlameView } from '../state/viewState.js';
+import { ViewTabs } from '../components/ViewTabs.js';
+
+/** The views /upload draws from a file in the browser (the call tree is offered for stored data). */
+const UPLOAD_VIEWS: readonly FlameView[] = ['both', 'flamegraph', 'table', 'sandwich'];
 
 interface Loaded {
   fileName: string;
-  format: 'pprof' | 'folded' | 'speedscope' | 'flamebearer JSON';
+  format: 'pprof' | 'folded' | 'speedscope' | 'flamebearer JSON' | 'Chrome .cpuprofile';
   profile: Profile;
 }
 
@@ -51,6 +68,8 @@ export async function decodeFile(fileName: string, raw: Uint8Array): Promise<Loa
     if (/^\s*\{\s*"version"\s*:\s*1\s*,\s*"flamebearer"/.test(text) || /"flamebearer"\s*:\s*\{\s*"names"/.test(text.slice(0, 200))) {
       return { fileName, format: 'flamebearer JSON', profile: decodeFlamebearer(text) };
     }
+    // Chrome DevTools / `node --cpu-prof` files: core's sniffer tells them from speedscope by their keys.
+    if (sniffFormat(bytes).format === 'cpuprofile') return { fileName, format: 'Chrome .cpuprofile', profile: decodeCpuprofile(text) };
     const entries = decodeSpeedscope(text);
     return { fileName, format: 'speedscope', profile: entries[0]!.profile };
   }
@@ -82,22 +101,38 @@ export function UploadPage({ client }: { client: ApiClient }): JSX.Element {
   const [focus, setFocus] = useState<string[]>([]);
   const [compareWith, setCompareWith] = useState<{ service: string; type: string } | null>(null);
   const [nowMs] = useState(() => Date.now());
+  const [view, setView] = useState<FlameView>('both');
+  const [search, setSearch] = useState({ text: '', regex: false });
+  const [selectedFunction, setSelectedFunction] = useState('');
 
   const open = async (file: File): Promise<void> => {
     setError(null);
     setLoaded(null);
     setCompareWith(null);
     setFocus([]);
+    setSelectedFunction('');
+    setSearch({ text: '', regex: false });
     try {
-      setLoaded(await decodeFile(file.name, new Uint8Array(await file.arrayBuffer())));
-      setSampleType(0);
+      const decoded = await decodeFile(file.name, new Uint8Array(await file.arrayBuffer()));
+      setLoaded(decoded);
+      setSampleType(preferredSampleType(decoded.profile));
     } catch (caught) {
       setError(caught instanceof Error ? caught.message : String(caught));
     }
   };
   const tree = useMemo(() => (loaded ? callTreeFromProfile(loaded.profile, Math.min(sampleType, loaded.profile.sampleTypes.length - 1)) : null), [loaded, sampleType]);
-  const frames = useMemo(() => (tree ? decodeLevels(flameGraphFromTree(tree, 0).flamegraph) : null), [tree]);
+  const flamegraph = useMemo(() => (tree ? flameGraphFromTree(tree, 0).flamegraph : null), [tree]);
+  const frames = useMemo(() => (flamegraph ? decodeLevels(flamegraph) : null), [flamegraph]);
   const unit = loaded?.profile.sampleTypes[sampleType]?.unit ?? '';
+  const topRows = useMemo(() => (tree ? topTable(tree, 2000) : []), [tree]);
+  const sandwichFrames = useMemo(() => {
+    if (!tree || view !== 'sandwich' || selectedFunction === '') return null;
+    const result = sandwich(tree, selectedFunction);
+    const render = (t: typeof result.callers) => decodeLevels(t.nodeCount > 1 ? flameGraphFromTree(t, 0).flamegraph : emptyFlameGraph());
+    return { callers: render(result.callers), callees: render(result.callees), self: result.self, total: result.total };
+  }, [tree, view, selectedFunction]);
+  const sampleTypeText = loaded?.profile.sampleTypes[sampleType] ? `${loaded.profile.sampleTypes[sampleType]!.type} (${unit})` : '';
+  const title = loaded ? `${loaded.fileName} · ${sampleTypeText}` : '';
 
   const servicesQuery = useQuery<ServiceInfo[]>(loaded ? `services|${nowMs}` : null, (signal) => client.services(nowMs - 3_600_000, nowMs, signal));
   const storedKey = compareWith ? `stored|${compareWith.service}|${compareWith.type}` : null;
@@ -117,9 +152,7 @@ export function UploadPage({ client }: { client: ApiClient }): JSX.Element {
       <header className="page-header slim">
         <FlameIcon size={22} color="#76B900" className="page-icon" />
         <h1>Open a profile file</h1>
-        <a className="btn btn-small" href="/pyroscope">
-          Profiling page
-        </a>
+        <AppNav current="/upload" />
       </header>
       <main className="explore-main">
         <label
@@ -132,7 +165,7 @@ export function UploadPage({ client }: { client: ApiClient }): JSX.Element {
             if (file) void open(file);
           }}
         >
-          Drop a pprof, folded, speedscope or flamebearer JSON file here, or{' '}
+          Drop a pprof, folded, speedscope, Chrome .cpuprofile or flamebearer JSON file here, or{' '}
           <input type="file" data-testid="upload-input" onChange={(event) => event.target.files?.[0] && void open(event.target.files[0])} />
           <span className="muted"> (read in this browser; nothing is uploaded to the server)</span>
         </label>
@@ -202,11 +235,79 @@ export function UploadPage({ client }: { client: ApiClient }): JSX.Element {
                 hideLegend
               />
             ) : (
-              <FlameGraphView frames={frames} unit={unit} focusPath={focus} onFocusPath={setFocus} search="" searchRegex={false} selectedFunction="" label={`Flame graph of ${loaded.fileName}`} testId="upload-flamegraph" />
+              <>
+                <div className="panel-head">
+                  <span className="muted" data-testid="upload-total" data-total={frames.totalValue}>
+                    total {formatValue(frames.totalValue, unit)}
+                  </span>
+                  {flamegraph && tree ? (
+                    <ExportMenu client={client} query={null} localTree={tree} fromMs={nowMs} untilMs={nowMs} profileTypeId={`file:${sampleTypeText}`} unit={unit} data={flamegraph} frames={frames} title={title} />
+                  ) : null}
+                  <ViewTabs view={view} onChange={setView} views={UPLOAD_VIEWS} />
+                </div>
+                <div className={`flame-layout view-${view}`}>
+                  {view !== 'table' ? (
+                    <FlameGraphView
+                      frames={frames}
+                      unit={unit}
+                      focusPath={focus}
+                      onFocusPath={setFocus}
+                      search={search.text}
+                      searchRegex={search.regex}
+                      onSearch={(text, regex) => setSearch({ text, regex })}
+                      selectedFunction={selectedFunction}
+                      onSelectFunction={setSelectedFunction}
+                      label={`Flame graph of ${loaded.fileName}`}
+                      testId="upload-flamegraph"
+                    />
+                  ) : null}
+                  {view === 'sandwich' ? (
+                    sandwichFrames ? (
+                      <div className="sandwich" data-testid="sandwich">
+                        <h3>
+                          {selectedFunction}{' '}
+                          <span className="muted">
+                            self {formatValue(sandwichFrames.self, unit)} · total {formatValue(sandwichFrames.total, unit)}
+                          </span>
+                        </h3>
+                        <h4>Callers</h4>
+                        <FlameGraphView frames={sandwichFrames.callers} unit={unit} label={`Callers of ${selectedFunction}`} focusPath={[]} search="" searchRegex={false} selectedFunction={selectedFunction} maxHeightCssPx={260} testId="sandwich-callers" />
+                        <h4>Callees</h4>
+                        <FlameGraphView frames={sandwichFrames.callees} unit={unit} label={`Callees of ${selectedFunction}`} focusPath={[]} search="" searchRegex={false} selectedFunction="" maxHeightCssPx={260} testId="sandwich-callees" />
+                      </div>
+                    ) : (
+                      <Notice testId="sandwich-empty" title="Sandwich view">
+                        <p>Click a frame in the flame graph (or a row of the top table) to see who calls that function and what it calls.</p>
+                      </Notice>
+                    )
+                  ) : (
+                    <TopTable
+                      rows={topRows}
+                      totalValue={frames.totalValue}
+                      unit={unit}
+                      caption="Top functions"
+                      selectedFunction={selectedFunction}
+                      onSelectFunction={setSelectedFunction}
+                      search={search.text}
+                      searchRegex={search.regex}
+                    />
+                  )}
+                </div>
+              </>
             )}
           </section>
         ) : null}
       </main>
     </div>
   );
+}
+
+const TIME_UNITS = new Set(['nanoseconds', 'microseconds', 'milliseconds', 'seconds']);
+
+/** Time, then bytes, before counts (as the profile-type picker orders them): Go's CPU pprof opens on CPU time, not samples. */
+export function preferredSampleType(profile: Profile): number {
+  const time = profile.sampleTypes.findIndex((st) => TIME_UNITS.has(st.unit));
+  if (time >= 0) return time;
+  const bytes = profile.sampleTypes.findIndex((st) => st.unit === 'bytes');
+  return bytes >= 0 ? bytes : 0;
 }

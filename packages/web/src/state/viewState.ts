@@ -7,7 +7,10 @@ import type { Matcher } from '@cinder/core';
 import { formatFilterParam, parseFilterParam } from './selector.js';
 import { REFRESH_CHOICES, type RefreshValue } from './time.js';
 
-export type FlameView = 'flamegraph' | 'table' | 'both' | 'sandwich';
+export type FlameView = 'flamegraph' | 'table' | 'both' | 'sandwich' | 'calltree';
+
+/** icicle = root at the top (Pyroscope's default); flame = root at the bottom (Brendan Gregg's). */
+export type FlameOrientation = 'icicle' | 'flame';
 
 export interface ViewState {
   /** Empty = all services. */
@@ -28,7 +31,16 @@ export interface ViewState {
   selectedFunction: string;
   view: FlameView;
   kiosk: boolean;
+  /** Stored profiles opened by id (a timeline exemplar or a heatmap cell); empty = every profile in range. */
+  profiles: string[];
+  /** The timeline panel as lines or as a heatmap of per-profile totals. */
+  timelineView: TimelineView;
+  /** Frame filters applied on the server, in core's text form (`hide:re:^runtime\.`, `preset:go-runtime`, …). */
+  frameFilters: string[];
+  orientation: FlameOrientation;
 }
+
+export type TimelineView = 'lines' | 'heatmap';
 
 export const DEFAULT_VIEW_STATE: ViewState = {
   services: [],
@@ -45,10 +57,14 @@ export const DEFAULT_VIEW_STATE: ViewState = {
   selectedFunction: '',
   view: 'both',
   kiosk: false,
+  profiles: [],
+  timelineView: 'lines',
+  frameFilters: [],
+  orientation: 'icicle',
 };
 
 const FOCUS_SEPARATOR = ';';
-const VIEWS: readonly FlameView[] = ['flamegraph', 'table', 'both', 'sandwich'];
+const VIEWS: readonly FlameView[] = ['flamegraph', 'table', 'both', 'sandwich', 'calltree'];
 
 export function parseViewState(search: string): ViewState {
   const params = new URLSearchParams(search);
@@ -73,6 +89,11 @@ export function parseViewState(search: string): ViewState {
     selectedFunction: params.get('fn') ?? '',
     view: VIEWS.includes(view as FlameView) ? (view as FlameView) : DEFAULT_VIEW_STATE.view,
     kiosk: params.get('kiosk') === '1' || params.get('kiosk') === 'true',
+    profiles: (params.get('profile') ?? '').split(',').filter((id) => id !== ''),
+    timelineView: params.get('timeline') === 'heatmap' ? 'heatmap' : 'lines',
+    // Not `filter`: that one is the label chips'.
+    frameFilters: params.getAll('frameFilter').filter((f) => f !== ''),
+    orientation: params.get('orientation') === 'flame' ? 'flame' : 'icicle',
   };
 }
 
@@ -93,6 +114,10 @@ export function formatViewState(state: ViewState): string {
   if (state.selectedFunction) params.set('fn', state.selectedFunction);
   if (state.view !== DEFAULT_VIEW_STATE.view) params.set('view', state.view);
   if (state.kiosk) params.set('kiosk', '1');
+  if (state.profiles.length > 0) params.set('profile', state.profiles.join(','));
+  if (state.timelineView !== DEFAULT_VIEW_STATE.timelineView) params.set('timeline', state.timelineView);
+  for (const frameFilter of state.frameFilters) params.append('frameFilter', frameFilter);
+  if (state.orientation !== DEFAULT_VIEW_STATE.orientation) params.set('orientation', state.orientation);
   const text = params.toString();
   return text ? `?${text}` : '';
 }

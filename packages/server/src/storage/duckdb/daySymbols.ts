@@ -10,7 +10,10 @@
  */
 import { IdIndex } from './idIndex.js';
 
-/** Default memory budget for cached day partitions. */
+/**
+ * Default memory budget for cached day partitions when the caller gives none (tests, benchmarks);
+ * the server passes --merge-cache-size (128MiB, so a 1M-node day fits).
+ */
 export const DEFAULT_MERGE_CACHE_BYTES = 32 * 1024 * 1024;
 /** IdIndex keeps ≤ half its slots used, 12 bytes a slot (two halves + index). */
 const INDEX_BYTES_PER_ENTRY = 24;
@@ -18,6 +21,28 @@ const INDEX_BYTES_PER_ENTRY = 24;
 const LINK_BYTES_PER_NODE = 16;
 /** A V8 string header and the array slot that holds it. */
 const NAME_OVERHEAD_BYTES = 40;
+/** Two 32-bit rows per node once resolved: the parent's row and the name's row. */
+const RESOLVED_BYTES_PER_NODE = 8;
+/** The cached merge layout: position, parent position and name rank per node. */
+const LAYOUT_BYTES_PER_NODE = 12;
+
+/**
+ * A day's rows in merge-answer order (by depth, parent, name): position p's parent position and
+ * name rank, and each row's position. Any merge's answer is this order restricted to the rows it
+ * touches, so a merge filters it instead of sorting (reader.ts mergeByLayout).
+ */
+export interface DayLayout {
+  nodeCount: number;
+  nameCount: number;
+  /** Per row: its position. */
+  posOfRow: Int32Array;
+  /** Per position: the parent's position (−1 under the root); always smaller than the position. */
+  parentPos: Int32Array;
+  /** Per position: the rank of its name in `names`. */
+  rankPos: Int32Array;
+  /** The day's names used by nodes, sorted. */
+  names: string[];
+}
 
 /** One day partition's symbols. */
 export class DaySymbols {
@@ -27,9 +52,60 @@ export class DaySymbols {
   readonly names = new IdIndex(256);
   readonly nameText: string[] = [];
   private nameBytes = 0;
+  /**
+   * Per node row, filled by resolve(): the parent's row (-1 under the root, -2 not in this day yet)
+   * and the name's row in `names` (-1 not known yet). Merges then walk rows, not 64-bit ids.
+   */
+  parentRow = new Int32Array(0);
+  nameRow = new Int32Array(0);
+  private resolvedRows = 0;
+  /**
+   * The whole day laid out as a merge answer is (by depth, parent, name): any merge's answer is
+   * this order restricted to the rows it touches, so a merge filters it instead of sorting. Valid
+   * while the day has the node and name counts it was computed for (appends invalidate it).
+   */
+  private dayLayout: DayLayout | null = null;
+
+  layout(): DayLayout | null {
+    const layout = this.dayLayout;
+    return layout !== null && layout.nodeCount === this.nodes.size && layout.nameCount === this.names.size ? layout : null;
+  }
+
+  setLayout(layout: DayLayout): void {
+    this.dayLayout = layout;
+  }
 
   get bytes(): number {
-    return (this.nodes.size + this.names.size) * INDEX_BYTES_PER_ENTRY + this.links.length * 4 + this.nameBytes;
+    const layoutBytes = this.dayLayout ? this.dayLayout.posOfRow.byteLength + this.dayLayout.parentPos.byteLength + this.dayLayout.rankPos.byteLength : 0;
+    return (this.nodes.size + this.names.size) * INDEX_BYTES_PER_ENTRY + this.links.length * 4 + this.parentRow.length * RESOLVED_BYTES_PER_NODE + layoutBytes + this.nameBytes;
+  }
+
+  /** Resolves parent and name rows of the nodes added since the last call. */
+  resolve(): void {
+    const count = this.nodes.size;
+    if (this.resolvedRows === count) return;
+    if (this.parentRow.length < count) {
+      const capacity = Math.max(count, this.links.length / 4);
+      const parents = new Int32Array(capacity);
+      parents.set(this.parentRow.subarray(0, this.resolvedRows));
+      const names = new Int32Array(capacity);
+      names.set(this.nameRow.subarray(0, this.resolvedRows));
+      this.parentRow = parents;
+      this.nameRow = names;
+    }
+    for (let row = this.resolvedRows; row < count; row++) this.resolveRow(row);
+    this.resolvedRows = count;
+  }
+
+  /** (Re)resolves one row: a parent or name added after the row was first resolved is found now. */
+  resolveRow(row: number): void {
+    const links = this.links;
+    const at = 4 * row;
+    const parentLo = links[at]!;
+    const parentHi = links[at + 1]!;
+    const parent = parentLo === 0 && parentHi === 0 ? -1 : this.nodes.get(parentLo, parentHi);
+    this.parentRow[row] = parent === -1 && (parentLo !== 0 || parentHi !== 0) ? -2 : parent;
+    this.nameRow[row] = this.names.get(links[at + 2]!, links[at + 3]!);
   }
 
   addNode(lo: number, hi: number, parentLo: number, parentHi: number, nameLo: number, nameHi: number): void {
@@ -71,13 +147,11 @@ export interface WrittenSymbols {
   nameHalves: Uint32Array;
   /** [lo, hi] per node. */
   nodeHalves: Uint32Array;
-  /** Per node: parent id. */
-  nodeParents: readonly bigint[];
+  /** [lo, hi] of each node's parent id ([0, 0] under the root). */
+  nodeParentHalves: Uint32Array;
   /** Per node: index into names. */
   nodeNames: Int32Array;
 }
-
-const LOW_32 = 0xffffffffn;
 
 /** Loaded days, least recently used first (Map order), within a byte budget. */
 export class DaySymbolCache {
@@ -103,7 +177,7 @@ export class DaySymbolCache {
 
   /** Estimated bytes a day of `rows` node rows and `nameRows` names takes once loaded. */
   static estimate(rows: number, nameRows: number, nameChars: number): number {
-    return rows * (INDEX_BYTES_PER_ENTRY + LINK_BYTES_PER_NODE * 2) + nameRows * (INDEX_BYTES_PER_ENTRY + NAME_OVERHEAD_BYTES) + 2 * nameChars;
+    return rows * (INDEX_BYTES_PER_ENTRY + LAYOUT_BYTES_PER_NODE + (LINK_BYTES_PER_NODE + RESOLVED_BYTES_PER_NODE) * 2) + nameRows * (INDEX_BYTES_PER_ENTRY + NAME_OVERHEAD_BYTES) + 2 * nameChars;
   }
 
   /**
@@ -200,12 +274,12 @@ function apply(symbols: DaySymbols, written: WrittenSymbols): void {
   const names = written.nameHalves;
   for (let i = 0; i < written.names.length; i++) symbols.addName(names[2 * i]!, names[2 * i + 1]!, written.names[i]!);
   const nodes = written.nodeHalves;
-  for (let n = 0; n < written.nodeParents.length; n++) {
+  const parents = written.nodeParentHalves;
+  for (let n = 0; n < written.nodeNames.length; n++) {
     const lo = nodes[2 * n]!;
     const hi = nodes[2 * n + 1]!;
     if (symbols.nodes.get(lo, hi) >= 0) continue;
-    const parent = written.nodeParents[n]!;
     const name = written.nodeNames[n]!;
-    symbols.addNode(lo, hi, Number(parent & LOW_32), Number(parent >> 32n), names[2 * name]!, names[2 * name + 1]!);
+    symbols.addNode(lo, hi, parents[2 * n]!, parents[2 * n + 1]!, names[2 * name]!, names[2 * name + 1]!);
   }
 }

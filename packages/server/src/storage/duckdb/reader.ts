@@ -16,7 +16,7 @@
 import { matchesLabels, type LabelPairs, type Selector, type StackNodeTable } from '@cinder/core';
 import type { ProfilePoints, SelectQuery, SeriesBuckets, StoreStats } from '../store.js';
 import { HOUR_MS, MINUTE_MS, type StoreContext } from './context.js';
-import { DaySymbolCache, type DaySymbols, type WrittenSymbols } from './daySymbols.js';
+import { DaySymbolCache, type DayLayout, type DaySymbols, type WrittenSymbols } from './daySymbols.js';
 import { IdIndex } from './idIndex.js';
 import { Pacer } from '../pace.js';
 import { dayOf, sqlString } from './schema.js';
@@ -144,7 +144,7 @@ export class Reader {
    * than the raw window exists only in rollups, so there the plan rounds out to whole buckets.
    * Returns the SQL and the earliest time it reads (for the symbol partitions).
    */
-  planMerge(query: SelectQuery, seriesIds: string): { sql: string; firstMs: number } {
+  planMerge(query: SelectQuery, seriesIds: string): { sql: string; firstMs: number; rawOnly: boolean } {
     const fromMs = Math.floor(query.fromMs);
     const toMs = Math.floor(query.toMs);
     const rawSql = (from: number, to: number): string =>
@@ -152,7 +152,7 @@ export class Reader {
     const selective = (query.spanIds?.length ?? 0) > 0 || (query.traceIds?.length ?? 0) > 0 || (query.profileIds?.length ?? 0) > 0;
     const rawCutoff = this.ctx.now() - this.ctx.retentionMs;
     const lengthMs = toMs - fromMs;
-    if (selective || (lengthMs < this.ctx.rollupMinRangeMs && fromMs >= rawCutoff)) return { sql: rawSql(fromMs, toMs), firstMs: fromMs };
+    if (selective || (lengthMs < this.ctx.rollupMinRangeMs && fromMs >= rawCutoff)) return { sql: rawSql(fromMs, toMs), firstMs: fromMs, rawOnly: true };
     const state = this.ctx.state;
     const useHours = lengthMs >= 48 * this.ctx.rollupMinRangeMs && state.rollupUntil1h > 0;
     const bucketMs = useHours ? HOUR_MS : MINUTE_MS;
@@ -161,11 +161,97 @@ export class Reader {
     let first = Math.ceil(fromMs / bucketMs) * bucketMs;
     if (fromMs < rawCutoff) first = Math.floor(fromMs / bucketMs) * bucketMs;
     const end = Math.min(Math.floor((toMs + 1) / bucketMs) * bucketMs, until);
-    if (first >= end) return { sql: rawSql(fromMs, toMs), firstMs: fromMs };
+    if (first >= end) return { sql: rawSql(fromMs, toMs), firstMs: fromMs, rawOnly: true };
     const parts = [`SELECT stack_id, value FROM ${table} WHERE series_id IN (${seriesIds}) AND bucket_ms >= ${first} AND bucket_ms < ${end}`];
     if (fromMs < first) parts.push(rawSql(fromMs, first - 1));
     if (end <= toMs) parts.push(rawSql(end, toMs));
-    return { sql: parts.join(' UNION ALL '), firstMs: Math.min(first, fromMs) };
+    return { sql: parts.join(' UNION ALL '), firstMs: Math.min(first, fromMs), rawOnly: false };
+  }
+
+  /**
+   * The common case (a range within one UTC day) on the day's rows: leaves are found once by id,
+   * ancestors are followed by row (DaySymbols.resolve), and the answer is laid out as TableBuilder
+   * does (by depth, parent, name) with counting sorts over typed arrays. Null as mergeInMemory.
+   */
+  private async mergeOneDay(planSql: string, day: DaySymbols): Promise<StackNodeTable | null> {
+    day.resolve();
+    const rowCount = day.nodes.size;
+    // Leaf rows and sums as streamed (a row may come once per stack id; ids are unique per day).
+    let leafRows = new Int32Array(1024);
+    let leafSelf = new Float64Array(1024);
+    let leafCount = 0;
+    let rootSelf = 0;
+    let missing = false;
+    await this.ctx.withReader(async (connection) => {
+      const leaves = await connection.stream(`SELECT ${halves('stack_id')}, sum(value)::DOUBLE FROM (${planSql}) GROUP BY stack_id`);
+      for (let chunk = await leaves.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await leaves.fetchChunk()) {
+        const rows = chunk.rowCount;
+        const [lo, hi, self] = [0, 1, 2].map((i) => numbers(chunk.getColumnVector(i), rows));
+        if (leafCount + rows > leafRows.length) {
+          const capacity = Math.max(2 * leafRows.length, leafCount + rows);
+          const grownRows = new Int32Array(capacity);
+          grownRows.set(leafRows);
+          leafRows = grownRows;
+          const grownSelf = new Float64Array(capacity);
+          grownSelf.set(leafSelf);
+          leafSelf = grownSelf;
+        }
+        for (let i = 0; i < rows && !missing; i++) {
+          const l = lo![i]!;
+          const h = hi![i]!;
+          if (l === 0 && h === 0) {
+            rootSelf += self![i]!;
+            continue;
+          }
+          const row = day.nodes.get(l, h);
+          if (row < 0) missing = true;
+          leafRows[leafCount] = row;
+          leafSelf[leafCount++] = self![i]!;
+        }
+      }
+    });
+    if (missing) return null;
+    if (leafCount === 0) return rootSelf !== 0 ? { ...EMPTY_TABLE, rootSelf } : EMPTY_TABLE;
+    const leaves = { rows: leafRows.subarray(0, leafCount), self: leafSelf.subarray(0, leafCount) };
+    const layout = day.layout();
+    if (layout !== null) return mergeByLayout(layout, leaves, rootSelf);
+    // No current layout: walk by row, then either lay out just these rows (a small merge of a day
+    // that keeps changing) or lay out the whole day once for this and later merges.
+    const selfOfRow = new Float64Array(rowCount);
+    // touched: rows in the answer (leaves, then ancestors as found); compactOf[row] = position + 1.
+    const compactOf = new Int32Array(rowCount);
+    const touched = new Int32Array(rowCount);
+    let touchedCount = 0;
+    for (let i = 0; i < leafCount; i++) {
+      const row = leaves.rows[i]!;
+      selfOfRow[row]! += leaves.self[i]!;
+      if (compactOf[row] === 0) {
+        touched[touchedCount++] = row;
+        compactOf[row] = touchedCount;
+      }
+    }
+    const { parentRow, nameRow } = day;
+    const walkedLeaves = touchedCount;
+    const pacer = new Pacer();
+    for (let i = 0; i < walkedLeaves; i++) {
+      const pause = pacer.tick();
+      if (pause) await pause;
+      let row = touched[i]!;
+      for (let steps = 0; steps <= MAX_STACK_DEPTH; steps++) {
+        if (parentRow[row] === -2 || nameRow[row]! < 0) day.resolveRow(row);
+        const parent = parentRow[row]!;
+        if (parent === -2 || nameRow[row]! < 0) return null;
+        if (parent < 0 || compactOf[parent] !== 0) break;
+        touched[touchedCount++] = parent;
+        compactOf[parent] = touchedCount;
+        row = parent;
+      }
+    }
+    if (touchedCount * 2 < rowCount) return layOutTable(day, touched.subarray(0, touchedCount), compactOf, selfOfRow, rootSelf).table;
+    const dayLayout = layOutDay(day);
+    if (dayLayout === null) return layOutTable(day, touched.subarray(0, touchedCount), compactOf, selfOfRow, rootSelf).table;
+    day.setLayout(dayLayout);
+    return mergeByLayout(dayLayout, leaves, rootSelf);
   }
 
   /**
@@ -286,6 +372,7 @@ export class Reader {
    * the database, which the SQL walk then answers.
    */
   private async mergeInMemory(planSql: string, days: DaySymbols[]): Promise<StackNodeTable | null> {
+    if (days.length === 1) return this.mergeOneDay(planSql, days[0]!);
     const leafSums = await this.ctx.withReader(async (connection) => {
       const sums: number[] = [];
       const leaves = await connection.stream(`SELECT ${halves('stack_id')}, sum(value)::DOUBLE FROM (${planSql}) GROUP BY stack_id`);
@@ -449,6 +536,24 @@ export class Reader {
     return out;
   }
 
+  /**
+   * What a raw-rows merge of `query` reads, as a short string: the selected profiles' count and
+   * the xor of their row-id hashes. Equal strings mean equal merges, so `from=now-1h` asked twice
+   * a few seconds apart (a new ms each time) shares one cached tree while no profile entered or
+   * left the window. Null when the merge reads rollups (it then depends on bucket edges too).
+   */
+  async selectionVersion(query: SelectQuery): Promise<string | null> {
+    const fromMs = Math.floor(query.fromMs);
+    const toMs = Math.floor(query.toMs);
+    const selection = await this.selectSeries(query.tenant, query.selector, fromMs, toMs, query.profileTypeId, false);
+    if (selection.idsSql === null) return 'empty';
+    if (!this.planMerge(query, selection.idsSql).rawOnly) return null;
+    const byId = query.profileIds && query.profileIds.length > 0 ? ` AND profile_id IN (${query.profileIds.map(sqlString).join(',')})` : '';
+    const result = await this.ctx.read(`SELECT count(*), coalesce(bit_xor(hash(pid)), 0)::VARCHAR FROM profiles WHERE series_id IN (${selection.idsSql}) AND time_ms BETWEEN ${fromMs} AND ${toMs}${byId}`);
+    const [count, xor] = result.getRows()[0] ?? [0, '0'];
+    return `${String(count)}:${String(xor)}`;
+  }
+
   async profileCount(query: SelectQuery): Promise<number> {
     const fromMs = Math.floor(query.fromMs);
     const toMs = Math.floor(query.toMs);
@@ -563,6 +668,155 @@ function countingSort(count: number, keyCount: number, key: (position: number) =
   const out = new Int32Array(count);
   for (let i = 0; i < count; i++) out[counts[keys[i]!]!++] = i;
   return out;
+}
+
+/**
+ * The touched rows of one day as a StackNodeTable in TableBuilder.build's order (by depth, then
+ * parent, then name; names sorted), so both merge paths answer byte-identical tables.
+ * `compactOf[row]` = 1 + the row's position in `touched` (0 = not touched).
+ */
+function layOutTable(day: DaySymbols, touched: Int32Array, compactOf: Int32Array, selfOfRow: Float64Array, rootSelf: number): { table: StackNodeTable; order: Int32Array } {
+  const count = touched.length;
+  const { parentRow, nameRow, nameText } = day;
+  // Names used, sorted by text; rank = position.
+  const nameSlot = new Int32Array(day.names.size).fill(-1);
+  const usedNames: number[] = [];
+  for (let k = 0; k < count; k++) {
+    const name = nameRow[touched[k]!]!;
+    if (nameSlot[name] === -1) {
+      nameSlot[name] = usedNames.length;
+      usedNames.push(name);
+    }
+  }
+  const nameOrder = usedNames.map((_, i) => i).sort((a, b) => {
+    const x = nameText[usedNames[a]!] ?? '';
+    const y = nameText[usedNames[b]!] ?? '';
+    return x < y ? -1 : x > y ? 1 : a - b;
+  });
+  const rankOfSlot = new Int32Array(usedNames.length);
+  for (let r = 0; r < nameOrder.length; r++) rankOfSlot[nameOrder[r]!] = r;
+  const names = nameOrder.map((slot) => nameText[usedNames[slot]!] ?? '');
+  // Per compact node: parent (compact, -1 = root), depth, name rank.
+  const parentK = new Int32Array(count);
+  const rankK = new Int32Array(count);
+  for (let k = 0; k < count; k++) {
+    const row = touched[k]!;
+    const p = parentRow[row]!;
+    parentK[k] = p < 0 ? -1 : compactOf[p]! - 1;
+    rankK[k] = rankOfSlot[nameSlot[nameRow[row]!]!]!;
+  }
+  const depth = new Int32Array(count).fill(-1);
+  const chain = new Int32Array(count);
+  let maxDepth = 0;
+  for (let k = 0; k < count; k++) {
+    let length = 0;
+    let node = k;
+    while (node >= 0 && depth[node] === -1) {
+      chain[length++] = node;
+      node = parentK[node]!;
+    }
+    let d = node >= 0 ? depth[node]! : -1;
+    while (length > 0) depth[chain[--length]!] = ++d;
+    if (d > maxDepth) maxDepth = d;
+  }
+  // Stable counting sorts: by name rank, then by depth, then each level by its parent's position.
+  const byName = countingSort(count, names.length, (k) => rankK[k]!);
+  const starts = new Int32Array(maxDepth + 2);
+  for (let k = 0; k < count; k++) starts[depth[k]! + 1]!++;
+  for (let d = 1; d < starts.length; d++) starts[d]! += starts[d - 1]!;
+  const byDepth = new Int32Array(count);
+  const fill = starts.slice();
+  for (let i = 0; i < count; i++) {
+    const k = byName[i]!;
+    byDepth[fill[depth[k]!]!++] = k;
+  }
+  const newIndex = new Int32Array(count);
+  for (let d = 0; d <= maxDepth; d++) {
+    const level = byDepth.subarray(starts[d]!, starts[d + 1]!);
+    if (d === 0) {
+      for (let i = 0; i < level.length; i++) newIndex[level[i]!] = i;
+      continue;
+    }
+    const above = starts[d - 1]!;
+    const ordered = countingSort(level.length, starts[d]! - above, (i) => newIndex[parentK[level[i]!]!]! - above);
+    for (let i = 0; i < ordered.length; i++) newIndex[level[ordered[i]!]!] = starts[d]! + i;
+  }
+  const parent = new Int32Array(count);
+  const nameIndex = new Int32Array(count);
+  const self = new Float64Array(count);
+  const order = new Int32Array(count);
+  for (let k = 0; k < count; k++) {
+    const at = newIndex[k]!;
+    parent[at] = parentK[k]! < 0 ? -1 : newIndex[parentK[k]!]!;
+    nameIndex[at] = rankK[k]!;
+    self[at] = selfOfRow[touched[k]!]!;
+    order[at] = touched[k]!;
+  }
+  return { table: { names, parent, nameIndex, self, ...(rootSelf !== 0 ? { rootSelf } : {}) }, order };
+}
+
+/**
+ * The whole day in answer order, with each position's parent position and name rank, so a merge
+ * works in position space: leaves map to positions, ancestors are marked through parentPos, and
+ * one sequential pass emits the touched positions (restricting the order keeps depth, parent and
+ * name order). Null while some row's parent or name is not in the day (the row path handles it).
+ */
+function layOutDay(day: DaySymbols): DayLayout | null {
+  const rowCount = day.nodes.size;
+  const { parentRow, nameRow } = day;
+  for (let row = 0; row < rowCount; row++) if (parentRow[row] === -2 || nameRow[row]! < 0) return null;
+  const all = new Int32Array(rowCount);
+  const allCompact = new Int32Array(rowCount);
+  for (let row = 0; row < rowCount; row++) {
+    all[row] = row;
+    allCompact[row] = row + 1;
+  }
+  const { table, order } = layOutTable(day, all, allCompact, new Float64Array(rowCount), 0);
+  // table.parent and table.nameIndex are per position already; invert order for the rows' positions.
+  const posOfRow = new Int32Array(rowCount);
+  for (let pos = 0; pos < rowCount; pos++) posOfRow[order[pos]!] = pos;
+  return { nodeCount: rowCount, nameCount: day.names.size, posOfRow, parentPos: table.parent, rankPos: table.nameIndex, names: table.names };
+}
+
+function mergeByLayout(layout: DayLayout, leaves: { rows: Int32Array; self: Float64Array }, rootSelf: number): StackNodeTable {
+  const size = layout.nodeCount;
+  const { posOfRow, parentPos, rankPos } = layout;
+  const selfPos = new Float64Array(size);
+  const touched = new Uint8Array(size);
+  let count = 0;
+  for (let i = 0; i < leaves.rows.length; i++) {
+    let pos = posOfRow[leaves.rows[i]!]!;
+    selfPos[pos]! += leaves.self[i]!;
+    // Up to the root or a position already marked; parentPos[pos] < pos, so this ends.
+    while (pos >= 0 && touched[pos] === 0) {
+      touched[pos] = 1;
+      count++;
+      pos = parentPos[pos]!;
+    }
+  }
+  const parent = new Int32Array(count);
+  const nameIndex = new Int32Array(count);
+  const self = new Float64Array(count);
+  const newIndex = new Int32Array(size);
+  const rankUsed = new Int32Array(layout.names.length + 1);
+  let at = 0;
+  for (let pos = 0; pos < size; pos++) {
+    if (touched[pos] === 0) continue;
+    newIndex[pos] = at;
+    const p = parentPos[pos]!;
+    parent[at] = p < 0 ? -1 : newIndex[p]!;
+    const rank = rankPos[pos]!;
+    nameIndex[at] = rank;
+    rankUsed[rank + 1] = 1;
+    self[at] = selfPos[pos]!;
+    at++;
+  }
+  // Ranks among all the day's names → ranks among the names used (prefix sums).
+  const names: string[] = [];
+  for (let rank = 0; rank < layout.names.length; rank++) if (rankUsed[rank + 1] === 1) names.push(layout.names[rank]!);
+  for (let r = 1; r < rankUsed.length; r++) rankUsed[r]! += rankUsed[r - 1]!;
+  for (let k = 0; k < count; k++) nameIndex[k] = rankUsed[nameIndex[k]!]!;
+  return { names, parent, nameIndex, self, ...(rootSelf !== 0 ? { rootSelf } : {}) };
 }
 
 /** Collects streamed nodes and names, then lays the StackNodeTable out parents first. */

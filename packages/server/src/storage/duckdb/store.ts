@@ -25,7 +25,7 @@ import { mkdirSync, statSync, statfsSync } from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBResultReader } from '@duckdb/node-api';
 import { CinderError, ErrorCodes, type LabelPairs, type Selector, type StackNodeTable } from '@cinder/core';
-import type { MaintenanceResult, SelectQuery, SeriesBuckets, Store, StoreStats, ValidatedProfile, ProfilePoints } from '../store.js';
+import type { DataChange, MaintenanceResult, SelectQuery, SeriesBuckets, Store, StoreStats, ValidatedProfile, ProfilePoints } from '../store.js';
 import { HOUR_MS, type StoreContext, type StoreState } from './context.js';
 import { DEFAULT_MERGE_CACHE_BYTES } from './daySymbols.js';
 import { Reader } from './reader.js';
@@ -60,6 +60,8 @@ export const DUCKDB_SETTINGS: Readonly<Record<string, string>> = {
   threads: '2',
   memory_limit: '128MB',
   preserve_insertion_order: 'false',
+  allocator_flush_threshold: '16MB',
+  allocator_background_threads: 'true',
 };
 /** While degraded, how often the store tries to write again. */
 export const PROBE_INTERVAL_MS = 1_000;
@@ -280,6 +282,21 @@ export class DuckDbStore implements Store {
     return { ...this.reader.mergeCounts, ...this.reader.mergeCacheSize() };
   }
 
+  async memoryUsage(): Promise<Record<string, number>> {
+    const usage: Record<string, number> = {
+      merge_cache: this.reader.mergeCacheSize().bytes,
+      symbol_cache: this.caches.names.bytes + this.caches.stacks.bytes + this.caches.series.bytes,
+    };
+    try {
+      // duckdb_memory(): what DuckDB's buffer manager holds, by tag (base tables, hash tables, metadata…).
+      const result = await this.read(`SELECT lower(tag), memory_usage_bytes FROM duckdb_memory() WHERE memory_usage_bytes > 0`);
+      for (const [tag, bytes] of result.getRows()) usage[`duckdb_${String(tag)}`] = Number(bytes);
+    } catch {
+      // Unreadable while degraded: the caches' figures still help.
+    }
+    return usage;
+  }
+
   /** Reader connections of the open handle (benchmarks run their baseline SQL on them). */
   get readers(): readonly DuckDBConnection[] {
     return this.handle?.readers ?? [];
@@ -480,7 +497,38 @@ export class DuckDbStore implements Store {
     // Fail fast while degraded: the probe, not each request, finds out when the disk recovers.
     if (this.degradedReason !== null) throw this.unavailable();
     const rows: PendingRows = await this.rows.toRows(profiles);
-    return this.commits.enqueue(rows);
+    try {
+      await this.commits.enqueue(rows);
+    } finally {
+      // Before the write is acknowledged, cached merges of these ranges become stale (after a
+      // failure too: whether a commit landed is not always known).
+      this.announceWrite(profiles);
+    }
+  }
+
+  private readonly dataListeners: ((change: DataChange) => void)[] = [];
+
+  onDataChange(listener: (change: DataChange) => void): void {
+    this.dataListeners.push(listener);
+  }
+
+  private announce(change: DataChange): void {
+    for (const listener of this.dataListeners) listener(change);
+  }
+
+  /** One change per tenant: the time range its profiles cover. */
+  private announceWrite(profiles: readonly ValidatedProfile[]): void {
+    if (this.dataListeners.length === 0) return;
+    const ranges = new Map<string, { fromMs: number; toMs: number }>();
+    for (const profile of profiles) {
+      const range = ranges.get(profile.tenant);
+      if (!range) ranges.set(profile.tenant, { fromMs: profile.timeMs, toMs: profile.timeMs });
+      else {
+        range.fromMs = Math.min(range.fromMs, profile.timeMs);
+        range.toMs = Math.max(range.toMs, profile.timeMs);
+      }
+    }
+    for (const [tenant, range] of ranges) this.announce({ tenant, ...range });
   }
 
   /** Writes queued batches in one transaction; a disk failure becomes STORE_UNAVAILABLE. */
@@ -523,6 +571,7 @@ export class DuckDbStore implements Store {
     const result = await this.withWriteHandle((handle) => deleteExpired(handle.maintenance!, this.state, nowMs, this.options.retentionMs, this.options.rollupRetentionMs));
     for (const cache of Object.values(this.caches)) cache.dropBefore(result.firstKeptDay);
     this.reader.daysDropped(result.firstKeptDay);
+    if (result.rawRowsDeleted + result.rollupRowsDeleted > 0) this.announce({ all: true });
     return { rawRowsDeleted: result.rawRowsDeleted, rollupRowsDeleted: result.rollupRowsDeleted };
   }
 
@@ -567,6 +616,10 @@ export class DuckDbStore implements Store {
 
   seriesBuckets(query: SelectQuery, stepMs: number, bucketCount: number): Promise<SeriesBuckets> {
     return this.reader.seriesBuckets(query, stepMs, bucketCount);
+  }
+
+  selectionVersion(query: SelectQuery): Promise<string | null> {
+    return this.reader.selectionVersion(query);
   }
 
   profileCount(query: SelectQuery): Promise<number> {

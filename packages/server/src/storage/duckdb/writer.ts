@@ -3,17 +3,21 @@
  * limit), group commit, and the one transaction a batch is written in.
  *
  * Hashing follows storage/ids.ts's rule: per profile, stacks are first interned into a
- * profile-local prefix tree (small ints), then each distinct local node is hashed once. Symbol rows
+ * profile-local prefix tree (small ints), then each distinct local node is hashed once (in JS on
+ * 32-bit halves, nodeHash.ts: ids never become bigints on this path). Symbol and sample rows go to
+ * DuckDB a data chunk at a time (chunks.ts). Symbol rows
  * (names, stack nodes, series) are written into the day partition of the data unless the bounded
  * SymbolCache knows they are there already; a miss only writes a duplicate row (readers DISTINCT).
  * The cache learns ids only after COMMIT, so a failed batch never makes a later one skip a row.
  */
 import { CinderError, ErrorCodes, type LabelPairs } from '@cinder/core';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { ROOT_PARENT_ID, nameId, seriesId, stackNodeId } from '../ids.js';
+import { nameId, seriesId } from '../ids.js';
 import type { ValidatedProfile } from '../store.js';
 import { HOUR_MS, MINUTE_MS, type StoreState } from './context.js';
-import { IdIndex, idHalves } from './idIndex.js';
+import { IdIndex } from './idIndex.js';
+import { ChunkAppender } from './chunks.js';
+import { stackNodeIdInto } from './nodeHash.js';
 import { withDerivedLabels } from '../labels.js';
 import { Pacer } from '../pace.js';
 import { dayOf, seriesRowSql } from './schema.js';
@@ -24,42 +28,46 @@ export const DEFAULT_SYMBOL_CACHE_BYTES = 32 * 1024 * 1024;
 const BYTES_PER_SLOT = 12;
 export const DEFAULT_ACTIVE_SERIES_WINDOW_MS = HOUR_MS;
 const LOW_32 = 0xffffffffn;
-const EMPTY_HALVES = new Uint32Array(0);
 
 /**
  * Open-addressing set of (day, 64-bit id) in typed arrays: no bigint or Set entry per id (those
  * cost ~60 B and a GC-scanned object each). Ids are hashes already, so the low half picks the slot.
+ * A slot is 3 words side by side (day + 1 with 0 = empty, lo, hi): one cache miss per probe, which
+ * is what a lookup costs once the table outgrows the CPU cache (1M-node profiles).
  */
 class IdTable {
-  readonly lo: Uint32Array;
-  readonly hi: Uint32Array;
-  /** day + 1; 0 = empty slot. */
-  readonly day: Int32Array;
+  readonly slots: Uint32Array;
   size = 0;
+  /** Days with an entry here: a day absent from both generations needs no lookup per id. */
+  readonly days = new Set<number>();
+  private lastDay = Number.NaN;
 
   constructor(readonly capacity: number) {
-    this.lo = new Uint32Array(capacity);
-    this.hi = new Uint32Array(capacity);
-    this.day = new Int32Array(capacity);
+    this.slots = new Uint32Array(3 * capacity);
   }
 
   /** Slot of the entry, or −(empty slot + 1) where it would go. */
   find(day: number, lo: number, hi: number): number {
+    const slots = this.slots;
     const mask = this.capacity - 1;
-    const tag = day + 1;
+    const tag = (day + 1) >>> 0;
     let slot = (lo ^ Math.imul(tag, 0x9e3779b1)) & mask;
     for (;;) {
-      const at = this.day[slot]!;
+      const at = slots[3 * slot]!;
       if (at === 0) return -(slot + 1);
-      if (at === tag && this.lo[slot] === lo && this.hi[slot] === hi) return slot;
+      if (at === tag && slots[3 * slot + 1] === lo && slots[3 * slot + 2] === hi) return slot;
       slot = (slot + 1) & mask;
     }
   }
 
   insertAt(emptySlot: number, day: number, lo: number, hi: number): void {
-    this.day[emptySlot] = day + 1;
-    this.lo[emptySlot] = lo;
-    this.hi[emptySlot] = hi;
+    if (day !== this.lastDay) {
+      this.days.add(day);
+      this.lastDay = day;
+    }
+    this.slots[3 * emptySlot] = (day + 1) >>> 0;
+    this.slots[3 * emptySlot + 1] = lo;
+    this.slots[3 * emptySlot + 2] = hi;
     this.size++;
   }
 }
@@ -92,6 +100,16 @@ export class SymbolCache {
     return this.young.find(day, lo, hi) >= 0 || (this.old !== null && this.old.find(day, lo, hi) >= 0);
   }
 
+  /** Whether any id of `day` is cached (false: every lookup of the day would miss). */
+  holdsDay(day: number): boolean {
+    return this.young.days.has(day) || (this.old !== null && this.old.days.has(day));
+  }
+
+  /** Most ids both generations hold: adding more in one go only keeps the last of them. */
+  get maxEntries(): number {
+    return 2 * this.limit;
+  }
+
   add(day: number, id: bigint): void {
     this.addHalves(day, Number(id & LOW_32), Number(id >> 32n));
   }
@@ -111,10 +129,10 @@ export class SymbolCache {
     const rebuild = (table: IdTable): IdTable => {
       const next = new IdTable(table.capacity);
       for (let slot = 0; slot < table.capacity; slot++) {
-        const tag = table.day[slot]!;
+        const tag = table.slots[3 * slot]! | 0;
         if (tag === 0 || tag - 1 < day) continue;
-        const lo = table.lo[slot]!;
-        const hi = table.hi[slot]!;
+        const lo = table.slots[3 * slot + 1]!;
+        const hi = table.slots[3 * slot + 2]!;
         next.insertAt(-next.find(tag - 1, lo, hi) - 1, tag - 1, lo, hi);
       }
       return next;
@@ -138,16 +156,17 @@ export class SymbolCache {
   }
 }
 
-/** One profile's symbols: local nodes in parent-first order. */
+/** One profile's symbols: local nodes in parent-first order, every id as [lo, hi] halves. */
 interface ProfileSymbols {
   day: number;
   names: string[];
-  nameIds: bigint[];
-  nodeIds: bigint[];
-  /** [lo, hi] of each name id / node id (for the cache, without bigint work). */
+  /** [lo, hi] per name. */
   nameHalves: Uint32Array;
+  /** [lo, hi] per node. */
   nodeHalves: Uint32Array;
-  nodeParents: bigint[];
+  /** [lo, hi] of each node's parent id ([0, 0] under the root). */
+  nodeParentHalves: Uint32Array;
+  /** Per node: index into names. */
   nodeNames: Int32Array;
 }
 
@@ -159,21 +178,57 @@ interface SeriesRow {
   labels: LabelPairs;
 }
 
+/** One stored profile (per type): its sample rows are rows [firstRow, firstRow + rowCount). */
+interface ProfileRow {
+  pid: bigint;
+  seriesId: bigint;
+  timeMs: number;
+  profileId: string;
+  total: number;
+  period: number;
+  firstRow: number;
+  rowCount: number;
+}
+
+/**
+ * Sample rows of one append, columnar: stack id halves and value per row (series, time and pid
+ * come from the row's ProfileRow). Span and trace ids exist only once a row has one.
+ */
+class SampleRows {
+  count = 0;
+  stackHalves = new Uint32Array(512);
+  values = new Float64Array(256);
+  spanIds: (string | null)[] | null = null;
+  traceIds: (string | null)[] | null = null;
+
+  add(stackLo: number, stackHi: number, value: number, spanId: string | null, traceId: string | null): number {
+    const row = this.count++;
+    if (row === this.values.length) {
+      const halves = new Uint32Array(4 * row);
+      halves.set(this.stackHalves);
+      this.stackHalves = halves;
+      const values = new Float64Array(2 * row);
+      values.set(this.values);
+      this.values = values;
+    }
+    this.stackHalves[2 * row] = stackLo;
+    this.stackHalves[2 * row + 1] = stackHi;
+    this.values[row] = value;
+    if (spanId !== null || this.spanIds !== null) (this.spanIds ??= new Array<string | null>(row).fill(null)).push(spanId);
+    if (traceId !== null || this.traceIds !== null) (this.traceIds ??= new Array<string | null>(row).fill(null)).push(traceId);
+    return row;
+  }
+}
+
 export interface PendingRows {
-  seriesId: bigint[];
-  timeMs: number[];
-  pid: bigint[];
-  stackId: bigint[];
-  value: number[];
-  spanId: (string | null)[];
-  traceId: (string | null)[];
-  profiles: { pid: bigint; seriesId: bigint; timeMs: number; profileId: string; total: number; period: number }[];
+  samples: SampleRows;
+  profiles: ProfileRow[];
   symbols: ProfileSymbols[];
   series: SeriesRow[];
 }
 
 function emptyRows(): PendingRows {
-  return { seriesId: [], timeMs: [], pid: [], stackId: [], value: [], spanId: [], traceId: [], profiles: [], symbols: [], series: [] };
+  return { samples: new SampleRows(), profiles: [], symbols: [], series: [] };
 }
 
 const randomIds = new BigUint64Array(256);
@@ -218,6 +273,8 @@ export class ActiveSeries {
   }
 }
 
+const MIN_TREE_SLOTS = 2048;
+
 /**
  * One profile's prefix tree in typed arrays (node = (parent, name index), parents first), reused
  * from profile to profile: an open-addressing index, no Map entry or key per frame.
@@ -226,24 +283,63 @@ class LocalTree {
   parent = new Int32Array(1024);
   name = new Int32Array(1024);
   count = 0;
-  private index = new Int32Array(2048).fill(-1);
+  /**
+   * Open addressing, 3 ints a slot: node (−1 = empty), parent, name. The key sits beside the node
+   * so a probe is one cache miss, not three (with 1M nodes the table is far larger than the cache
+   * and this lookup was the costliest line of the write path).
+   */
+  private slots = new Int32Array(3 * MIN_TREE_SLOTS).fill(-1);
+  private mask = MIN_TREE_SLOTS - 1;
 
+  /** Empty again; a table sized for a much bigger profile is replaced, so a reset costs O(nodes). */
   reset(): void {
-    if (this.count > 0) this.index.fill(-1);
+    if (this.count === 0) return;
+    if (this.mask + 1 > 2 * MIN_TREE_SLOTS && this.count * 16 < this.mask + 1) {
+      this.slots = new Int32Array(3 * MIN_TREE_SLOTS).fill(-1);
+      this.mask = MIN_TREE_SLOTS - 1;
+    } else this.slots.fill(-1);
     this.count = 0;
+  }
+
+  get slotCount(): number {
+    return this.mask + 1;
+  }
+
+  /**
+   * Mixed down to the low bits: linear probing over (parent·c1 ^ name·c2) & mask formed long runs
+   * (new nodes come as chains with consecutive parents), and probes walked them.
+   */
+  private static slotOf(parent: number, name: number, mask: number): number {
+    let h = Math.imul(parent + 1, 0x9e3779b1) ^ name;
+    h = Math.imul(h ^ (h >>> 15), 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+    return (h ^ (h >>> 16)) & mask;
   }
 
   /** The node for frame `name` under `parent` (−1 = root), created on first use. */
   child(parent: number, name: number): number {
-    const index = this.index;
-    const mask = index.length - 1;
-    let slot = (Math.imul(parent + 1, 0x9e3779b1) ^ Math.imul(name, 0x85ebca6b)) & mask;
+    const slots = this.slots;
+    const mask = this.mask;
+    let slot = LocalTree.slotOf(parent, name, mask);
     for (;;) {
-      const node = index[slot]!;
+      const node = slots[3 * slot]!;
       if (node === -1) break;
-      if (this.parent[node] === parent && this.name[node] === name) return node;
+      if (slots[3 * slot + 1] === parent && slots[3 * slot + 2] === name) return node;
       slot = (slot + 1) & mask;
     }
+    return this.insert(slot, parent, name);
+  }
+
+  /** A node known to be new: `parent` was created by this walk, so it has no children yet. */
+  newChild(parent: number, name: number): number {
+    const slots = this.slots;
+    const mask = this.mask;
+    let slot = LocalTree.slotOf(parent, name, mask);
+    while (slots[3 * slot] !== -1) slot = (slot + 1) & mask;
+    return this.insert(slot, parent, name);
+  }
+
+  private insert(slot: number, parent: number, name: number): number {
     const node = this.count++;
     if (node === this.parent.length) {
       const parents = new Int32Array(node * 2);
@@ -255,25 +351,75 @@ class LocalTree {
     }
     this.parent[node] = parent;
     this.name[node] = name;
-    index[slot] = node;
-    if (this.count * 2 > index.length) this.rehash(index.length * 2);
+    this.slots[3 * slot] = node;
+    this.slots[3 * slot + 1] = parent;
+    this.slots[3 * slot + 2] = name;
+    // Grows 4× at half full: a 1M-node profile rehashes 5 times instead of 10.
+    if (this.count * 2 > this.mask + 1) this.rehash(4 * (this.mask + 1));
     return node;
   }
 
   private rehash(size: number): void {
-    const index = new Int32Array(size).fill(-1);
+    const slots = new Int32Array(3 * size).fill(-1);
     const mask = size - 1;
     for (let node = 0; node < this.count; node++) {
-      let slot = (Math.imul(this.parent[node]! + 1, 0x9e3779b1) ^ Math.imul(this.name[node]!, 0x85ebca6b)) & mask;
-      while (index[slot] !== -1) slot = (slot + 1) & mask;
-      index[slot] = node;
+      const parent = this.parent[node]!;
+      const name = this.name[node]!;
+      let slot = LocalTree.slotOf(parent, name, mask);
+      while (slots[3 * slot] !== -1) slot = (slot + 1) & mask;
+      slots[3 * slot] = node;
+      slots[3 * slot + 1] = parent;
+      slots[3 * slot + 2] = name;
     }
-    this.index = index;
+    this.slots = slots;
+    this.mask = mask;
   }
 }
 
 
+/**
+ * name → id halves for names seen in recent profiles: an SDK sends the same few hundred names in
+ * every profile, and hashing each one (UTF-8 encode + wasm + bigint) was a third of laying out a
+ * small profile's rows. Bounded: dropped whole when full (ids are content hashes, so forgetting
+ * costs only a re-hash).
+ */
+class NameIds {
+  private readonly slots = new Map<string, number>();
+  private halves: Uint32Array;
+
+  constructor(private readonly maxNames: number) {
+    this.halves = new Uint32Array(2 * Math.min(maxNames, 4096));
+  }
+
+  /** Writes the name's id halves at out[at], out[at + 1]. */
+  into(name: string, out: Uint32Array, at: number): void {
+    let slot = this.slots.get(name);
+    if (slot === undefined) {
+      if (this.slots.size >= this.maxNames) this.slots.clear();
+      slot = this.slots.size;
+      if (2 * slot === this.halves.length) {
+        const grown = new Uint32Array(Math.min(2 * this.halves.length, 2 * this.maxNames));
+        grown.set(this.halves);
+        this.halves = grown;
+      }
+      const id = nameId(name);
+      this.halves[2 * slot] = Number(id & LOW_32);
+      this.halves[2 * slot + 1] = Number(id >> 32n);
+      this.slots.set(name, slot);
+    }
+    out[at] = this.halves[2 * slot]!;
+    out[at + 1] = this.halves[2 * slot + 1]!;
+  }
+}
+
+const MAX_CACHED_NAMES = 65_536;
+const SPARE_TREE_MAX_NODES = 65_536;
+
 export class RowBuilder {
+  private readonly nameIds = new NameIds(MAX_CACHED_NAMES);
+  /** A tree kept between appends (an SDK profile's rows are laid out in ~0.1 ms: allocating one is not free). */
+  private spareTree: LocalTree | null = null;
+
   constructor(
     private readonly active: ActiveSeries,
     private readonly maxSeriesPerTenant: number,
@@ -283,7 +429,7 @@ export class RowBuilder {
   /**
    * Checks the active-series limit and marks the series active (synchronously, so concurrent
    * appends agree), then lays out rows, giving the event loop a turn between profiles once a
-   * slice is used up (hashing a 1M-node profile takes ~0.3 s; a request of 900 small ones ~0.15 s).
+   * slice is used up (a 1M-node profile takes ~0.15 s).
    */
   async toRows(profiles: readonly ValidatedProfile[]): Promise<PendingRows> {
     const nowMs = this.now();
@@ -313,62 +459,60 @@ export class RowBuilder {
     });
     const rows = emptyRows();
     // Its own prefix tree: another append may lay out rows while this one waits for its turn.
-    const tree = new LocalTree();
+    const tree = this.spareTree ?? new LocalTree();
+    this.spareTree = null;
     const pacer = new Pacer();
+    let path = new Int32Array(64);
     for (let p = 0; p < profiles.length; p++) {
       const validated = profiles[p]!;
       const profile = validated.profile;
+      const stacks = profile.stacks;
       const day = dayOf(validated.timeMs);
-      const nameCount = profile.names.length;
       tree.reset();
-      const leaf = new Int32Array(profile.stacks.length);
-      for (let s = 0; s < profile.stacks.length; s++) {
-        const stack = profile.stacks[s]!;
-        let node = -1;
-        for (let i = 0; i < stack.length; i++) node = tree.child(node, stack[i]!);
-        leaf[s] = node;
-        const pause = pacer.tick();
-        if (pause) await pause;
-      }
-      const nodeCount = tree.count;
-      const nodeParentLocal = tree.parent;
-      const nodeNames = tree.name;
-      const usedNames = new Int32Array(nameCount).fill(-1);
-      const symbols: ProfileSymbols = {
-        day,
-        names: [],
-        nameIds: [],
-        nodeIds: [],
-        nodeParents: [],
-        nodeNames: new Int32Array(nodeCount),
-        nameHalves: EMPTY_HALVES,
-        nodeHalves: EMPTY_HALVES,
-      };
-      const functionIds: bigint[] = [];
-      for (let n = 0; n < nodeCount; n++) {
-        const name = nodeNames[n]!;
-        if (usedNames[name] === -1) {
-          usedNames[name] = symbols.names.length;
-          symbols.names.push(profile.names[name]!);
-          const id = nameId(profile.names[name]!);
-          symbols.nameIds.push(id);
-          functionIds[name] = id;
+      const leaf = new Int32Array(stacks.length);
+      // Consecutive samples often share a long root-side prefix (profilers emit them in tree
+      // order): the part equal to the previous stack reuses its nodes without a hash lookup.
+      let previous: Uint32Array | null = null;
+      for (let s = 0; s < stacks.length; s++) {
+        const stack = stacks[s]!;
+        const length = stack.length;
+        if (length > path.length) {
+          const grown = new Int32Array(Math.max(length, 2 * path.length));
+          grown.set(path);
+          path = grown;
         }
-        const parentLocal = nodeParentLocal[n]!;
-        const parentId = parentLocal < 0 ? ROOT_PARENT_ID : symbols.nodeIds[parentLocal]!;
-        symbols.nodeIds.push(stackNodeId(parentId, functionIds[name]!));
-        symbols.nodeParents.push(parentId);
-        symbols.nodeNames[n] = usedNames[name]!;
+        let i = 0;
+        if (previous !== null) {
+          const shared = Math.min(length, previous.length);
+          while (i < shared && stack[i] === previous[i]) i++;
+        }
+        let node = i > 0 ? path[i - 1]! : -1;
+        // Below the first node this walk creates, every node is new: no lookup needed.
+        for (; i < length; i++) {
+          const before = tree.count;
+          path[i] = node = tree.child(node, stack[i]!);
+          if (tree.count > before) {
+            for (i++; i < length; i++) path[i] = node = tree.newChild(node, stack[i]!);
+            break;
+          }
+        }
+        leaf[s] = node;
+        previous = stack;
         const pause = pacer.tick();
         if (pause) await pause;
       }
-      symbols.nameHalves = idHalves(symbols.nameIds);
-      symbols.nodeHalves = idHalves(symbols.nodeIds);
+      const symbols = await this.symbolsOf(tree, profile.names, day, pacer);
+      const nodeHalves = symbols.nodeHalves;
+      const samples = rows.samples;
+      // Per type: the row of each leaf (index leaf + 1; 0 = a sample with no frames) in this profile.
+      const rowOfLeaf = new Int32Array(tree.count + 1);
       let used = false;
-      validated.profileTypeIds.forEach((typeId, t) => {
+      for (let t = 0; t < validated.profileTypeIds.length; t++) {
         const values = profile.values[t]!;
-        // One row per distinct (stack, span, trace) of this profile.
-        const merged = new Map<string, { leaf: number; spanId: string | null; traceId: string | null; value: number }>();
+        const firstRow = samples.count;
+        rowOfLeaf.fill(-1);
+        // Rows of (leaf, span, trace) for samples with a span or trace id.
+        let labelled: Map<string, number> | null = null;
         let total = 0;
         for (let s = 0; s < values.length; s++) {
           const value = values[s]!;
@@ -383,32 +527,68 @@ export class RowBuilder {
               else if (name === 'trace_id') traceId = labelValue.toLowerCase();
             }
           }
-          const key = spanId === null && traceId === null ? String(leaf[s]) : `${leaf[s]}\u0000${spanId ?? ''}\u0000${traceId ?? ''}`;
-          const entry = merged.get(key);
-          if (entry === undefined) merged.set(key, { leaf: leaf[s]!, spanId, traceId, value });
-          else entry.value += value;
+          const node = leaf[s]!;
+          if (spanId === null && traceId === null) {
+            const row = rowOfLeaf[node + 1]!;
+            if (row >= 0) samples.values[row]! += value;
+            // Stack id 0 = a sample with no frames (kept: it is part of the profile's total).
+            else rowOfLeaf[node + 1] = node < 0 ? samples.add(0, 0, value, null, null) : samples.add(nodeHalves[2 * node]!, nodeHalves[2 * node + 1]!, value, null, null);
+            continue;
+          }
+          const key = `${node}\u0000${spanId ?? ''}\u0000${traceId ?? ''}`;
+          const row = (labelled ??= new Map()).get(key);
+          if (row !== undefined) samples.values[row]! += value;
+          else labelled.set(key, node < 0 ? samples.add(0, 0, value, spanId, traceId) : samples.add(nodeHalves[2 * node]!, nodeHalves[2 * node + 1]!, value, spanId, traceId));
         }
         // A sample type with nothing in it (e.g. a cumulative delta that did not move) is not stored.
-        if (merged.size === 0) return;
+        const rowCount = samples.count - firstRow;
+        if (rowCount === 0) continue;
         used = true;
         const series = seriesIds[p]![t]!;
-        rows.series.push({ day, id: series, tenant: validated.tenant, profileTypeId: typeId, labels: validated.seriesLabels });
-        const pid = randomPid();
-        for (const entry of merged.values()) {
-          rows.seriesId.push(series);
-          rows.timeMs.push(validated.timeMs);
-          rows.pid.push(pid);
-          // 0 = a sample with no frames (kept: it is part of the profile's total).
-          rows.stackId.push(entry.leaf < 0 ? ROOT_PARENT_ID : symbols.nodeIds[entry.leaf]!);
-          rows.value.push(entry.value);
-          rows.spanId.push(entry.spanId);
-          rows.traceId.push(entry.traceId);
-        }
-        rows.profiles.push({ pid, seriesId: series, timeMs: validated.timeMs, profileId: validated.profileId, total, period: profile.period });
-      });
+        rows.series.push({ day, id: series, tenant: validated.tenant, profileTypeId: validated.profileTypeIds[t]!, labels: validated.seriesLabels });
+        rows.profiles.push({ pid: randomPid(), seriesId: series, timeMs: validated.timeMs, profileId: validated.profileId, total, period: profile.period, firstRow, rowCount });
+      }
       if (used) rows.symbols.push(symbols);
     }
+    // A tree grown for a huge profile is let go rather than kept.
+    if (tree.slotCount <= 2 * SPARE_TREE_MAX_NODES) {
+      tree.reset();
+      this.spareTree = tree;
+    }
     return rows;
+  }
+
+  /** Ids of the tree's nodes (parents first, so a parent's id is known) and of the names they use. */
+  private async symbolsOf(tree: LocalTree, profileNames: readonly string[], day: number, pacer: Pacer): Promise<ProfileSymbols> {
+    const nodeCount = tree.count;
+    const nodeParentLocal = tree.parent;
+    const nodeNameLocal = tree.name;
+    const usedNames = new Int32Array(profileNames.length).fill(-1);
+    const names: string[] = [];
+    let nameHalves = new Uint32Array(2 * Math.min(nodeCount, profileNames.length));
+    const nodeHalves = new Uint32Array(2 * nodeCount);
+    const nodeParentHalves = new Uint32Array(2 * nodeCount);
+    const nodeNames = new Int32Array(nodeCount);
+    for (let n = 0; n < nodeCount; n++) {
+      const local = nodeNameLocal[n]!;
+      let name = usedNames[local]!;
+      if (name === -1) {
+        name = usedNames[local] = names.length;
+        names.push(profileNames[local]!);
+        this.nameIds.into(profileNames[local]!, nameHalves, 2 * name);
+      }
+      nodeNames[n] = name;
+      const parent = nodeParentLocal[n]!;
+      const parentLo = parent < 0 ? 0 : nodeHalves[2 * parent]!;
+      const parentHi = parent < 0 ? 0 : nodeHalves[2 * parent + 1]!;
+      nodeParentHalves[2 * n] = parentLo;
+      nodeParentHalves[2 * n + 1] = parentHi;
+      stackNodeIdInto(nodeHalves, 2 * n, parentLo, parentHi, nameHalves[2 * name]!, nameHalves[2 * name + 1]!);
+      const pause = pacer.tick();
+      if (pause) await pause;
+    }
+    if (nameHalves.length > 2 * names.length) nameHalves = nameHalves.slice(0, 2 * names.length);
+    return { day, names, nameHalves, nodeHalves, nodeParentHalves, nodeNames };
   }
 }
 
@@ -423,85 +603,171 @@ export function symbolCaches(budgetBytes: number): SymbolCaches {
   return { names: new SymbolCache(budgetBytes * 0.15), stacks: new SymbolCache(budgetBytes * 0.8), series: new SymbolCache(budgetBytes * 0.05) };
 }
 
+/** Which of one profile's symbols this batch writes (1 = not known to be stored yet). */
+interface SymbolPlan {
+  symbols: ProfileSymbols;
+  freshNames: Uint8Array;
+  freshNodes: Uint8Array;
+}
+
 /** Writes queued batches in one transaction; the caches learn the symbols once it committed. */
 export async function writeRows(connection: DuckDBConnection, batches: PendingRows[], caches: SymbolCaches, state: StoreState, committedDespite: (error: unknown) => boolean): Promise<void> {
-  // (day, lo, hi) triples written by this batch: the caches learn them after COMMIT.
-  const learned = { names: [] as number[], stacks: [] as number[], series: [] as number[] };
-  // Misses of this batch per day, so a node shared by several of its profiles is written once.
+  // Appending is synchronous: a big batch yields between slices. Nothing else uses the writer
+  // connection meanwhile (writes run one at a time under the store's write lock).
+  const pacer = new Pacer();
+  const plans: SymbolPlan[] = [];
+  const learnedSeries: number[] = [];
+  // Profiles per day in this batch: a day with one profile needs no dedup index (its nodes are
+  // distinct already); with several, a node they share is written once.
+  const profilesPerDay = new Map<number, number>();
+  for (const rows of batches) for (const symbols of rows.symbols) profilesPerDay.set(symbols.day, (profilesPerDay.get(symbols.day) ?? 0) + 1);
   const seen = { names: new Map<number, IdIndex>(), stacks: new Map<number, IdIndex>(), series: new Map<number, IdIndex>() };
-  const fresh = (kind: keyof SymbolCaches, day: number, lo: number, hi: number): boolean => {
-    if (caches[kind].hasHalves(day, lo, hi)) return false;
+  const seenIn = (kind: keyof typeof seen, day: number): IdIndex => {
     let ids = seen[kind].get(day);
     if (!ids) seen[kind].set(day, (ids = new IdIndex()));
-    const before = ids.size;
-    if (ids.add(lo, hi) < before) return false;
-    learned[kind].push(day, lo, hi);
-    return true;
+    return ids;
   };
-  // Appending is synchronous (~1 µs a row): a big batch yields between slices. Nothing else uses
-  // the writer connection meanwhile (writes run one at a time under the store's write lock).
-  const pacer = new Pacer();
+  /** Flags the ids not known to be stored (nor flagged by this batch already); returns how many. */
+  const mark = async (cache: SymbolCache, ids: IdIndex | null, day: number, halves: Uint32Array, fresh: Uint8Array): Promise<number> => {
+    let count = 0;
+    // A day the cache holds nothing of (the first profile of a day, a restart): 1M lookups that
+    // would all miss cost ~0.1 s, so they are skipped.
+    const cached = cache.holdsDay(day);
+    for (let i = 0; i < fresh.length; i++) {
+      const pause = pacer.tick();
+      if (pause) await pause;
+      const lo = halves[2 * i]!;
+      const hi = halves[2 * i + 1]!;
+      if (cached && cache.hasHalves(day, lo, hi)) continue;
+      if (ids !== null) {
+        const before = ids.size;
+        if (ids.add(lo, hi) < before) continue;
+      }
+      fresh[i] = 1;
+      count++;
+    }
+    return count;
+  };
+  // What is new is worked out before the transaction: a batch of SDK profiles whose symbols are
+  // all cached opens no names or stacks appender (creating and closing one costs ~0.1 ms).
+  let freshNameCount = 0;
+  let freshNodeCount = 0;
+  const seriesValues: string[] = [];
+  for (const rows of batches) {
+    for (const symbols of rows.symbols) {
+      const day = symbols.day;
+      const shared = profilesPerDay.get(day)! > 1;
+      const plan: SymbolPlan = { symbols, freshNames: new Uint8Array(symbols.names.length), freshNodes: new Uint8Array(symbols.nodeNames.length) };
+      plans.push(plan);
+      freshNameCount += await mark(caches.names, shared ? seenIn('names', day) : null, day, symbols.nameHalves, plan.freshNames);
+      freshNodeCount += await mark(caches.stacks, shared ? seenIn('stacks', day) : null, day, symbols.nodeHalves, plan.freshNodes);
+    }
+    for (const series of rows.series) {
+      const lo = Number(series.id & LOW_32);
+      const hi = Number(series.id >> 32n);
+      if (caches.series.hasHalves(series.day, lo, hi)) continue;
+      const ids = seenIn('series', series.day);
+      const before = ids.size;
+      if (ids.add(lo, hi) < before) continue;
+      learnedSeries.push(series.day, lo, hi);
+      seriesValues.push(seriesRowSql(series.day, series.id, series.tenant, series.profileTypeId, withDerivedLabels(series.labels, series.profileTypeId)));
+    }
+  }
   await connection.run('BEGIN TRANSACTION');
   try {
-    const names = await connection.createAppender('names');
-    const stacks = await connection.createAppender('stacks');
-    const seriesValues: string[] = [];
-    for (const rows of batches) {
-      for (const symbols of rows.symbols) {
+    if (freshNameCount > 0) {
+      const names = new ChunkAppender(await connection.createAppender('names'), ['i32', 'u64', 'str'], freshNameCount);
+      for (const { symbols, freshNames } of plans) {
+        const nameHalves = symbols.nameHalves;
+        for (let i = 0; i < freshNames.length; i++) {
+          if (freshNames[i] === 0) continue;
+          const row = names.row();
+          names.i32[0]![row] = symbols.day;
+          names.halves[1]![2 * row] = nameHalves[2 * i]!;
+          names.halves[1]![2 * row + 1] = nameHalves[2 * i + 1]!;
+          names.str[2]![row] = symbols.names[i]!;
+        }
+      }
+      names.flush();
+      names.appender.closeSync();
+    }
+    if (freshNodeCount > 0) {
+      const stacks = new ChunkAppender(await connection.createAppender('stacks'), ['i32', 'u64', 'u64', 'u64'], freshNodeCount);
+      const days = stacks.i32[0]!;
+      const ids = stacks.halves[1]!;
+      const parents = stacks.halves[2]!;
+      const nameIds = stacks.halves[3]!;
+      for (const { symbols, freshNodes } of plans) {
         const day = symbols.day;
         const nameHalves = symbols.nameHalves;
-        for (let i = 0; i < symbols.nameIds.length; i++) {
-          if (!fresh('names', day, nameHalves[2 * i]!, nameHalves[2 * i + 1]!)) continue;
-          names.appendInteger(day);
-          names.appendUBigInt(symbols.nameIds[i]!);
-          names.appendVarchar(symbols.names[i]!);
-          names.endRow();
-        }
         const nodeHalves = symbols.nodeHalves;
-        for (let n = 0; n < symbols.nodeIds.length; n++) {
-          if (!fresh('stacks', day, nodeHalves[2 * n]!, nodeHalves[2 * n + 1]!)) continue;
-          stacks.appendInteger(day);
-          stacks.appendUBigInt(symbols.nodeIds[n]!);
-          stacks.appendUBigInt(symbols.nodeParents[n]!);
-          stacks.appendUBigInt(symbols.nameIds[symbols.nodeNames[n]!]!);
-          stacks.endRow();
+        const parentHalves = symbols.nodeParentHalves;
+        const nodeNames = symbols.nodeNames;
+        for (let n = 0; n < freshNodes.length; n++) {
+          if (freshNodes[n] === 0) continue;
+          const row = stacks.row();
+          days[row] = day;
+          ids[2 * row] = nodeHalves[2 * n]!;
+          ids[2 * row + 1] = nodeHalves[2 * n + 1]!;
+          parents[2 * row] = parentHalves[2 * n]!;
+          parents[2 * row + 1] = parentHalves[2 * n + 1]!;
+          const name = nodeNames[n]!;
+          nameIds[2 * row] = nameHalves[2 * name]!;
+          nameIds[2 * row + 1] = nameHalves[2 * name + 1]!;
           const pause = pacer.tick();
           if (pause) await pause;
         }
       }
-      for (const series of rows.series) {
-        if (!fresh('series', series.day, Number(series.id & LOW_32), Number(series.id >> 32n))) continue;
-        seriesValues.push(seriesRowSql(series.day, series.id, series.tenant, series.profileTypeId, withDerivedLabels(series.labels, series.profileTypeId)));
-      }
+      stacks.flush();
+      stacks.appender.closeSync();
     }
-    names.closeSync();
-    stacks.closeSync();
     for (let i = 0; i < seriesValues.length; i += 500) await connection.run(`INSERT INTO series VALUES ${seriesValues.slice(i, i + 500).join(', ')}`);
-    const samples = await connection.createAppender('samples');
+    const samples = new ChunkAppender(
+      await connection.createAppender('samples'),
+      ['u64', 'i64', 'u64', 'u64', 'f64', 'str', 'str'],
+      batches.reduce((rows, batch) => rows + batch.samples.count, 0),
+    );
     const profiles = await connection.createAppender('profiles');
     const late: Record<'rollup_1m' | 'rollup_1h', [bigint, number, bigint, number][]> = { rollup_1m: [], rollup_1h: [] };
+    const seriesColumn = samples.halves[0]!;
+    const pidColumn = samples.halves[2]!;
+    const stackColumn = samples.halves[3]!;
+    const valueColumn = samples.f64[4]!;
+    const spanColumn = samples.str[5]!;
+    const traceColumn = samples.str[6]!;
     for (const rows of batches) {
-      for (let i = 0; i < rows.seriesId.length; i++) {
-        samples.appendUBigInt(rows.seriesId[i]!);
-        samples.appendBigInt(BigInt(rows.timeMs[i]!));
-        samples.appendUBigInt(rows.pid[i]!);
-        samples.appendUBigInt(rows.stackId[i]!);
-        samples.appendDouble(rows.value[i]!);
-        const span = rows.spanId[i];
-        if (span == null) samples.appendNull();
-        else samples.appendVarchar(span);
-        const trace = rows.traceId[i];
-        if (trace == null) samples.appendNull();
-        else samples.appendVarchar(trace);
-        samples.endRow();
-        const pause = pacer.tick();
-        if (pause) await pause;
-        // Rows older than a rollup watermark go straight into that rollup (late data).
-        const timeMs = rows.timeMs[i]!;
-        if (timeMs < state.rollupUntil1m) late.rollup_1m.push([rows.seriesId[i]!, timeMs - (timeMs % MINUTE_MS), rows.stackId[i]!, rows.value[i]!]);
-        if (timeMs < state.rollupUntil1h) late.rollup_1h.push([rows.seriesId[i]!, timeMs - (timeMs % HOUR_MS), rows.stackId[i]!, rows.value[i]!]);
-      }
+      const sampleRows = rows.samples;
+      const { stackHalves, values, spanIds, traceIds } = sampleRows;
       for (const profile of rows.profiles) {
+        const seriesLo = Number(profile.seriesId & LOW_32);
+        const seriesHi = Number(profile.seriesId >> 32n);
+        const pidLo = Number(profile.pid & LOW_32);
+        const pidHi = Number(profile.pid >> 32n);
+        const timeMs = profile.timeMs;
+        const lateFor1m = timeMs < state.rollupUntil1m;
+        const lateFor1h = timeMs < state.rollupUntil1h;
+        const end = profile.firstRow + profile.rowCount;
+        for (let r = profile.firstRow; r < end; r++) {
+          const row = samples.row();
+          seriesColumn[2 * row] = seriesLo;
+          seriesColumn[2 * row + 1] = seriesHi;
+          samples.setI64(1, row, timeMs);
+          pidColumn[2 * row] = pidLo;
+          pidColumn[2 * row + 1] = pidHi;
+          stackColumn[2 * row] = stackHalves[2 * r]!;
+          stackColumn[2 * row + 1] = stackHalves[2 * r + 1]!;
+          valueColumn[row] = values[r]!;
+          if (spanIds !== null) spanColumn[row] = spanIds[r]!;
+          if (traceIds !== null) traceColumn[row] = traceIds[r]!;
+          const pause = pacer.tick();
+          if (pause) await pause;
+          // Rows older than a rollup watermark go straight into that rollup (late data).
+          if (lateFor1m || lateFor1h) {
+            const stackId = BigInt(stackHalves[2 * r]!) | (BigInt(stackHalves[2 * r + 1]!) << 32n);
+            if (lateFor1m) late.rollup_1m.push([profile.seriesId, timeMs - (timeMs % MINUTE_MS), stackId, values[r]!]);
+            if (lateFor1h) late.rollup_1h.push([profile.seriesId, timeMs - (timeMs % HOUR_MS), stackId, values[r]!]);
+          }
+        }
         profiles.appendUBigInt(profile.pid);
         profiles.appendUBigInt(profile.seriesId);
         profiles.appendBigInt(BigInt(profile.timeMs));
@@ -512,7 +778,8 @@ export async function writeRows(connection: DuckDBConnection, batches: PendingRo
         profiles.endRow();
       }
     }
-    samples.closeSync();
+    samples.flush();
+    samples.appender.closeSync();
     profiles.closeSync();
     for (const table of ['rollup_1m', 'rollup_1h'] as const) {
       if (late[table].length === 0) continue;
@@ -538,10 +805,18 @@ export async function writeRows(connection: DuckDBConnection, batches: PendingRo
   learn();
 
   function learn(): void {
-    for (const kind of ['names', 'stacks', 'series'] as const) {
-      const triples = learned[kind];
-      for (let i = 0; i < triples.length; i += 3) caches[kind].addHalves(triples[i]!, triples[i + 1]!, triples[i + 2]!);
+    // More new nodes than the cache holds (a 1M-node profile): only the last ones would stay.
+    let skipNodes = Math.max(0, freshNodeCount - caches.stacks.maxEntries);
+    for (const { symbols, freshNames, freshNodes } of plans) {
+      const day = symbols.day;
+      for (let i = 0; i < freshNames.length; i++) if (freshNames[i] === 1) caches.names.addHalves(day, symbols.nameHalves[2 * i]!, symbols.nameHalves[2 * i + 1]!);
+      for (let n = 0; n < freshNodes.length; n++) {
+        if (freshNodes[n] === 0) continue;
+        if (skipNodes > 0) skipNodes--;
+        else caches.stacks.addHalves(day, symbols.nodeHalves[2 * n]!, symbols.nodeHalves[2 * n + 1]!);
+      }
     }
+    for (let i = 0; i < learnedSeries.length; i += 3) caches.series.addHalves(learnedSeries[i]!, learnedSeries[i + 1]!, learnedSeries[i + 2]!);
   }
 }
 

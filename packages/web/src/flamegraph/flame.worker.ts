@@ -1,0 +1,15 @@
+/// <reference lib="webworker" />
+/**
+ * Web Worker for level-of-detail flame graphs: decoding, splicing and layout happen here so the UI
+ * thread never blocks on a big answer. Frames go back as transferred typed arrays (no copy).
+ */
+import { LodEngine } from './lodEngine.js';
+import { framesTransferList, type LodRequest } from './lodView.js';
+
+const engine = new LodEngine();
+const scope = self as unknown as DedicatedWorkerGlobalScope;
+
+scope.onmessage = (event: MessageEvent<LodRequest>) => {
+  const answer = engine.handle(event.data);
+  scope.postMessage(answer, answer.ok ? framesTransferList(answer.frames) : []);
+};

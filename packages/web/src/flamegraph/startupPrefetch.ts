@@ -1,0 +1,175 @@
+/**
+ * Page start-up without a waterfall (issue 13): when the page opens on the explorer, the services list
+ * and the flame graph's level-of-detail answer are asked for as soon as the URL is parsed, before the
+ * rest of the UI's code has loaded, instead of after the bundle, the first render, the services answer
+ * and the width measurement (~0.5 s later on this machine). The hooks then adopt the request in flight
+ * when it is exactly what they would have sent (same query, range, profiles, filters and a width at
+ * least theirs); anything else is left to the normal path, so a wrong guess costs one request, never a
+ * wrong graph.
+ *
+ * This module is loaded by the entry chunk: it must stay small (no React, no components).
+ */
+import { ApiClient } from '../api/client.js';
+import { matchRoute } from '../routes.js';
+import { buildQuery } from '../state/selector.js';
+import { resolveRange } from '../state/time.js';
+import { parseViewState } from '../state/viewState.js';
+import type { ServiceInfo } from '@cinder/core';
+
+/**
+ * The type the explorer opens on when the URL names none and the service has CPU time (core's
+ * defaultProfileType puts CPU time first). A service without it wastes the guess, nothing more.
+ */
+export const GUESSED_PROFILE_TYPE = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
+/** Past this a start-up answer is not adopted (a stale "now" or a page the user has long left). */
+const ADOPT_WITHIN_MS = 15_000;
+/** Widths are asked in steps so a resize by a few pixels does not refetch; only a wider graph does. */
+export const WIDTH_STEP_CSS_PX = 128;
+
+export interface StartupFlameRequest {
+  query: string;
+  fromMs: number;
+  untilMs: number;
+  widthCssPx: number;
+  profileIds: readonly string[];
+  frameFilters: readonly string[];
+}
+
+interface Startup {
+  startedMs: number;
+  /** "Now" used to resolve the URL's range: the page's clock starts from it so the keys match. */
+  nowMs: number;
+  services: { fromMs: number; untilMs: number; promise: Promise<ServiceInfo[]> } | null;
+  flame: { request: StartupFlameRequest; promise: Promise<ArrayBuffer>; taken: boolean } | null;
+}
+
+let startup: Startup | null = null;
+/**
+ * The flame-graph worker, started with the page: a module worker takes ~100–300 ms to load its script
+ * and core on this loaded 2-core machine, which otherwise came after the answer was in.
+ */
+let startupWorker: Worker | null = null;
+let workerTaken = false;
+
+/** Starts the flame-graph worker now (where workers exist); the first useLodFlameGraph takes it. */
+export function startStartupWorker(): void {
+  if (startupWorker || workerTaken || typeof Worker === 'undefined') return;
+  try {
+    startupWorker = new Worker(new URL('./flame.worker.ts', import.meta.url), { type: 'module' });
+  } catch {
+    startupWorker = null;
+  }
+}
+
+/** The worker started with the page, once; null when there is none (the caller starts its own). */
+export function takeStartupWorker(): Worker | null {
+  // Asked once: a start-up worker not yet started by then would be nobody's.
+  workerTaken = true;
+  const worker = startupWorker;
+  startupWorker = null;
+  return worker;
+}
+
+function fresh(): Startup | null {
+  return startup && Date.now() - startup.startedMs < ADOPT_WITHIN_MS ? startup : null;
+}
+
+/** The width a flame graph `widthCssPx` wide asks for (here so the entry chunk need not load the hook). */
+export function requestWidthFor(widthCssPx: number): number {
+  return widthCssPx <= 0 ? 0 : Math.min(16384, Math.ceil(widthCssPx / WIDTH_STEP_CSS_PX) * WIDTH_STEP_CSS_PX);
+}
+
+/**
+ * Sends the start-up requests for the current URL when it opens the explorer. `widthCssPx` is the
+ * window's width: the flame panel sits inside it, so the answer is at least as detailed as needed.
+ */
+export function startStartupPrefetch(location: { pathname: string; search: string }, widthCssPx: number): void {
+  startup = null;
+  const route = matchRoute(location.pathname);
+  if (route !== 'explore' && route !== 'profiling') return;
+  // Now, in the entry's task: deferred to a task of its own it started after the bundle's evaluation
+  // (~0.2 s later), and the first answer then waited for the worker's start.
+  startStartupWorker();
+  const params = new URLSearchParams(location.search);
+  // A host app's config may point elsewhere; the page's own client decides then.
+  if (params.has('config') || widthCssPx <= 0) return;
+  const state = parseViewState(location.search);
+  const nowMs = Date.now();
+  const range = resolveRange({ from: state.from, until: state.until }, nowMs);
+  const client = new ApiClient();
+  // Nobody aborts these: an answer nobody adopts is dropped with the module's reference.
+  const never = new AbortController().signal;
+  const services = { fromMs: range.fromMs, untilMs: range.untilMs, promise: client.services(range.fromMs, range.untilMs, never) };
+  services.promise.catch(() => undefined);
+  const request: StartupFlameRequest = {
+    query: buildQuery(state.profileType || GUESSED_PROFILE_TYPE, state.services, state.filters),
+    fromMs: range.fromMs,
+    untilMs: range.untilMs,
+    widthCssPx: requestWidthFor(widthCssPx),
+    profileIds: state.profiles,
+    frameFilters: state.frameFilters,
+  };
+  const promise = client.flameGraphTree(request, never);
+  promise.catch(() => undefined);
+  startup = { startedMs: Date.now(), nowMs, services, flame: { request, promise, taken: false } };
+}
+
+/**
+ * The "now" the start-up requests resolved the URL's range with, for the first page's clock: only until
+ * that page has taken the services answer, so a page opened later reads the real now.
+ */
+export function startupNowMs(): number | null {
+  const current = fresh();
+  return current && current.services ? current.nowMs : null;
+}
+
+/** The start-up services answer for exactly this range, once (later asks go to the server). */
+export function takeStartupServices(fromMs: number, untilMs: number): Promise<ServiceInfo[]> | null {
+  const current = fresh();
+  const services = current?.services;
+  if (!current || !services || services.fromMs !== fromMs || services.untilMs !== untilMs) return null;
+  current.services = null;
+  return services.promise;
+}
+
+const sameList = (a: readonly string[] | undefined, b: readonly string[]): boolean => (a ?? []).join('\n') === b.join('\n');
+
+/**
+ * The start-up flame-graph answer when it is what `request` asks for (a width at least the asked
+ * one). An adopter that gives up (its signal aborts, as a React effect cleanup does) puts it back, so
+ * the next one can still use it; an adopter that gets it owns the buffer (it is transferred on).
+ */
+export function takeStartupFlame(
+  request: { query: string; fromMs: number; untilMs: number; widthCssPx: number; profileIds?: readonly string[]; frameFilters?: readonly string[] },
+  signal: AbortSignal,
+): { promise: Promise<ArrayBuffer>; widthCssPx: number } | null {
+  const current = fresh();
+  const flame = current?.flame;
+  if (!current || !flame || flame.taken) return null;
+  const held = flame.request;
+  if (held.query !== request.query || held.fromMs !== request.fromMs || held.untilMs !== request.untilMs) return null;
+  if (held.widthCssPx < request.widthCssPx || !sameList(request.profileIds, held.profileIds) || !sameList(request.frameFilters, held.frameFilters)) return null;
+  flame.taken = true;
+  const release = (): void => {
+    if (current.flame === flame) flame.taken = false;
+  };
+  signal.addEventListener('abort', release, { once: true });
+  const promise = flame.promise.then(
+    (buffer) => {
+      signal.removeEventListener('abort', release);
+      if (signal.aborted) throw new DOMException('aborted', 'AbortError');
+      if (current.flame === flame) current.flame = null;
+      return buffer;
+    },
+    (error: unknown) => {
+      if (current.flame === flame) current.flame = null;
+      throw error;
+    },
+  );
+  return { promise, widthCssPx: held.widthCssPx };
+}
+
+/** Tests: forget what start-up asked. */
+export function resetStartupPrefetch(): void {
+  startup = null;
+}
