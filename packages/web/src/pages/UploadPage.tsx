@@ -167,7 +167,7 @@ export function UploadPage({ client }: { client: ApiClient }): JSX.Element {
         >
           Drop a pprof, folded, speedscope, Chrome .cpuprofile or flamebearer JSON file here, or{' '}
           <input type="file" data-testid="upload-input" onChange={(event) => event.target.files?.[0] && void open(event.target.files[0])} />
-          <span className="muted"> (read in this browser; nothing is uploaded to the server)</span>
+          <span className="muted drop-zone-note">Read in this browser; nothing is uploaded to the server.</span>
         </label>
         {error ? (
           <div className="state state-error" role="alert" data-testid="upload-error">
