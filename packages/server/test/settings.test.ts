@@ -54,4 +54,17 @@ describe('settings service', () => {
     server = undefined;
     rmSync(dataDir, { recursive: true, force: true });
   });
+
+  it('answers `unimplemented` saying what is missing: an unknown method of a served service, or an optional service', async () => {
+    server = await startServer();
+    const method = await connectJson<{ code: string; message: string }>(server.baseUrl, 'querier.v1.QuerierService/NoSuchMethod', {});
+    expect(method.status).toBe(501);
+    expect(method.body.code).toBe('unimplemented');
+    expect(method.body.message).toMatch(/querier\.v1\.QuerierService has no method "NoSuchMethod"/);
+    const optional = await connectJson<{ code: string; message: string }>(server.baseUrl, 'version.v1.Version/Version', {});
+    expect(optional.status).toBe(501);
+    expect(optional.body.message).toMatch(/optional service/);
+    await server.stop();
+    server = undefined;
+  });
 });

@@ -23,7 +23,12 @@ import { PUSH_ROUTE, preparePushBody } from './pushBody.js';
 import { FAST_ROUTES, answerFastPath } from './fastPath.js';
 import { checkToken, resolveTenant } from './tenancy.js';
 import { buildInfo } from '../version.js';
+import { PusherService } from '../gen/push/v1/push_pb.js';
+import { QuerierService } from '../gen/querier/v1/querier_pb.js';
+import { SettingsService } from '../gen/settings/v1/setting_pb.js';
 
+/** The Connect services registered below (their unknown methods still reach the catch-all). */
+const SERVED_CONNECT_SERVICES = new Set([PusherService, QuerierService, SettingsService].map((service) => service.typeName));
 export type { ServerDeps } from './deps.js';
 
 declare module 'fastify' {
@@ -182,13 +187,17 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     },
   });
 
-  // Connect services we do not serve answer `unimplemented` (501), as the spec requires, not a 404 page.
+  // Connect's answer for what is not served is `unimplemented` (501), not a 404 page (spec §1: the
+  // optional services). For a service we do serve, the method name is what is wrong, so say that.
   app.post('/:service/:method', async (request, reply) => {
-    const { service } = request.params as { service: string; method: string };
+    const { service, method } = request.params as { service: string; method: string };
     if (!/^[a-z]+\.v1[a-z0-9]*\.[A-Za-z]+$/.test(service) && !service.startsWith('grpc.health')) {
       return sendError(reply, new CinderError(ErrorCodes.NOT_FOUND, `no route POST ${request.url.split('?')[0]}`));
     }
-    return sendError(reply, new CinderError(ErrorCodes.NOT_IMPLEMENTED, `${service} is not implemented by Cinder`));
+    const message = SERVED_CONNECT_SERVICES.has(service)
+      ? `${service} has no method "${method}"; see docs/api.md for the methods Cinder serves`
+      : `${service} is an optional service Cinder does not offer (the Pyroscope API lets a server answer "unimplemented" for it)`;
+    return sendError(reply, new CinderError(ErrorCodes.NOT_IMPLEMENTED, message));
   });
 
   app.get('/ready', async (_request, reply) => {
