@@ -28,8 +28,11 @@ export async function startBenchServer(args = [], options = {}) {
   const cli = path.join(repoRoot, 'packages/server/dist/cli.js');
   if (!existsSync(cli)) throw new Error('run "npm run build" first');
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'cinder-bench-'));
+  // The environment `npm start` gives the server (glibc malloc tunings), so RSS is what users see.
+  const { MALLOC_TUNING } = await import(path.join(repoRoot, 'packages/server/dist/mallocTuning.js'));
   const child = spawn(process.execPath, [...(process.env.CINDER_BENCH_NODE_ARGS ? process.env.CINDER_BENCH_NODE_ARGS.split(" ") : []), cli, 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--no-self-profiling', '--log-level', options.logLevel ?? 'error', ...args], {
     stdio: ['ignore', 'pipe', options.captureOutput ? 'pipe' : 'inherit'],
+    env: { ...MALLOC_TUNING, ...process.env },
   });
   let output = '';
   let outputLength = 0;

@@ -16,6 +16,7 @@ import { ProfileBuilder, parseSelector } from '@cinder/core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const serverDir = path.join(here, '../packages/server/dist');
+const { MALLOC_TUNING } = await import(path.join(serverDir, 'mallocTuning.js'));
 const CPU = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -131,7 +132,8 @@ if (options.child) {
 
 function runChild(args) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // The child gets the malloc environment `npm start` gives the server, so its RSS is a server's.
+    const child = spawn(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...MALLOC_TUNING, ...process.env } });
     const lines = [];
     let buffered = '';
     child.stdout.on('data', (chunk) => {

@@ -130,6 +130,8 @@ async function oneBrowser(url, target, progress) {
         };
         return {
           steps: {
+            openPageReady: step('cinder:flamegraph-page-ready', ''),
+            openPredecoded: step('cinder:flamegraph-predecoded', ''),
             openAnswer: step('cinder:flamegraph-answer', ''),
             openLaidOut: step('cinder:flamegraph-laid-out', ''),
             zoomAnswer: step('cinder:flamegraph-answer', focus),
@@ -161,6 +163,12 @@ async function oneBrowser(url, target, progress) {
       zoomLaidOutMs: result.steps.zoomLaidOut ? result.steps.zoomLaidOut.at - clickAt : NaN,
       zoomWorkMs: result.steps.zoomLaidOut?.workMs ?? NaN,
       openLaidOutMs: result.steps.openLaidOut ? result.steps.openLaidOut.at : NaN,
+      // Phases of the open (absent on a UI without these marks): the page's code asks for the answer;
+      // the start-up worker has laid the answer out (before the page asked, when the page was slower).
+      openPageReadyMs: result.steps.openPageReady ? result.steps.openPageReady.at : NaN,
+      openPredecodedMs: result.steps.openPredecoded ? result.steps.openPredecoded.at : NaN,
+      // When the page had the bytes: the later of "answer in" and "page ready" (on any UI with the marks).
+      openTakenMs: result.steps.openAnswer ? result.steps.openAnswer.at : NaN,
       openWorkMs: result.steps.openLaidOut?.workMs ?? NaN,
       zoomFinalFramesUnder: zoomed.framesUnderFocus,
       zoomTotal: zoomed.totalValue,
@@ -216,6 +224,9 @@ export async function runEndToEnd({ runs = Number(process.env.BENCH_UI_E2E_RUNS 
         row('open /explore → flame graph painted (ms)', 'openMs', TARGETS.openMs),
         row('  flame-graph request sent at (ms)', 'flameAskedMs'),
         row('  flame-graph answer in at (ms)', 'flameAnswerMs'),
+        row('  start-up worker laid the answer out at (ms)', 'openPredecodedMs'),
+        row('  page ready for the answer at (ms)', 'openPageReadyMs'),
+        row('  page had the answer at (ms)', 'openTakenMs'),
         row('  frames back from the worker at (ms)', 'openLaidOutMs'),
         row('  worker: decode + layout (ms)', 'openWorkMs', undefined, 1),
         row('click depth-3 frame → first repaint (ms)', 'zoomFirstMs', TARGETS.zoomFirstMs),

@@ -10,6 +10,7 @@ export * from './flamegraph/treeWire.js';
 export * from './tree/callTree.js';
 export * from './tree/render.js';
 export * from './tree/lodSplice.js';
+export * from './tree/lodQuery.js';
 export * from './formats/index.js';
 export * from './profileTypes.js';
 export * from './time.js';

@@ -2,6 +2,7 @@
 import { CinderError } from '@cinder/core';
 import { ConfigError, loadConfig, serveUsage, type ServerConfig } from './config.js';
 import { LOG_LEVELS, logRecord, prettifyStream, prettyLine, resolveLogFormat, type LogFormat } from './logFormat.js';
+import { glibcVersionOfProcess, mallocTuningHint } from './mallocTuning.js';
 import type { startCinder as StartCinder } from './main.js';
 import { CommandError, EXIT_FAILED, EXIT_USAGE, UsageError, processIo } from './cli/common.js';
 import { runDiff } from './cli/diff.js';
@@ -92,6 +93,8 @@ async function serve(argv: string[]): Promise<void> {
     {},
     { always: true },
   );
+  const mallocHint = mallocTuningHint(process.env, process.platform, glibcVersionOfProcess());
+  if (mallocHint) log('info', mallocHint);
 }
 
 async function main(): Promise<void> {

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import os from 'node:os';
 import path from 'node:path';
 import { Profile as PprofProfile } from 'pprof-format';
@@ -311,10 +312,127 @@ describe('cinder pgo', () => {
     expect(report.totalNanoseconds).toBe(expectedSum('go/go.cpu.labels.pprof', 'cpu'));
   });
 
-  it('--help states the line-number limit', async () => {
+  it('--help states where lines come from and the approximations', async () => {
     const run = await cinder(['pgo', '--help']);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/Cinder stores frames as names, without file or line numbers/);
+    expect(run.stdout).toMatch(/records, from pprof uploads[\s\S]*start_line and each caller → callee[\s\S]*one call edge per \(caller, callee\) name pair/);
+    expect(run.stdout).not.toMatch(/until Cinder keeps lines/);
+  });
+
+  it('keeps the start_line, filename and call-site lines of a Go SDK CPU profile (real PGO offsets)', async () => {
+    const fixture = 'go/single_group_with_optional_span_id.pb.gz';
+    const bytes = readFileSync(path.join(testdataDir, fixture));
+    const ingested = await fetch(`${server.baseUrl}/ingest?name=cli-pgo-lines&format=pprof&spyName=gospy`, { method: 'POST', body: bytes, headers: { 'content-type': 'application/octet-stream' } });
+    expect(ingested.status, await ingested.text()).toBe(200);
+    // The input, read independently: each function's file and start_line, each edge's call-site lines.
+    const input = PprofProfile.decode(gunzipSync(bytes));
+    const inStr = (i: number | bigint): string => input.stringTable.strings[Number(i)]!;
+    const inFunctions = new Map<number, { name: string; file: string; startLine: number }>();
+    for (const fn of input.function) inFunctions.set(Number(fn.id), { name: inStr(fn.name), file: inStr(fn.filename), startLine: Number(fn.startLine) });
+    const inLocations = new Map(input.location.map((l) => [Number(l.id), l.line.map((line) => ({ fn: inFunctions.get(Number(line.functionId))!, line: Number(line.line) }))]));
+    const inEdges = new Map<string, Set<number>>();
+    const addEdge = (caller: string, callee: string, line: number): void => {
+      const key = `${caller} -> ${callee}`;
+      if (!inEdges.has(key)) inEdges.set(key, new Set());
+      inEdges.get(key)!.add(line);
+    };
+    for (const frames of inLocations.values()) for (let i = 0; i + 1 < frames.length; i++) addEdge(frames[i + 1]!.fn.name, frames[i]!.fn.name, frames[i + 1]!.line);
+    for (const sample of input.sample) {
+      for (let i = 1; i < sample.locationId.length; i++) {
+        const caller = inLocations.get(Number(sample.locationId[i]))!;
+        const callee = inLocations.get(Number(sample.locationId[i - 1]))!;
+        addEdge(caller[0]!.fn.name, callee[callee.length - 1]!.fn.name, caller[0]!.line);
+      }
+    }
+    const withStart = [...inFunctions.values()].filter((fn) => fn.startLine > 0);
+    expect(withStart.length).toBeGreaterThan(50);
+
+    // The store writes code rows in batches (about every second): ask until they are in.
+    const output = path.join(work, 'lines.pgo');
+    type PgoReport = { functions: number; functionsWithLines: number; edgesWithCallSites: number; keptEdges: number; totalNanoseconds: number };
+    let report: PgoReport | null = null;
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const run = await cinder(['pgo', '--url', server.baseUrl, '--service', 'cli-pgo-lines', '--from', 'now-1h', '--to', 'now+5m', '-o', output, '--json']);
+      expect(run.code, run.stderr).toBe(0);
+      const parsed = JSON.parse(run.stdout) as PgoReport;
+      report = parsed;
+      if (parsed.edgesWithCallSites > 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    expect(report!.totalNanoseconds).toBe(expectedSum(fixture, 'cpu'));
+    const out = PprofProfile.decode(readFileSync(output));
+    const str = (i: number | bigint): string => out.stringTable.strings[Number(i)]!;
+    expect(out.sampleType.map((t) => `${str(t.type)}/${str(t.unit)}`)).toEqual(['samples/count', 'cpu/nanoseconds']);
+    expect(out.sample.reduce((sum, s) => sum + Number(s.value[1]), 0)).toBe(expectedSum(fixture, 'cpu'));
+    const outFunctions = new Map(out.function.map((fn) => [Number(fn.id), { name: str(fn.systemName), file: str(fn.filename), startLine: Number(fn.startLine) }]));
+    const byName = new Map([...outFunctions.values()].map((fn) => [fn.name, fn]));
+    // Every function that had a start_line in the input has the same start_line and filename.
+    for (const fn of withStart) expect(byName.get(fn.name), fn.name).toEqual(fn);
+    expect(report!.functionsWithLines).toBe(withStart.length);
+    // Every call edge carries one of the input's call-site lines for it (the only one when there is one).
+    const outLocations = new Map(out.location.map((l) => [Number(l.id), { fn: outFunctions.get(Number(l.line[0]!.functionId))!, line: Number(l.line[0]!.line) }]));
+    const checked = new Set<string>();
+    for (const sample of out.sample) {
+      for (let i = 1; i < sample.locationId.length; i++) {
+        const caller = outLocations.get(Number(sample.locationId[i]))!;
+        const callee = outLocations.get(Number(sample.locationId[i - 1]))!;
+        const key = `${caller.fn.name} -> ${callee.fn.name}`;
+        const lines = inEdges.get(key);
+        expect(lines, key).toBeDefined();
+        expect([...lines!], key).toContain(caller.line);
+        checked.add(key);
+      }
+    }
+    expect(checked.size).toBe(report!.edgesWithCallSites);
+    expect(checked.size).toBeGreaterThan(50);
+    // Real offsets: most call sites are not on their caller's first line.
+    let offsets = 0;
+    for (const key of checked) {
+      const [caller] = key.split(' -> ');
+      if ([...inEdges.get(key)!].some((line) => line !== byName.get(caller!)!.startLine)) offsets++;
+    }
+    expect(offsets).toBeGreaterThan(checked.size / 2);
+  });
+
+  it('keeps the lines of a Go profile that arrives by Push (Alloy scraping a Go service), as for /ingest', async () => {
+    const fixture = 'go/single_group_with_optional_span_id.pb.gz';
+    // Push takes the profile's own time, which must fall in the ingestion window: re-dated to now.
+    const dated = PprofProfile.decode(gunzipSync(readFileSync(path.join(testdataDir, fixture))));
+    dated.timeNanos = BigInt(Date.now()) * 1_000_000n;
+    const bytes = Buffer.from(dated.encode());
+    const push = await fetch(`${server.baseUrl}/push.v1.PusherService/Push`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        series: [
+          {
+            labels: [
+              { name: '__name__', value: 'process_cpu' },
+              { name: 'service_name', value: 'cli-pgo-push' },
+            ],
+            samples: [{ ID: 'pgo-push-1', rawProfile: bytes.toString('base64') }],
+          },
+        ],
+      }),
+    });
+    expect(push.status, await push.text()).toBe(200);
+    const input = PprofProfile.decode(bytes);
+    const inStr = (i: number | bigint): string => input.stringTable.strings[Number(i)]!;
+    const withStart = input.function.filter((fn) => Number(fn.startLine) > 0).map((fn) => ({ name: inStr(fn.name), file: inStr(fn.filename), startLine: Number(fn.startLine) }));
+    expect(withStart.length).toBeGreaterThan(50);
+    const output = path.join(work, 'push.pgo');
+    let functionsWithLines = 0;
+    for (let attempt = 0; attempt < 20 && functionsWithLines === 0; attempt++) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 500));
+      const run = await cinder(['pgo', '--url', server.baseUrl, '--service', 'cli-pgo-push', '--from', 'now-1h', '--to', 'now+5m', '-o', output, '--json']);
+      expect(run.code, run.stderr).toBe(0);
+      functionsWithLines = (JSON.parse(run.stdout) as { functionsWithLines: number }).functionsWithLines;
+    }
+    const out = PprofProfile.decode(readFileSync(output));
+    const str = (i: number | bigint): string => out.stringTable.strings[Number(i)]!;
+    const byName = new Map(out.function.map((fn) => [str(fn.systemName), { name: str(fn.systemName), file: str(fn.filename), startLine: Number(fn.startLine) }]));
+    for (const fn of withStart) expect(byName.get(fn.name), fn.name).toEqual(fn);
+    expect(functionsWithLines).toBe(withStart.length);
   });
 });
 

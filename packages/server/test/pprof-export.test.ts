@@ -4,7 +4,7 @@ import { gunzipSync } from 'node:zlib';
 import { create, toBinary, fromBinary, toJson } from '@bufbuild/protobuf';
 import { Profile as PprofFormatProfile } from 'pprof-format';
 import { describe, expect, it } from 'vitest';
-import { ROOT_NODE, callTreeFromProfile, collapsedFromTree, decodePprof, nodeName, type CallTree } from '@cinder/core';
+import { ROOT_NODE, callTreeFromProfile, codeLinesOfProfile, collapsedFromTree, decodePprof, nodeName, type CallTree } from '@cinder/core';
 import { ProfileSchema } from '../src/gen/google/v1/profile_pb.js';
 import { pprofBytesFromTree, pprofJsonFromTree, type PprofExportOptions } from '../src/query/pprofExport.js';
 import { testdataDir } from './helpers/startServer.js';
@@ -78,5 +78,42 @@ describe('pprofBytesFromTree', () => {
     const bytes = pprofBytesFromTree(tree, { sampleType: 'cpu', sampleUnit: 'nanoseconds', periodType: '', periodUnit: '', timeNanos: 0n });
     expect(fromBinary(ProfileSchema, bytes).sample).toEqual([]);
     expect(JSON.parse(pprofJsonFromTree(tree, { sampleType: 'cpu', sampleUnit: 'nanoseconds', periodType: '', periodUnit: '', timeNanos: 0n }))).toEqual(toJson(ProfileSchema, fromBinary(ProfileSchema, bytes)));
+  });
+});
+
+describe('pprofBytesFromTree with code metadata', () => {
+  it('writes filename, start_line and call-site lines that read back the same, canonically encoded', () => {
+    const raw = gunzipSync(readFileSync(path.join(testdataDir, 'go/single_group_with_optional_span_id.pb.gz')));
+    const profile = decodePprof(raw, { code: true });
+    const code = codeLinesOfProfile(profile);
+    expect(code.functions.size).toBeGreaterThan(50);
+    const tree = callTreeFromProfile(profile, 1);
+    const options = { sampleType: 'cpu', sampleUnit: 'nanoseconds', periodType: 'cpu', periodUnit: 'nanoseconds', timeNanos: 1_764_000_000_123_456_789n, code };
+    const bytes = pprofBytesFromTree(tree, options);
+    // Canonical protobuf (what protobuf-es writes back for the message it reads) and the same JSON.
+    expect(Buffer.from(toBinary(ProfileSchema, fromBinary(ProfileSchema, bytes))).equals(Buffer.from(bytes))).toBe(true);
+    expect(JSON.parse(pprofJsonFromTree(tree, options))).toEqual(toJson(ProfileSchema, fromBinary(ProfileSchema, bytes)));
+    const reread = decodePprof(PprofFormatProfile.decode(bytes).encode(), { code: true });
+    expect(collapsedFromTree(callTreeFromProfile(reread, 0))).toBe(collapsedFromTree(tree));
+    const back = codeLinesOfProfile(reread);
+    for (const name of tree.names) if (code.functions.has(name)) expect(back.functions.get(name)).toEqual(code.functions.get(name));
+    let edges = 0;
+    for (let node = 1; node < tree.nodeCount; node++) {
+      const parent = tree.parent[node]!;
+      if (parent === ROOT_NODE) continue;
+      const line = code.callSites.get(nodeName(tree, parent))?.get(nodeName(tree, node));
+      if (line === undefined) continue;
+      expect(back.callSites.get(nodeName(tree, parent))?.get(nodeName(tree, node))).toBe(line);
+      edges++;
+    }
+    expect(edges).toBeGreaterThan(50);
+  });
+
+  it('without metadata for a name, its frames are written as before (no file, line or start_line)', () => {
+    const raw = gunzipSync(readFileSync(path.join(testdataDir, 'go/cpu.pb.gz')));
+    const tree = callTreeFromProfile(decodePprof(raw), 0);
+    const options = { sampleType: 'cpu', sampleUnit: 'nanoseconds', periodType: 'cpu', periodUnit: 'nanoseconds', timeNanos: 0n };
+    const empty = pprofBytesFromTree(tree, { ...options, code: { functions: new Map(), callSites: new Map() } });
+    expect(Buffer.from(empty).equals(Buffer.from(pprofBytesFromTree(tree, options)))).toBe(true);
   });
 });

@@ -58,6 +58,9 @@ describe('header and timeline layout at both viewport sizes', () => {
         page.on('pageerror', (error) => errors.push(error.message));
         await page.goto(`${server.baseUrl}${pagePath}`);
         await page.getByTestId('export-select').waitFor();
+        // The layout settled: the flame graph now paints before the timeline's answer and chart are in,
+        // and their arrival moves the rows below it.
+        await page.getByTestId('timeline-canvas').locator('canvas').first().waitFor();
         // One row of controls: Export is neither alone on a line nor below the tabs.
         const row = await centreY(page, 'share-button');
         expect(Math.abs((await centreY(page, 'share-title')) - row), `${pagePath}: title`).toBeLessThan(8);
@@ -89,8 +92,19 @@ describe('header and timeline layout at both viewport sizes', () => {
       await compare.goto(`${server.baseUrl}/compare?service=checkout&type=${encodeURIComponent(CPU)}&from=now-24h&until=now`);
       const timeline = compare.getByTestId('compare-timeline');
       await timeline.locator('.u-over').waitFor();
-      const chart = (await timeline.locator('canvas').first().boundingBox())!;
-      const plot = (await timeline.locator('.u-over').boundingBox())!;
+      // The chart is drawn again when the page's later answers land (before this work too, ~0.2–0.4 s
+      // after the first): both boxes are read from one drawn chart, in one call.
+      const readBoxes = (): Promise<{ chart: { x: number; width: number }; plot: { x: number; width: number } } | null> =>
+        timeline.evaluate((element) => {
+          const canvas = element.querySelector('canvas');
+          const over = element.querySelector('.u-over');
+          if (!canvas || !over) return null;
+          const a = canvas.getBoundingClientRect();
+          const b = over.getBoundingClientRect();
+          return { chart: { x: a.x, width: a.width }, plot: { x: b.x, width: b.width } };
+        });
+      await expect.poll(readBoxes).not.toBeNull();
+      const { chart, plot } = (await readBoxes())!;
       const halfLabel = await compare.evaluate(
         ([font, text]) => {
           const ctx = document.createElement('canvas').getContext('2d')!;

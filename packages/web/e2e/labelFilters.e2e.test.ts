@@ -163,7 +163,8 @@ describe('label filters in Chromium', () => {
     const shares = (await rows.evaluateAll((els) => els.map((el) => Number(el.getAttribute('data-share'))))) as number[];
     expect(shares[0]).toBeCloseTo(2 / 3, 6);
     expect(shares[1]).toBeCloseTo(1 / 3, 6);
-    expect(await page.getByTestId('label-breakdown').locator('.sparkline canvas').count()).toBe(2);
+    // The sparklines' chart code loads on demand (uPlot, after the flame graph's first paint).
+    await expect.poll(() => page.getByTestId('label-breakdown').locator('.sparkline canvas').count()).toBe(2);
     await page.screenshot({ path: path.join(artifacts, 'label-filters.png'), fullPage: true });
 
     await rows.nth(1).click();

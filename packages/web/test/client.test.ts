@@ -18,6 +18,25 @@ describe('ApiClient', () => {
     expect(seen).toEqual(['/api/v1/services?from=1000&until=2000']);
   });
 
+  it('sends a zoom path through a name with ";" as focusPath, others as focus', async () => {
+    const seen: URL[] = [];
+    const client = new ApiClient({
+      fetchImpl: fakeFetch(async (url) => {
+        seen.push(new URL(url, 'http://cinder.test'));
+        return new Response(new ArrayBuffer(8), { status: 200 });
+      }),
+    });
+    const ask = (focus: string[]): Promise<ArrayBuffer> => client.flameGraphTree({ query: 'q', fromMs: 0, untilMs: 1, widthCssPx: 800, focus }, new AbortController().signal);
+    await ask(['main', 'pkg.work']);
+    await ask(['main', 'pkg.F[go.shape;int]', 'pkg.g']);
+    await ask([]);
+    expect(seen[0]!.searchParams.get('focus')).toBe('main;pkg.work');
+    expect(seen[0]!.searchParams.has('focusPath')).toBe(false);
+    expect(seen[1]!.searchParams.has('focus')).toBe(false);
+    expect(JSON.parse(seen[1]!.searchParams.get('focusPath')!)).toEqual(['main', 'pkg.F[go.shape;int]', 'pkg.g']);
+    expect(seen[2]!.searchParams.has('focus') || seen[2]!.searchParams.has('focusPath')).toBe(false);
+  });
+
   it("surfaces the server's error message and code", async () => {
     const client = new ApiClient({
       fetchImpl: fakeFetch(async () => new Response(JSON.stringify({ code: 'CINDER_QUERY_BAD_SELECTOR', message: 'bad selector at 3' }), { status: 400 })),

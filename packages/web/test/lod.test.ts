@@ -212,7 +212,8 @@ describe('level-of-detail view (worker engine)', () => {
   it('hands its frames over as distinct transferable buffers', () => {
     const frames = ok(new LodEngine().handle({ id: 1, kind: 'open', generation: 1, buffer: answer(tree, width) })).frames;
     const buffers = framesTransferList(frames);
-    expect(buffers.length).toBe(10);
+    // The ten frame arrays and the colour index per name (lodView.ts ViewFrames).
+    expect(buffers.length).toBe(11);
     expect(new Set(buffers).size).toBe(buffers.length);
   });
 

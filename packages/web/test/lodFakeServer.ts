@@ -25,20 +25,24 @@ export const tree = profileTree();
 export const selection: LodSelection = { query: 'process_cpu:cpu:nanoseconds:cpu:nanoseconds{service_name="x"}', fromMs: 0, untilMs: 1 };
 
 export function fakeClient(requests: URL[]): ApiClient {
-  return new ApiClient({
-    fetchImpl: async (input) => {
-      const url = new URL(String(input), 'http://cinder.test');
-      requests.push(url);
-      const width = Number(url.searchParams.get('width'));
-      const focusPath = url.searchParams.get('focus')?.split(';') ?? [];
-      const cut = selectLod(tree, { widthCssPx: width, focusPath });
-      const bytes = encodeTreeWire(
-        { profileTypeId: selection.query.split('{')[0]!, unit: 'nanoseconds', aggregation: 'sum', profileCount: 1, fromMs: 0, untilMs: 1, width, focusPath, viewRootNode: cut.viewRootNode, fullNodeCount: cut.fullNodeCount, top: [{ name: 'handle', self: 50_000, total: 50_000 }] },
-        cut.tree,
-      );
-      return new Response(bytes.slice().buffer, { status: 200, headers: { 'content-type': 'application/vnd.cinder.tree' } });
-    },
-  });
+  return new ApiClient({ fetchImpl: fakeFetch(requests) });
+}
+
+/** The fake server as a fetch (for code that makes its own ApiClient, as the start-up prefetch does). */
+export function fakeFetch(requests: URL[]): (input: RequestInfo | URL) => Promise<Response> {
+  return async (input) => {
+    const url = new URL(String(input), 'http://cinder.test');
+    requests.push(url);
+    if (url.pathname === '/api/v1/services') return new Response(JSON.stringify({ services: [] }), { status: 200 });
+    const width = Number(url.searchParams.get('width'));
+    const focusPath = url.searchParams.get('focus')?.split(';') ?? [];
+    const cut = selectLod(tree, { widthCssPx: width, focusPath });
+    const bytes = encodeTreeWire(
+      { profileTypeId: selection.query.split('{')[0]!, unit: 'nanoseconds', aggregation: 'sum', profileCount: 1, fromMs: 0, untilMs: 1, width, focusPath, viewRootNode: cut.viewRootNode, fullNodeCount: cut.fullNodeCount, top: [{ name: 'handle', self: 50_000, total: 50_000 }] },
+      cut.tree,
+    );
+    return new Response(bytes.slice().buffer, { status: 200, headers: { 'content-type': 'application/vnd.cinder.tree' } });
+  };
 }
 
 export async function settle(until: () => boolean): Promise<void> {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { resetStartupPrefetch, startStartupPrefetch, startupNowMs, takeStartupFlame, takeStartupServices, GUESSED_PROFILE_TYPE } from '../src/flamegraph/startupPrefetch.js';
+import { resetStartupPrefetch, startStartupPrefetch, startupNowMs, takeStartupFlame, takeStartupServices, takeStartupServicesIfIn, GUESSED_PROFILE_TYPE } from '../src/flamegraph/startupPrefetch.js';
 import { buildQuery } from '../src/state/selector.js';
 
 /** Start-up requests are adopted only when they are exactly what the page would send, and only once. */
@@ -76,6 +76,18 @@ describe('start-up prefetch', () => {
     expect(takeStartupServices(FROM_MS, UNTIL_MS)).toBeNull();
     // A page opened later resolves "now" itself.
     expect(startupNowMs()).toBeNull();
+  });
+
+  it('hands the services answer over synchronously once it is in (the first render then has it), once', async () => {
+    stubServer();
+    startStartupPrefetch({ pathname: '/explore', search: `?from=${FROM_MS}&until=${UNTIL_MS}` }, 1300);
+    // Not in yet: the page falls back to the promise.
+    expect(takeStartupServicesIfIn(FROM_MS, UNTIL_MS)).toBeNull();
+    for (let i = 0; i < 50; i++) await Promise.resolve();
+    expect(takeStartupServicesIfIn(FROM_MS, UNTIL_MS + 1)).toBeNull();
+    expect(takeStartupServicesIfIn(FROM_MS, UNTIL_MS)?.[0]?.serviceName).toBe('big');
+    expect(takeStartupServicesIfIn(FROM_MS, UNTIL_MS)).toBeNull();
+    expect(takeStartupServices(FROM_MS, UNTIL_MS)).toBeNull();
   });
 
   it('sends nothing for other pages or a host app config', async () => {

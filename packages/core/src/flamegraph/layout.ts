@@ -348,23 +348,31 @@ export interface SearchResult {
 }
 
 export function searchFrames(frames: FlameFrames, query: SearchQuery): SearchResult {
+  if (query.text === '') return searchFramesWith(frames, null);
+  if (!query.regex) return searchFramesWith(frames, substringTest(query.text));
+  let pattern: UserRegex;
+  try {
+    pattern = compileUserRegex(query.text, { caseInsensitive: true });
+  } catch (error) {
+    return searchFramesWith(frames, null, error instanceof Error ? error.message : String(error));
+  }
+  return searchFramesWith(frames, (name) => pattern.matchesPart(name));
+}
+
+/** Case-insensitive substring: the search box without "regex". */
+export function substringTest(text: string): (name: string) => boolean {
+  const needle = text.toLowerCase();
+  return (name) => name.toLowerCase().includes(needle);
+}
+
+/**
+ * Frames whose name passes `test`; null = nothing matches (`error` then says why, e.g. a pattern that
+ * does not compile). The UI hands in its own test so the RE2 engine loads only for a regex search.
+ */
+export function searchFramesWith(frames: FlameFrames, test: ((name: string) => boolean) | null, error: string | null = null): SearchResult {
   const matched = new Uint8Array(frames.count);
   const matchedBefore = new Uint32Array(frames.count + 1);
-  const empty: SearchResult = { matched, matchedBefore, matchedFrameCount: 0, matchedValue: 0, share: 0, error: null };
-  if (query.text === '') return empty;
-  let test: (name: string) => boolean;
-  if (query.regex) {
-    let pattern: UserRegex;
-    try {
-      pattern = compileUserRegex(query.text, { caseInsensitive: true });
-    } catch (error) {
-      return { ...empty, error: error instanceof Error ? error.message : String(error) };
-    }
-    test = (name) => pattern.matchesPart(name);
-  } else {
-    const needle = query.text.toLowerCase();
-    test = (name) => name.toLowerCase().includes(needle);
-  }
+  if (test === null || error !== null) return { matched, matchedBefore, matchedFrameCount: 0, matchedValue: 0, share: 0, error };
   // Names are deduplicated: test each once, not once per frame.
   const nameMatches = new Int8Array(frames.names.length).fill(-1);
   // covered[i] = i or an ancestor matched; parents precede children in level order, so one pass works.
@@ -390,14 +398,7 @@ export function searchFrames(frames: FlameFrames, query: SearchQuery): SearchRes
     covered[i] = parentCovered || isMatch ? 1 : 0;
   }
   for (let i = 0; i < frames.count; i++) matchedBefore[i + 1] = matchedBefore[i]! + matched[i]!;
-  return {
-    matched,
-    matchedBefore,
-    matchedFrameCount,
-    matchedValue,
-    share: frames.totalValue > 0 ? matchedValue / frames.totalValue : 0,
-    error: null,
-  };
+  return { matched, matchedBefore, matchedFrameCount, matchedValue, share: frames.totalValue > 0 ? matchedValue / frames.totalValue : 0, error: null };
 }
 
 // ---------------------------------------------------------------------------------------------

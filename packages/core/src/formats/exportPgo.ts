@@ -6,16 +6,21 @@
  *
  * What Go uses, and what Cinder can give: Go builds a weighted call graph keyed by
  * (caller, callee, call-site line − caller's start_line) and refuses a profile in which no function
- * has a start_line. Cinder stores frames as names only (no file or line), so:
- *   - a frame whose stored name carries a location the SDK put there (`file:function:line` from
- *     Node.js, `file:line - function` from pyroscope-rs, `function (file:line)`) gets that file
- *     and line as its start_line;
- *   - every other frame (all of a Go service's frames) gets start_line 1.
- * Each location's line equals its function's start_line, so every call-site offset is 0. Go then
- * accepts the file and sees the right functions and edge weights, but it matches hot call sites by
- * offset: only calls on a function's first line are recognised, so the inlining and
- * devirtualisation gains of PGO are mostly lost. The report counts how many functions had a real
- * line; `cinder pgo --help` says the same.
+ * has a start_line. Cinder's call trees are by name; beside them the store keeps code metadata
+ * from pprof uploads (storage/codeLines.ts: each name's file and start_line, each caller → callee
+ * edge's call-site line), which arrives here as `options.code` (read back from the server's pprof).
+ *   - A frame with a recorded start_line gets it and its file; where it calls a callee whose
+ *     call-site line was recorded, its location carries that line, so Go sees the real offset.
+ *     The tree has one edge per (caller, callee) name pair, so when a caller calls one callee from
+ *     two places only one call site (the store's pick) carries the edge's whole weight.
+ *   - A frame without metadata whose name carries a location an SDK put there (`file:function:line`
+ *     from Node.js, `file:line - function` from pyroscope-rs, `function (file:line)`) gets that file
+ *     and line as its start_line; any other frame gets start_line 1. Its calls are written on its
+ *     start line (offset 0), which Go recognises only for calls on a function's first line.
+ * Profiles ingested in other formats (folded, JFR, …), uploads older than the code tables, and Go
+ * builds before 1.20 (no start_line in their profiles) give frames without metadata. The report
+ * counts functions with a real start_line and edges with a real call-site line;
+ * `cinder pgo --help` says the same.
  *
  * Trimming (`trimPercent` < 100): edges (caller → callee name pairs, weighted by the callee
  * node's total) are sorted hottest first and kept until they cover that share of all edge weight;
@@ -24,6 +29,7 @@
  */
 import { Function as PprofFunction, Line, Location, Profile as PprofProfile, Sample, StringTable, ValueType as PprofValueType } from 'pprof-format';
 import { CallTreeBuilder, ROOT_NODE, nodeName, type CallTree } from '../tree/callTree.js';
+import type { CodeLines } from './codeLines.js';
 
 /** Go's default CPU profiling rate is 100 Hz. */
 export const GO_CPU_PERIOD_NS = 10_000_000;
@@ -36,6 +42,8 @@ export interface PgoOptions {
   /** Keep the hottest edges covering this share (0 < N ≤ 100) of all edge weight; 100 = all. */
   trimPercent?: number;
   timeNanos?: bigint;
+  /** Recorded file, start line and call-site lines (see the module comment). */
+  code?: CodeLines;
 }
 
 export interface PgoReport {
@@ -47,10 +55,14 @@ export interface PgoReport {
   keptEdgeWeightShare: number;
   /** Sum of CPU nanoseconds, the same before and after trimming. */
   totalNanoseconds: number;
-  /** Functions whose start_line came from their stored name (the rest got start_line 1). */
+  /** Functions with a real start_line (recorded, or from their stored name); the rest got start_line 1. */
   functionsWithLines: number;
-  /** Share (0..1) of self CPU time whose leaf frame had a real line. */
+  /** Share (0..1) of self CPU time whose leaf frame had a real start_line. */
   lineWeightShare: number;
+  /** Kept caller → callee edges written with a recorded call-site line (a real offset for Go). */
+  edgesWithCallSites: number;
+  /** Share (0..1) of kept edge weight on those edges. */
+  callSiteWeightShare: number;
 }
 
 export interface FrameLocation {
@@ -132,35 +144,78 @@ export function pgoProfileFromTree(input: CallTree, options: PgoOptions): { byte
   // Counts are what Go's profiler records; from CPU time they are derived, at least 1 per stack seen.
   const toSamples = (value: number): number => (options.valueUnit === 'count' ? Math.round(value) : Math.max(1, Math.round(value / periodNs)));
   const strings = new StringTable();
+  const code = options.code;
   const functionIdOfName = new Int32Array(tree.names.length);
+  /** Per name: its start line, and whether call-site lines may be used (a recorded start_line). */
+  const startLineOfName = new Int32Array(tree.names.length);
+  const recordedStart = new Uint8Array(tree.names.length);
   const functions: PprofFunction[] = [];
-  const locations: Location[] = [];
   const hasLine: boolean[] = [];
   for (let nameIndex = 0; nameIndex < tree.names.length; nameIndex++) {
     const raw = tree.names[nameIndex]!;
-    const parsed = parseFrameLocation(raw);
-    const startLine = parsed.line > 0 ? parsed.line : 1;
+    const known = code?.functions.get(raw);
+    let functionName = raw;
+    let file = known?.file ?? '';
+    let startLine = known?.startLine ?? 0;
+    if (startLine > 0) recordedStart[nameIndex] = 1;
+    else {
+      const parsed = parseFrameLocation(raw);
+      functionName = parsed.functionName;
+      if (file === '') file = parsed.file;
+      startLine = parsed.line;
+    }
+    hasLine.push(startLine > 0);
+    if (startLine <= 0) startLine = 1;
     const id = functions.length + 1;
-    functions.push(
-      new PprofFunction({ id, name: strings.dedup(parsed.functionName), systemName: strings.dedup(raw), filename: strings.dedup(parsed.file), startLine }),
-    );
-    locations.push(new Location({ id, line: [new Line({ functionId: id, line: startLine })] }));
-    hasLine.push(parsed.line > 0);
+    functions.push(new PprofFunction({ id, name: strings.dedup(functionName), systemName: strings.dedup(raw), filename: strings.dedup(file), startLine }));
     functionIdOfName[nameIndex] = id;
+    startLineOfName[nameIndex] = startLine;
+  }
+  const locations: Location[] = [];
+  const locationIds = new Map<string, number>();
+  const locationOf = (nameIndex: number, line: number): number => {
+    const functionId = functionIdOfName[nameIndex]!;
+    const key = `${functionId}:${line}`;
+    let id = locationIds.get(key);
+    if (id === undefined) {
+      id = locations.length + 1;
+      locations.push(new Location({ id, line: [new Line({ functionId, line })] }));
+      locationIds.set(key, id);
+    }
+    return id;
+  };
+  // Per node: the location of its parent as the caller of it; counted once per distinct edge.
+  const callerLocation = new Int32Array(tree.nodeCount);
+  const callSiteEdges = new Set<string>();
+  let edgeWeight = 0;
+  let callSiteWeight = 0;
+  for (let node = 1; node < tree.nodeCount; node++) {
+    const parent = tree.parent[node]!;
+    if (parent === ROOT_NODE) continue;
+    const callerName = tree.nameIndex[parent]!;
+    const callSite = recordedStart[callerName] === 1 ? code?.callSites.get(tree.names[callerName]!)?.get(nodeName(tree, node)) : undefined;
+    callerLocation[node] = locationOf(callerName, callSite ?? startLineOfName[callerName]!);
+    edgeWeight += tree.total[node]!;
+    if (callSite !== undefined) {
+      callSiteWeight += tree.total[node]!;
+      callSiteEdges.add(`${callerName},${tree.nameIndex[node]}`);
+    }
   }
   const samples: Sample[] = [];
   let totalNanoseconds = 0;
   let lineNanoseconds = 0;
-  const locationIds: number[] = [];
+  const stack: number[] = [];
   for (let node = 1; node < tree.nodeCount; node++) {
     const self = tree.self[node]!;
     if (self === 0) continue;
-    locationIds.length = 0;
-    for (let up = node; up !== ROOT_NODE; up = tree.parent[up]!) locationIds.push(functionIdOfName[tree.nameIndex[up]!]!);
+    stack.length = 0;
+    const leafName = tree.nameIndex[node]!;
+    stack.push(locationOf(leafName, startLineOfName[leafName]!));
+    for (let up = node; tree.parent[up] !== ROOT_NODE; up = tree.parent[up]!) stack.push(callerLocation[up]!);
     const nanoseconds = toNanoseconds(self);
     totalNanoseconds += nanoseconds;
-    if (hasLine[tree.nameIndex[node]!]) lineNanoseconds += nanoseconds;
-    samples.push(new Sample({ locationId: [...locationIds], value: [toSamples(self), Math.round(nanoseconds)] }));
+    if (hasLine[leafName]) lineNanoseconds += nanoseconds;
+    samples.push(new Sample({ locationId: [...stack], value: [toSamples(self), Math.round(nanoseconds)] }));
   }
   const profile = new PprofProfile({
     sampleType: [
@@ -185,6 +240,8 @@ export function pgoProfileFromTree(input: CallTree, options: PgoOptions): { byte
       totalNanoseconds,
       functionsWithLines: hasLine.filter(Boolean).length,
       lineWeightShare: totalNanoseconds > 0 ? lineNanoseconds / totalNanoseconds : 0,
+      edgesWithCallSites: callSiteEdges.size,
+      callSiteWeightShare: edgeWeight > 0 ? callSiteWeight / edgeWeight : 0,
     },
   };
 }

@@ -9,6 +9,7 @@ export * from './exportSpeedscope.js';
 export * from './exportCpuprofile.js';
 export * from './exportFlameGraph.js';
 export * from './exportPgo.js';
+export * from './codeLines.js';
 export * from './jfr.js';
 export * from './jfrReader.js';
 export * from './jfrLabels.js';

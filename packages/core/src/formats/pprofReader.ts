@@ -27,8 +27,9 @@
  * (DecodeLimits) before the frames are copied into one array that every stack is a view of.
  */
 import { CinderError, ErrorCodes } from '../errors.js';
-import type { LabelPairs, Profile, ValueType } from '../model.js';
+import type { LabelPairs, ValueType } from '../model.js';
 import { StringTable as NameTable } from '../stringTable.js';
+import { MAX_CODE_LINE, type PprofCode, type ProfileWithCode } from './codeLines.js';
 import { MAX_SAMPLE_VALUE, resolveDecodeLimits, tooComplex, valueOutOfRange, WorkBudget, type DecodeLimits } from './limits.js';
 
 export interface DecodePprofOptions {
@@ -36,6 +37,12 @@ export interface DecodePprofOptions {
   /** pyroscope-dotnet quirks: `-` in sample type names, all function ids 0. */
   dotnetFix?: boolean;
   limits?: Partial<DecodeLimits>;
+  /**
+   * Also return where the code is (`ProfileWithCode.code`): each frame name's file and start line
+   * and the call-site lines of its calls (what Go's PGO matches on). Costs one typed-array compare
+   * per frame and a little work per distinct call edge.
+   */
+  code?: boolean;
 }
 
 /** Spy names for which Pyroscope rewrites function names to `<file> <function>`. */
@@ -176,10 +183,13 @@ class Pass {
   readonly addrEnd = i32();
   readonly lineStart = i32();
   readonly lineFn = f64();
+  /** Line.line of each entry of lineFn (0 = none). */
+  readonly lineNo = f64();
 
   readonly fnId = f64();
   readonly fnName = f64();
   readonly fnFile = f64();
+  readonly fnStartLine = f64();
 
   /** Scalars of the profile message as byte ranges of their last occurrence (−1: absent). */
   timeStart = -1;
@@ -196,7 +206,7 @@ class Pass {
     this.hasPeriodType = false;
     this.periodTypeName = this.periodTypeUnit = 0;
     for (const list of [this.strStart, this.strEnd, this.typeName, this.typeUnit, this.locStart, this.locIds, this.valStart, this.vals]) list.reset();
-    for (const list of [this.lblStart, this.lblKey, this.lblStr, this.locId, this.addrStart, this.addrEnd, this.lineStart, this.lineFn, this.fnId, this.fnName, this.fnFile]) list.reset();
+    for (const list of [this.lblStart, this.lblKey, this.lblStr, this.locId, this.addrStart, this.addrEnd, this.lineStart, this.lineFn, this.lineNo, this.fnId, this.fnName, this.fnFile, this.fnStartLine]) list.reset();
     this.bigValues.clear();
     this.timeStart = this.timeEnd = this.durationStart = this.durationEnd = this.periodStart = this.periodEnd = -1;
   }
@@ -420,12 +430,15 @@ class Pass {
   line(start: number, end: number): void {
     this.pos = start;
     let fn = 0;
+    let line = 0;
     while (this.pos < end) {
       const field = this.next(end);
       if (field === 1) fn = this.number();
-      else if (field === 2 || field === 3) this.skipNumber();
+      else if (field === 2) line = this.number();
+      else if (field === 3) this.skipNumber();
     }
     this.lineFn.push(fn);
+    this.lineNo.push(line);
   }
 
   function(start: number, end: number): void {
@@ -433,16 +446,19 @@ class Pass {
     let id = 0;
     let name = 0;
     let file = 0;
+    let startLine = 0;
     while (this.pos < end) {
       const field = this.next(end);
       if (field === 1) id = this.number();
       else if (field === 2) name = this.number();
       else if (field === 4) file = this.number();
-      else if (field === 3 || field === 5) this.skipNumber();
+      else if (field === 5) startLine = this.number();
+      else if (field === 3) this.skipNumber();
     }
     this.fnId.push(id);
     this.fnName.push(name);
     this.fnFile.push(file);
+    this.fnStartLine.push(startLine);
   }
 }
 
@@ -519,7 +535,7 @@ class IdIndex {
   }
 }
 
-export function readPprof(bytes: Uint8Array, options: DecodePprofOptions = {}): Profile {
+export function readPprof(bytes: Uint8Array, options: DecodePprofOptions = {}): ProfileWithCode {
   const limits = resolveDecodeLimits(options.limits);
   const p = pass;
   p.reset(bytes);
@@ -629,6 +645,10 @@ export function readPprof(bytes: Uint8Array, options: DecodePprofOptions = {}): 
   const locFrames = new Uint32Array(lineTotal + locCount);
   const locFrameStart = new Int32Array(locCount);
   const locFrameCount = new Int32Array(locCount);
+  // With options.code: Line.line of each frame in locFrames (0 = none).
+  const wantCode = options.code === true;
+  const locFrameLine = wantCode ? new Int32Array(lineTotal + locCount) : null;
+  const lineNo = p.lineNo.data;
   let framesAt = 0;
   for (let l = 0; l < locCount; l++) {
     const first = lineStart[l]!;
@@ -640,6 +660,7 @@ export function readPprof(bytes: Uint8Array, options: DecodePprofOptions = {}): 
       if (f < 0) throw malformed(`pprof location ${locIds[l]!} refers to function ${functionId}, which does not exist`);
       let id = functionNameId(f);
       if (id === -2) id = nameTable.id(addressName(b, p.addrStart.data[l]!, p.addrEnd.data[l]!));
+      if (locFrameLine !== null) locFrameLine[framesAt] = codeLine(lineNo[line]!);
       locFrames[framesAt++] = id;
     }
     if (last === first) locFrames[framesAt++] = nameTable.id(addressName(b, p.addrStart.data[l]!, p.addrEnd.data[l]!));
@@ -759,7 +780,17 @@ export function readPprof(bytes: Uint8Array, options: DecodePprofOptions = {}): 
   if (timeNanos < 0) throw valueOutOfRange('pprof time_nanos', timeNanos);
   const period = p.periodStart < 0 ? 0 : boundedInt64(prefixInt64(b, p.periodStart, p.periodEnd), () => 'pprof period');
   const durationNanos = p.durationStart < 0 ? 0 : prefixInt64(b, p.durationStart, p.durationEnd);
+  const code =
+    locFrameLine === null
+      ? undefined
+      : codeOf(p, fnCount, fnNameId, (index) => (index < stringCount ? str(index) : ''), nameTable.strings.length, locCount, locFrames, locFrameStart, locFrameCount, locFrameLine, {
+          resolved,
+          locStart,
+          sampleCount,
+          locTotal,
+        });
   return {
+    ...(code ? { code } : {}),
     sampleTypes,
     periodType,
     period,
@@ -773,4 +804,90 @@ export function readPprof(bytes: Uint8Array, options: DecodePprofOptions = {}): 
     values,
     sampleLabels,
   };
+}
+
+function codeLine(value: number): number {
+  return value > 0 && value <= MAX_CODE_LINE ? value : 0;
+}
+
+/**
+ * The profile's code (see codeLines.ts): file and start line of each used function name (the first
+ * function of a name wins), and its distinct call edges with their call-site lines: within a
+ * location (inlined frames: each caller is the next line entry) and between the locations each
+ * sample listed next to each other.
+ */
+function codeOf(
+  p: Pass,
+  fnCount: number,
+  fnNameId: Int32Array,
+  str: (index: number) => string,
+  nameCount: number,
+  locCount: number,
+  locFrames: Uint32Array,
+  locFrameStart: Int32Array,
+  locFrameCount: Int32Array,
+  locFrameLine: Int32Array,
+  samples: { resolved: Int32Array; locStart: Int32Array; sampleCount: number; locTotal: number },
+): PprofCode {
+  const files: string[] = [];
+  const fileOfString = new Map<number, number>();
+  const nameFile = new Int32Array(nameCount).fill(-1);
+  const nameStartLine = new Int32Array(nameCount);
+  const named = new Uint8Array(nameCount);
+  for (let f = 0; f < fnCount; f++) {
+    const id = fnNameId[f]!;
+    if (id < 0 || named[id] === 1) continue;
+    named[id] = 1;
+    nameStartLine[id] = codeLine(p.fnStartLine.data[f]!);
+    const fileString = p.fnFile.data[f]!;
+    if (fileString === 0) continue;
+    let file = fileOfString.get(fileString);
+    if (file === undefined) {
+      const text = str(fileString);
+      file = text === '' ? -1 : files.push(text) - 1;
+      fileOfString.set(fileString, file);
+    }
+    nameFile[id] = file;
+  }
+  const edges: number[] = [];
+  // (caller, callee) → the call-site line(s) already listed.
+  const listed = new Map<number, number | number[]>();
+  const add = (caller: number, callee: number, line: number): void => {
+    if (line === 0) return;
+    const key = caller * nameCount + callee;
+    const known = listed.get(key);
+    if (known === undefined) listed.set(key, line);
+    else if (typeof known === 'number') {
+      if (known === line) return;
+      listed.set(key, [known, line]);
+    } else {
+      if (known.includes(line)) return;
+      known.push(line);
+    }
+    edges.push(caller, callee, line);
+  };
+  for (let l = 0; l < locCount; l++) {
+    const start = locFrameStart[l]!;
+    for (let k = start; k + 1 < start + locFrameCount[l]!; k++) add(locFrames[k]!, locFrames[k + 1]!, locFrameLine[k]!);
+  }
+  // Between locations: per location the callee (outermost frame of the location below it) seen
+  // last, so a sample costs one compare per frame and only a new (location, callee) pair is added.
+  const outer = new Int32Array(locCount);
+  for (let l = 0; l < locCount; l++) outer[l] = locFrames[locFrameStart[l]!]!;
+  const lastCallee = new Int32Array(locCount).fill(-1);
+  const { resolved, locStart, sampleCount, locTotal } = samples;
+  for (let s = 0; s < sampleCount; s++) {
+    const last = s + 1 < sampleCount ? locStart[s + 1]! : locTotal;
+    let callee = -1;
+    for (let i = locStart[s]!; i < last; i++) {
+      const l = resolved[i]!;
+      if (callee >= 0 && lastCallee[l] !== callee) {
+        lastCallee[l] = callee;
+        const inner = locFrameStart[l]! + locFrameCount[l]! - 1;
+        add(locFrames[inner]!, callee, locFrameLine[inner]!);
+      }
+      callee = outer[l]!;
+    }
+  }
+  return { files, nameFile, nameStartLine, edges: Int32Array.from(edges) };
 }

@@ -137,8 +137,30 @@ export class CallTreeBuilder {
 
 /** Storage's answer → call tree (merging any siblings that share a name). */
 export function callTreeFromStackTable(table: StackNodeTable): CallTree {
-  return callTreeFromOrderedTable(table) ?? callTreeFromStackTableSlow(table);
+  const steps = orderedTableSteps(table);
+  let step = steps.next();
+  while (!step.done) step = steps.next();
+  return step.value ?? callTreeFromStackTableSlow(table);
 }
+
+/**
+ * callTreeFromStackTable for a caller that must keep an event loop answering (a 1M-node table is
+ * ~50–150 ms of work): `pause()` is offered a turn every ORDERED_TABLE_STEP_ROWS rows and awaited
+ * when it returns a promise. Core has no clock; the server passes its pacer.
+ */
+export async function callTreeFromStackTablePaced(table: StackNodeTable, pause: () => Promise<void> | undefined): Promise<CallTree> {
+  const steps = orderedTableSteps(table);
+  let step = steps.next();
+  while (!step.done) {
+    const waiting = pause();
+    if (waiting) await waiting;
+    step = steps.next();
+  }
+  return step.value ?? callTreeFromStackTableSlow(table);
+}
+
+/** Rows between the turns callTreeFromStackTablePaced offers (a few ms of work). */
+const ORDERED_TABLE_STEP_ROWS = 1 << 16;
 
 /**
  * The store's tables are laid out parents first, each parent's children one run in name order,
@@ -147,7 +169,7 @@ export function callTreeFromStackTable(table: StackNodeTable): CallTree {
  * name-sorted child index comes for free. Null when the table is not laid out so (then the general
  * builder merges siblings that share a name).
  */
-function callTreeFromOrderedTable(table: StackNodeTable): CallTree | null {
+function* orderedTableSteps(table: StackNodeTable): Generator<void, CallTree | null> {
   const rows = table.parent.length;
   const names = table.names;
   for (let i = 1; i < names.length; i++) if (!(names[i - 1]! < names[i]!)) return null;
@@ -163,6 +185,7 @@ function callTreeFromOrderedTable(table: StackNodeTable): CallTree | null {
   const start = new Int32Array(nodeCount + 1);
   let previousParent = -1;
   for (let i = 0; i < rows; i++) {
+    if ((i & (ORDERED_TABLE_STEP_ROWS - 1)) === ORDERED_TABLE_STEP_ROWS - 1) yield;
     const p = table.parent[i]! + 1;
     const node = i + 1;
     const name = table.nameIndex[i]!;
@@ -179,13 +202,22 @@ function callTreeFromOrderedTable(table: StackNodeTable): CallTree | null {
     self[node] = table.self[i]!;
     start[p + 1]!++;
   }
+  yield;
   const total = Float64Array.from(self);
-  for (let node = nodeCount - 1; node > 0; node--) total[parent[node]!]! += total[node]!;
+  for (let node = nodeCount - 1; node > 0; node--) {
+    if ((node & (ORDERED_TABLE_STEP_ROWS - 1)) === 0) yield;
+    total[parent[node]!]! += total[node]!;
+  }
+  yield;
   // Child index: runs are contiguous and name-sorted, so children[] is each run in row order.
   for (let n = 0; n < nodeCount; n++) start[n + 1]! += start[n]!;
   const children = new Int32Array(Math.max(0, nodeCount - 1));
   const fill = start.slice(0, nodeCount);
-  for (let node = 1; node < nodeCount; node++) children[fill[parent[node]!]!++] = node;
+  yield;
+  for (let node = 1; node < nodeCount; node++) {
+    if ((node & (ORDERED_TABLE_STEP_ROWS - 1)) === 0) yield;
+    children[fill[parent[node]!]!++] = node;
+  }
   const tree: CallTree = { names, nodeCount, parent, nameIndex, self, total };
   childIndexCache.set(tree, { start, children });
   return tree;

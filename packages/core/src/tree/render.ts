@@ -72,6 +72,14 @@ export function flameGraphFromTree(tree: CallTree, maxNodes = DEFAULT_MAX_NODES)
   const nameTable = new StringTable(['total']);
   const names = nameTable.strings;
   const idOf = (name: string): number => nameTable.id(name);
+  // Output ids by the tree's name index: hashing a long frame name once per node was most of the cost.
+  const outputIdOfName = new Int32Array(tree.names.length).fill(-1);
+  const idOfNode = (node: number): number => {
+    const nameIdx = tree.nameIndex[node]!;
+    let id = outputIdOfName[nameIdx]!;
+    if (id < 0) outputIdOfName[nameIdx] = id = idOf(tree.names[nameIdx]!);
+    return id;
+  };
   const levels: number[][] = [];
   const levelEnd: number[] = [];
   const truncation: TruncationInfo = { hiddenNodes: 0, hiddenValue: 0, otherNodes: 0 };
@@ -94,7 +102,7 @@ export function flameGraphFromTree(tree: CallTree, maxNodes = DEFAULT_MAX_NODES)
       continue;
     }
     const { node, depth, x } = entry;
-    emit(depth, x, tree.total[node]!, tree.self[node]!, node === ROOT_NODE ? 0 : idOf(nodeName(tree, node)));
+    emit(depth, x, tree.total[node]!, tree.self[node]!, node === ROOT_NODE ? 0 : idOfNode(node));
     let childX = x + tree.self[node]!;
     let otherValue = 0;
     let otherCount = 0;
@@ -274,8 +282,13 @@ export function diffFlameGraph(left: CallTree, right: CallTree, maxNodes = DEFAU
     const mapped = new Int32Array(tree.nodeCount);
     mapped[0] = ROOT_NODE;
     into[ROOT_NODE] = 0;
+    // Builder ids by name index: each distinct name is hashed once, not once per node.
+    const builderIdOfName = new Int32Array(tree.names.length).fill(-1);
     for (let node = 1; node < tree.nodeCount; node++) {
-      const copy = builder.child(mapped[tree.parent[node]!]!, builder.nameId(nodeName(tree, node)));
+      const nameIdx = tree.nameIndex[node]!;
+      let nameId = builderIdOfName[nameIdx]!;
+      if (nameId < 0) builderIdOfName[nameIdx] = nameId = builder.nameId(tree.names[nameIdx]!);
+      const copy = builder.child(mapped[tree.parent[node]!]!, nameId);
       mapped[node] = copy;
       into[copy] = node;
     }
@@ -307,6 +320,13 @@ export function diffFlameGraph(left: CallTree, right: CallTree, maxNodes = DEFAU
   const nameTable = new StringTable(['total']);
   const names = nameTable.strings;
   const idOf = (name: string): number => nameTable.id(name);
+  const outputIdOfName = new Int32Array(merged.names.length).fill(-1);
+  const idOfNode = (node: number): number => {
+    const nameIdx = merged.nameIndex[node]!;
+    let id = outputIdOfName[nameIdx]!;
+    if (id < 0) outputIdOfName[nameIdx] = id = idOf(merged.names[nameIdx]!);
+    return id;
+  };
   const levels: number[][] = [];
   const endL: number[] = [];
   const endR: number[] = [];
@@ -328,7 +348,7 @@ export function diffFlameGraph(left: CallTree, right: CallTree, maxNodes = DEFAU
       continue;
     }
     const { node, depth, xl, xr } = entry;
-    emit(depth, xl, totalL[node]!, selfL[node]!, xr, totalR[node]!, selfR[node]!, node === ROOT_NODE ? 0 : idOf(nodeName(merged, node)));
+    emit(depth, xl, totalL[node]!, selfL[node]!, xr, totalR[node]!, selfR[node]!, node === ROOT_NODE ? 0 : idOfNode(node));
     let childXl = xl + selfL[node]!;
     let childXr = xr + selfR[node]!;
     let otherL = 0;
@@ -357,6 +377,11 @@ export function diffFlameGraph(left: CallTree, right: CallTree, maxNodes = DEFAU
 /** §3.5 tree bytes: pre-order, `uvarint nameLen, name, uvarint self, uvarint childCount`. */
 export function treeBytes(tree: CallTree, maxNodes = DEFAULT_MAX_NODES): Uint8Array {
   const encoder = new TextEncoder();
+  const encodedNames: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(tree.names.length);
+  const encodedName = (node: number): Uint8Array => {
+    const nameIdx = tree.nameIndex[node]!;
+    return (encodedNames[nameIdx] ??= encoder.encode(tree.names[nameIdx]!));
+  };
   const index = childIndex(tree);
   const threshold = truncationThreshold(tree.total, tree.nodeCount - 1, maxNodes);
   const out = new ProtoWriter();
@@ -380,7 +405,7 @@ export function treeBytes(tree: CallTree, maxNodes = DEFAULT_MAX_NODES): Uint8Ar
         hasOther = true;
       } else kept.push(child);
     }
-    out.bytes(node === ROOT_NODE ? new Uint8Array(0) : encoder.encode(nodeName(tree, node)));
+    out.bytes(node === ROOT_NODE ? new Uint8Array(0) : encodedName(node));
     out.uvarint(tree.self[node]!);
     out.uvarint(kept.length + (hasOther ? 1 : 0));
     if (hasOther) stack.push({ other: otherValue });
@@ -401,4 +426,334 @@ export function collapsedFromTree(tree: CallTree): string {
   }
   lines.sort();
   return lines.join('\n');
+}
+
+/** Work units (items sorted, nodes visited, lines written) between two pause points of a paced encoder. */
+const PACED_STEP = 4096;
+
+/**
+ * `collapsedFromTree`'s text as UTF-8, made a slice at a time: yields a chunk when ~chunkBytes are
+ * ready and `null` where the caller may pause with no bytes ready, so a server can give the event
+ * loop a turn between slices. A merged tree's folded text is easily 10+ MB; built as one string,
+ * sorted, joined and encoded on the main thread, it blocked the loop for 100–500 ms.
+ *
+ * The bytes equal `collapsedFromTree`'s (a property test compares them): lines in UTF-16 code-unit
+ * order. Instead of sorting the lines it walks the tree: all lines below a node share its path plus
+ * `;`, so they form one contiguous run of the sorted output, and the runs and lines of siblings
+ * sort by their keys `name;` and `name value`. That holds unless a name contains `;` (a sibling's
+ * line could then fall inside another's run), siblings share a name, or a top-level name is empty
+ * (its children's lines have no `;` prefix); then the lines are sorted, in paced merge passes.
+ */
+export function* collapsedChunks(tree: CallTree, chunkBytes = 64 * 1024): Generator<Uint8Array | null, void, undefined> {
+  const { names, nameIndex, parent, self, nodeCount } = tree;
+  let simple = true;
+  for (let i = 0; i < names.length && simple; i++) {
+    if (names[i]!.includes(';')) simple = false;
+    if (i % PACED_STEP === PACED_STEP - 1) yield null;
+  }
+  // Children of every node in CSR layout, sorted by name below.
+  const start = new Int32Array(nodeCount + 1);
+  for (let node = 1; node < nodeCount; node++) start[parent[node]! + 1]!++;
+  for (let n = 0; n < nodeCount; n++) start[n + 1]! += start[n]!;
+  const fill = start.slice(0, nodeCount);
+  const children = new Int32Array(Math.max(0, nodeCount - 1));
+  for (let node = 1; node < nodeCount; node++) {
+    children[fill[parent[node]!]!++] = node;
+    if (node % (PACED_STEP * 16) === 0) yield null;
+  }
+  for (let i = start[ROOT_NODE]!; i < start[ROOT_NODE + 1]! && simple; i++) if (names[nameIndex[children[i]!]!] === '') simple = false;
+  if (!simple) {
+    yield* collapsedBySort(tree, chunkBytes);
+    return;
+  }
+  const rank = yield* nameRanksPaced(names);
+  const byRank = (a: number, b: number): boolean => rank[nameIndex[a]!]! < rank[nameIndex[b]!]!;
+  let work = 0;
+  for (let n = 0; n < nodeCount; n++) {
+    const from = start[n]!;
+    const to = start[n + 1]!;
+    work++;
+    if (to - from > 1) {
+      let sorted = true;
+      for (let i = from + 1; i < to && sorted; i++) if (!byRank(children[i - 1]!, children[i]!)) sorted = false;
+      if (!sorted) {
+        children.set(yield* sortPaced(Array.from(children.subarray(from, to)), byRank), from);
+        for (let i = from + 1; i < to; i++) if (rank[nameIndex[children[i - 1]!]!] === rank[nameIndex[children[i]!]!]) simple = false;
+      }
+      work += to - from;
+    }
+    if (work >= PACED_STEP) {
+      work = 0;
+      yield null;
+    }
+  }
+  if (!simple) {
+    yield* collapsedBySort(tree, chunkBytes);
+    return;
+  }
+
+  const out = new ChunkedBytes(chunkBytes);
+  // The UTF-8 bytes of the path being walked; each frame keeps the length of its own path.
+  let path = new Uint8Array(4096);
+  const ensurePath = (length: number): void => {
+    if (length <= path.length) return;
+    const bigger = new Uint8Array(Math.max(length, path.length * 2));
+    bigger.set(path);
+    path = bigger;
+  };
+  /** Appends `;name` (or `name` after an empty path) at `pathLength`; returns the new length. */
+  const pushName = (pathLength: number, name: string): number => {
+    ensurePath(pathLength + 1 + 3 * name.length);
+    let at = pathLength;
+    if (pathLength > 0) path[at++] = 0x3b;
+    return writeUtf8(path, at, name);
+  };
+  // A frame walks its node's items: item 2i is child i's line, 2i+1 the run of lines below it; in
+  // name order unless a sibling's name extends another's (`a` and `a.b`: `a;…` sorts after `a.b …`).
+  const frameNode: number[] = [];
+  const framePath: number[] = [];
+  const framePos: number[] = [];
+  const frameItems: (number[] | null)[] = [];
+  const enter = function* (node: number, pathLength: number): Generator<null, void, undefined> {
+    frameNode.push(node);
+    framePath.push(pathLength);
+    framePos.push(0);
+    const from = start[node]!;
+    const to = start[node + 1]!;
+    let extended = false;
+    for (let i = from + 1; i < to && !extended; i++) if (names[nameIndex[children[i]!]!]!.startsWith(names[nameIndex[children[i - 1]!]!]!)) extended = true;
+    if (!extended) {
+      frameItems.push(null);
+      return;
+    }
+    const keys: string[] = [];
+    const itemOfKey: number[] = [];
+    for (let c = from; c < to; c++) {
+      const child = children[c]!;
+      const name = names[nameIndex[child]!]!;
+      if (self[child] !== 0) {
+        keys.push(`${name} ${self[child]}`);
+        itemOfKey.push(2 * (c - from));
+      }
+      if (start[child + 1]! > start[child]!) {
+        keys.push(`${name};`);
+        itemOfKey.push(2 * (c - from) + 1);
+      }
+    }
+    const order = yield* sortPaced(Array.from(keys.keys()), (x, y) => keys[x]! < keys[y]!);
+    const items = order.map((k) => itemOfKey[k]!);
+    frameItems.push(items);
+  };
+  yield* enter(ROOT_NODE, 0);
+  let first = true;
+  while (frameNode.length > 0) {
+    const top = frameNode.length - 1;
+    const node = frameNode[top]!;
+    const items = frameItems[top]!;
+    const itemCount = items ? items.length : 2 * (start[node + 1]! - start[node]!);
+    const pos = framePos[top]!;
+    if (pos >= itemCount) {
+      frameNode.pop();
+      framePath.pop();
+      framePos.pop();
+      frameItems.pop();
+      continue;
+    }
+    framePos[top] = pos + 1;
+    const item = items ? items[pos]! : pos;
+    const child = children[start[node]! + (item >> 1)]!;
+    const parentPath = framePath[top]!;
+    if ((item & 1) === 1) {
+      if (start[child + 1]! > start[child]!) yield* enter(child, pushName(parentPath, names[nameIndex[child]!]!));
+    } else if (self[child] !== 0) {
+      const end = pushName(parentPath, names[nameIndex[child]!]!);
+      const value = `${self[child]}`;
+      const line = out.reserve(end + value.length + 2);
+      let at = out.length;
+      if (!first) line[at++] = 0x0a;
+      first = false;
+      line.set(path.subarray(0, end), at);
+      at += end;
+      line[at++] = 0x20;
+      for (let i = 0; i < value.length; i++) line[at++] = value.charCodeAt(i);
+      out.length = at;
+      const full = out.takeIfFull();
+      if (full) yield full;
+    }
+    if (++work >= PACED_STEP) {
+      work = 0;
+      yield null;
+    }
+  }
+  const rest = out.take();
+  if (rest) yield rest;
+}
+
+/** The general case of collapsedChunks: collapsedFromTree's lines, sorted in paced merge passes. */
+function* collapsedBySort(tree: CallTree, chunkBytes: number): Generator<Uint8Array | null, void, undefined> {
+  const paths: string[] = new Array<string>(tree.nodeCount);
+  paths[ROOT_NODE] = '';
+  const lines: string[] = [];
+  for (let node = 1; node < tree.nodeCount; node++) {
+    const parentPath = paths[tree.parent[node]!]!;
+    paths[node] = parentPath === '' ? nodeName(tree, node) : `${parentPath};${nodeName(tree, node)}`;
+    if (tree.self[node]! !== 0) lines.push(`${paths[node]} ${tree.self[node]}`);
+    if (node % PACED_STEP === 0) yield null;
+  }
+  const sorted = yield* sortPaced(lines, (a, b) => a < b);
+  const out = new ChunkedBytes(chunkBytes);
+  for (let i = 0; i < sorted.length; i++) {
+    const line = sorted[i]!;
+    const bytes = out.reserve(3 * line.length + 1);
+    let at = out.length;
+    if (i > 0) bytes[at++] = 0x0a;
+    out.length = writeUtf8(bytes, at, line);
+    const full = out.takeIfFull();
+    if (full) yield full;
+    else if (i % PACED_STEP === PACED_STEP - 1) yield null;
+  }
+  const rest = out.take();
+  if (rest) yield rest;
+}
+
+/** rank[i] = position of names[i] in UTF-16 code-unit order (equal names share a rank). */
+function* nameRanksPaced(names: readonly string[]): Generator<null, Int32Array, undefined> {
+  const order = yield* sortPaced(Array.from(names.keys()), (a, b) => names[a]! < names[b]!);
+  const rank = new Int32Array(names.length);
+  for (let i = 0; i < order.length; i++) rank[order[i]!] = i > 0 && names[order[i]!] === names[order[i - 1]!] ? rank[order[i - 1]!]! : i;
+  return rank;
+}
+
+/**
+ * A stable merge sort that yields `null` every PACED_STEP moves: `Array.prototype.sort` cannot be
+ * interrupted, and on a million strings it is a block of its own.
+ */
+function* sortPaced<T>(items: T[], before: (a: T, b: T) => boolean): Generator<null, T[], undefined> {
+  const n = items.length;
+  let src = items;
+  if (n < 2) return src;
+  let work = 0;
+  // Runs of 16 by insertion sort, then merges of doubling width.
+  const run = 16;
+  for (let low = 0; low < n; low += run) {
+    const high = Math.min(low + run, n);
+    for (let i = low + 1; i < high; i++) {
+      const value = src[i]!;
+      let j = i - 1;
+      while (j >= low && before(value, src[j]!)) {
+        src[j + 1] = src[j]!;
+        j--;
+      }
+      src[j + 1] = value;
+    }
+    work += 4 * run;
+    if (work >= PACED_STEP) {
+      work = 0;
+      yield null;
+    }
+  }
+  let dst = new Array<T>(n);
+  for (let width = run; width < n; width *= 2) {
+    for (let low = 0; low < n; low += 2 * width) {
+      const mid = Math.min(low + width, n);
+      const high = Math.min(low + 2 * width, n);
+      let i = low;
+      let j = mid;
+      let k = low;
+      while (k < high) {
+        dst[k++] = j >= high || (i < mid && !before(src[j]!, src[i]!)) ? src[i++]! : src[j++]!;
+        if (++work >= PACED_STEP) {
+          work = 0;
+          yield null;
+        }
+      }
+    }
+    const swap = src;
+    src = dst;
+    dst = swap;
+  }
+  return src;
+}
+
+/** Output bytes in chunks of about `chunkBytes`: write at `length` into `reserve(n)`'s array. */
+class ChunkedBytes {
+  private buffer: Uint8Array;
+  private pending: Uint8Array[] = [];
+  length = 0;
+
+  constructor(private readonly chunkBytes: number) {
+    this.buffer = new Uint8Array(chunkBytes);
+  }
+
+  /** The current chunk with room for `bytes` more at `length` (a new chunk if it had no room; the full one is kept for takeIfFull). */
+  reserve(bytes: number): Uint8Array {
+    if (this.length + bytes <= this.buffer.length) return this.buffer;
+    if (this.length > 0) this.pending.push(this.buffer.subarray(0, this.length));
+    this.buffer = new Uint8Array(Math.max(this.chunkBytes, bytes));
+    this.length = 0;
+    return this.buffer;
+  }
+
+  /** A finished chunk, if any. */
+  takeIfFull(): Uint8Array | null {
+    if (this.pending.length === 0) return null;
+    const chunks = this.pending;
+    this.pending = [];
+    return chunks.length === 1 ? chunks[0]! : concatBytes(chunks);
+  }
+
+  /** Whatever is left (call once at the end). */
+  take(): Uint8Array | null {
+    if (this.length > 0) this.pending.push(this.buffer.subarray(0, this.length));
+    this.length = 0;
+    return this.takeIfFull();
+  }
+}
+
+function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {
+  let size = 0;
+  for (const chunk of chunks) size += chunk.length;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
+}
+
+/**
+ * Writes `text` as UTF-8 at `at` (room for 3 bytes per UTF-16 unit needed); returns the end. Lone
+ * surrogates become U+FFFD, as TextEncoder and Buffer write them.
+ */
+function writeUtf8(out: Uint8Array, at: number, text: string): number {
+  for (let i = 0; i < text.length; i++) {
+    let c = text.charCodeAt(i);
+    if (c < 0x80) {
+      out[at++] = c;
+      continue;
+    }
+    if (c < 0x800) {
+      out[at++] = 0xc0 | (c >> 6);
+      out[at++] = 0x80 | (c & 0x3f);
+      continue;
+    }
+    if (c >= 0xd800 && c <= 0xdfff) {
+      const next = i + 1 < text.length ? text.charCodeAt(i + 1) : 0;
+      if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+        c = 0x10000 + ((c - 0xd800) << 10) + (next - 0xdc00);
+        i++;
+        out[at++] = 0xf0 | (c >> 18);
+        out[at++] = 0x80 | ((c >> 12) & 0x3f);
+        out[at++] = 0x80 | ((c >> 6) & 0x3f);
+        out[at++] = 0x80 | (c & 0x3f);
+        continue;
+      }
+      c = 0xfffd;
+    }
+    out[at++] = 0xe0 | (c >> 12);
+    out[at++] = 0x80 | ((c >> 6) & 0x3f);
+    out[at++] = 0x80 | (c & 0x3f);
+  }
+  return at;
 }

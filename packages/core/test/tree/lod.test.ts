@@ -11,6 +11,7 @@ import {
   CallTreeBuilder,
   callTreeFromProfile,
   callTreeFromStackTable,
+  callTreeFromStackTablePaced,
   collapsedFromTree,
   decodeCollapsed,
   decodeLevels,
@@ -21,13 +22,18 @@ import {
   focusTree,
   framesFromLodTree,
   searchFrames,
+  searchTotalsOfView,
   searchTreeTotals,
   selectLod,
+  selectLodIndexed,
   sniffFormat,
   spliceLod,
   topTable,
   topTableAt,
+  topTableOfView,
+  topTableWalk,
   truncationThreshold,
+  viewRootAt,
   type CallTree,
   type LodTree,
   type TreeWireMeta,
@@ -399,6 +405,162 @@ describe('the query hot path on typed arrays', () => {
       for (const maxNodes of [1, 10, 999, totals.length - 1]) {
         const sorted = Float64Array.from(totals).sort();
         expect(truncationThreshold(totals, totals.length, maxNodes, 0)).toBe(maxNodes >= totals.length ? 0 : sorted[totals.length - maxNodes]);
+      }
+    }
+  });
+});
+
+/**
+ * The indexed server path (tree/lodQuery.ts) must answer exactly what the reference functions do:
+ * same bytes of the cut, same top rows, same search totals, for views at every depth.
+ */
+describe('indexed level-of-detail queries equal the reference ones', () => {
+  const trees = fixtureTrees();
+  const searchQueries = [
+    { text: 'a', regex: false },
+    { text: '^main|Thread|runtime', regex: true },
+  ];
+  /** Views: the root, and nodes spread over the tree (by index, so every depth gets some). */
+  function viewsOf(tree: CallTree, count: number): string[][] {
+    const next = random(tree.nodeCount * 31 + 7);
+    const out: string[][] = [[]];
+    for (let i = 0; i < count && tree.nodeCount > 1; i++) {
+      const node = 1 + Math.floor(next() * (tree.nodeCount - 1));
+      const focus: string[] = [];
+      for (let n = node; n > 0; n = tree.parent[n]!) focus.unshift(tree.names[tree.nameIndex[n]!]!);
+      out.push(focus);
+    }
+    out.push(['no such frame'], [...(out[1] ?? []), 'no such frame']);
+    return out;
+  }
+  for (const { name, tree } of trees) {
+    it(name, { timeout: 30_000 }, () => {
+      for (const focus of viewsOf(tree, 8)) {
+        const view = selectLod(tree, { widthCssPx: 1, focusPath: focus }).sourceViewRoot;
+        expect(viewRootAt(tree, focus), focus.join(';')).toBe(view);
+        for (const width of [1, 37, 1200]) {
+          const reference = selectLod(tree, { widthCssPx: width, focusPath: focus });
+          const indexed = selectLodIndexed(tree, { widthCssPx: width, focusPath: focus });
+          expect(indexed.viewRootNode).toBe(reference.viewRootNode);
+          expect(indexed.fullNodeCount).toBe(reference.fullNodeCount);
+          expect(indexed.sourceViewRoot).toBe(reference.sourceViewRoot);
+          const encode = (s: typeof reference) => encodeTreeWire(meta({ width, focusPath: focus, viewRootNode: s.viewRootNode, fullNodeCount: s.fullNodeCount }), s.tree);
+          expect(Buffer.from(encode(indexed)).equals(Buffer.from(encode(reference))), `${focus.join(';')} @ ${width}`).toBe(true);
+        }
+        if (view >= 0) {
+          expect(topTableOfView(tree, view, focus.slice(0, -1))).toEqual(topTableAt(tree, view, focus.slice(0, -1)));
+          expect(topTableOfView(tree, view, focus.slice(0, -1), 5)).toEqual(topTableAt(tree, view, focus.slice(0, -1), 5));
+        }
+        for (const query of searchQueries) expect(searchTotalsOfView(tree, query, view)).toEqual(searchTreeTotals(tree, query, view));
+      }
+    });
+  }
+
+  it('recursion and repeated chain names are counted once, as in the focused tree', () => {
+    const tree = treeOf([
+      ['main;a;b;a', 3],
+      ['main;a;c', 2],
+      ['main;a', 1],
+      ['main;d;a', 4],
+      ['gc;a', 5],
+      ['a;a;a;b', 6],
+      ['a;a;c', 0],
+    ]);
+    for (const focus of [[], ['main'], ['main', 'a'], ['main', 'a', 'b'], ['main', 'a', 'b', 'a'], ['main', 'd', 'a'], ['gc'], ['a', 'a'], ['a', 'a', 'a', 'b'], ['a', 'a', 'c']]) {
+      const view = viewRootAt(tree, focus);
+      expect(view, focus.join(';')).toBeGreaterThanOrEqual(0);
+      const expected = topTable(focusTree(tree, focus, { keepPrefix: true }));
+      // Twice: the per-tree scratch arrays must come back clean.
+      expect(topTableOfView(tree, view, focus.slice(0, -1)), focus.join(';')).toEqual(expected);
+      expect(topTableOfView(tree, view, focus.slice(0, -1)), focus.join(';')).toEqual(expected);
+    }
+  });
+
+  it('a store-ordered tree (child index from the table) answers as the builder\'s', () => {
+    const table = {
+      names: ['a', 'b', 'gc', 'main'],
+      parent: Int32Array.from([-1, -1, 1, 1, 2]),
+      nameIndex: Int32Array.from([2, 3, 0, 1, 1]),
+      self: Float64Array.from([4, 1, 1, 2, 3]),
+      rootSelf: 5,
+    };
+    const fast = callTreeFromStackTable(table);
+    for (const focus of [[], ['main'], ['main', 'a']]) {
+      const reference = selectLod(fast, { widthCssPx: 100, focusPath: focus });
+      const indexed = selectLodIndexed(fast, { widthCssPx: 100, focusPath: focus });
+      expect(indexed.tree).toEqual(reference.tree);
+      expect(topTableOfView(fast, indexed.sourceViewRoot, focus.slice(0, -1))).toEqual(topTableAt(fast, reference.sourceViewRoot, focus.slice(0, -1)));
+    }
+  });
+
+  it('a limited top table is the full one cut, whatever the ties on self and total', () => {
+    const next = random(4242);
+    const stacks: Array<[string, number]> = [];
+    // Many names tied on self (0 among them) and on total, so the cut meets crowds at its edge.
+    for (let i = 0; i < 3000; i++) stacks.push([`main;f${i % 1700};g${Math.floor(next() * 300)}`, [0, 1, 2, 5][Math.floor(next() * 4)]!]);
+    const tree = treeOf(stacks);
+    for (const focus of [[], ['main']]) {
+      const view = viewRootAt(tree, focus);
+      const all = topTableAt(tree, view, focus.slice(0, -1));
+      for (const limit of [0, 1, 7, 500, 1699, all.length - 1, all.length, all.length + 10]) {
+        expect(topTableOfView(tree, view, focus.slice(0, -1), limit), `${focus.join(';')} limit ${limit}`).toEqual(all.slice(0, limit));
+      }
+    }
+  });
+
+  it('a top table walked in steps, two walks of one tree interleaved, equals the reference', () => {
+    for (const { tree } of trees.filter((t) => t.tree.nodeCount > 500).slice(0, 6)) {
+      const focus: string[] = [];
+      for (let n = tree.nodeCount >> 1; n > 0; n = tree.parent[n]!) focus.unshift(tree.names[tree.nameIndex[n]!]!);
+      const view = viewRootAt(tree, focus);
+      const root = topTableWalk(tree, 0, []);
+      const focused = topTableWalk(tree, view, focus.slice(0, -1));
+      let rounds = 0;
+      for (let done = [false, false]; !(done[0] && done[1]) && rounds < 1_000_000; rounds++) {
+        done = [root.step(7), focused.step(3)];
+        // A synchronous table of the same tree in between must not disturb either walk.
+        if (rounds === 5) expect(topTableOfView(tree, view, focus.slice(0, -1), 3)).toEqual(topTableAt(tree, view, focus.slice(0, -1), 3));
+      }
+      expect(rounds).toBeGreaterThan(10);
+      expect(root.rows(50)).toEqual(topTableAt(tree, 0, [], 50));
+      expect(focused.rows()).toEqual(topTableAt(tree, view, focus.slice(0, -1)));
+    }
+  });
+
+  it('callTreeFromStackTablePaced builds the same tree, offering turns on a big table', async () => {
+    // A store-ordered table (parents first, each parent's children one name-sorted run): 1 + 300 + 300·300 rows.
+    const names = Array.from({ length: 301 }, (_, i) => `f${String(i).padStart(3, '0')}`);
+    const parent: number[] = [-1];
+    const nameIndex: number[] = [300];
+    for (let p = 0; p <= 300; p++) {
+      for (let i = 0; i < 300; i++) {
+        parent.push(p);
+        nameIndex.push(i);
+      }
+    }
+    const table = { names, parent: Int32Array.from(parent), nameIndex: Int32Array.from(nameIndex), self: Float64Array.from(parent, (_, i) => i % 7), rootSelf: 3 };
+    let turns = 0;
+    const paced = await callTreeFromStackTablePaced(table, () => {
+      turns++;
+      return turns % 2 === 0 ? Promise.resolve() : undefined;
+    });
+    const sync = callTreeFromStackTable(table);
+    expect(turns).toBeGreaterThan(3);
+    expect(paced).toEqual(sync);
+    expect(selectLod(paced, { widthCssPx: 50 }).tree).toEqual(selectLodIndexed(sync, { widthCssPx: 50 }).tree);
+    // Not store-ordered (a split run): the builder path, same answer as the sync call.
+    const split = { names: ['a', 'b'], parent: Int32Array.from([-1, -1, 0, 1, 0]), nameIndex: Int32Array.from([0, 1, 1, 0, 1]), self: Float64Array.from([1, 2, 3, 4, 5]) };
+    expect(collapsedFromTree(await callTreeFromStackTablePaced(split, () => undefined))).toBe(collapsedFromTree(callTreeFromStackTable(split)));
+  });
+
+  it('an empty tree and a lone root', () => {
+    const empty: CallTree = { names: [], nodeCount: 0, parent: new Int32Array(0), nameIndex: new Int32Array(0), self: new Float64Array(0), total: new Float64Array(0) };
+    const lone = new CallTreeBuilder().build();
+    for (const tree of [empty, lone]) {
+      for (const focus of [[], ['x']]) {
+        const reference = selectLod(tree, { widthCssPx: 10, focusPath: focus });
+        const indexed = selectLodIndexed(tree, { widthCssPx: 10, focusPath: focus });
+        expect({ ...indexed, tree: { ...indexed.tree } }).toEqual({ ...reference, tree: { ...reference.tree } });
       }
     }
   });

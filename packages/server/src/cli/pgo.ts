@@ -1,10 +1,11 @@
 /**
  * `cinder pgo`: a `default.pgo` for Go's profile-guided optimisation from a service's merged CPU
- * profile. The selection comes from the server as pprof (exact frame names), is turned back into
- * a call tree, optionally trimmed to its hottest edges, and written by core's pgoProfileFromTree,
- * whose comment explains what Go needs and what Cinder's name-only frames can give.
+ * profile. The selection comes from the server as pprof (exact frame names, plus the file, start
+ * line and call-site lines the server recorded from pprof uploads), is turned back into a call
+ * tree with that code metadata, optionally trimmed to its hottest edges, and written by core's
+ * pgoProfileFromTree, whose comment explains what Go needs and what Cinder can give.
  */
-import { GO_CPU_PERIOD_NS, callTreeFromProfile, decodePprof, pgoProfileFromTree, validateProfileTypeId } from '@cinder/core';
+import { GO_CPU_PERIOD_NS, callTreeFromProfile, codeLinesOfProfile, decodePprof, pgoProfileFromTree, validateProfileTypeId } from '@cinder/core';
 import {
   CONNECTION_HELP,
   CONNECTION_OPTIONS,
@@ -26,8 +27,8 @@ import {
 export const pgoUsage = `Usage: cinder pgo --service NAME [--from TIME] [--to TIME] -o default.pgo [--trim-percent N]
 
 Writes a pprof that "go build -pgo=FILE" accepts (put it in the main package as default.pgo):
-sample types samples/count and cpu/nanoseconds, period 10 ms, every function with its name
-and a start_line, every location with a line.
+sample types samples/count and cpu/nanoseconds, period 10 ms, every function with its name,
+file and start_line, every location with a line.
 
 Options:
   -o, --output FILE      where to write (required)
@@ -39,16 +40,23 @@ Options:
   --service, --labels, --query, --from, --to   the selection, as for "cinder query"
                          (default range: the last hour)
 
-Limits (read this): Cinder stores frames as names, without file or line numbers. Go's compiler
-matches hot call sites by (caller, line − start_line of the caller), so:
-  - frames whose stored name carries a location (Node.js "file:function:line",
-    pyroscope-rs "file:line - function", "function (file:line)") get that line;
-  - every other frame, which is every frame of a Go service, gets start_line 1 and line 1.
-Go accepts the file and sees the right hot functions and edge weights, but call-site offsets
-are all 0, so it recognises only calls on a function's first line: most of PGO's inlining and
-devirtualisation gain is lost. For the full gain, merge the raw CPU profiles your Go SDK
-uploads ("go tool pprof -proto a.pprof b.pprof > default.pgo") until Cinder keeps lines.
-The summary reports how many functions had a real line.
+Call-site lines (read this): Go's compiler matches hot call sites by (caller, callee,
+line − start_line of the caller). Cinder's call trees are by function name; beside them it
+records, from pprof uploads (the Go SDK's, Go 1.20 or newer), each function's file and
+start_line and each caller → callee edge's call-site line. Frames with that record get their
+real start_line and call-site lines, so offsets are real. Approximations:
+  - one call edge per (caller, callee) name pair: when a caller calls the same callee from two
+    lines, one of them (the most recently recorded) carries the edge's whole weight;
+  - per tenant and day, the first file/start_line seen for a name is kept and a range uses its
+    newest day, so after a deploy lines catch up within a day; two services with the same
+    function name (e.g. main.main) share one record;
+  - frames without a record (profiles sent as folded, JFR, OTLP, …; data older than the
+    record; Go before 1.20) get start_line 1 and their calls offset 0, which Go recognises
+    only for calls on a function's first line; a frame name carrying a location (Node.js
+    "file:function:line", pyroscope-rs "file:line - function", "function (file:line)") gets
+    that line as its start_line.
+The summary reports how many functions had a real start_line and how many edges a real
+call-site line.
 
 ${CONNECTION_HELP}
 `;
@@ -85,10 +93,11 @@ export async function runPgo(argv: string[], io: CliIo): Promise<number> {
   const { fromMs, toMs } = timeRangeOf('pgo', io.now(), values.from, values.to);
   const params = new URLSearchParams({ query, from: String(fromMs), until: String(toMs), format: 'pprof' });
   const answer = await getOk(io, connection, `/api/v1/flamegraph?${params.toString()}`, 'reading the CPU profile');
-  const merged = decodePprof(answer.body, { limits: { maxSamples: Number.MAX_SAFE_INTEGER, maxFramesPerProfile: Number.MAX_SAFE_INTEGER } });
+  const merged = decodePprof(answer.body, { code: true, limits: { maxSamples: Number.MAX_SAFE_INTEGER, maxFramesPerProfile: Number.MAX_SAFE_INTEGER } });
+  const code = codeLinesOfProfile(merged);
   const tree = callTreeFromProfile(merged, 0);
   if ((tree.total[0] ?? 0) === 0) throw new CommandError(`no CPU samples for ${query} between ${new Date(fromMs).toISOString()} and ${new Date(toMs).toISOString()}: check --service, --labels and the time range`);
-  const { bytes, report } = pgoProfileFromTree(tree, { valueUnit, periodNs: GO_CPU_PERIOD_NS, trimPercent, timeNanos: BigInt(toMs) * 1_000_000n });
+  const { bytes, report } = pgoProfileFromTree(tree, { valueUnit, periodNs: GO_CPU_PERIOD_NS, trimPercent, timeNanos: BigInt(toMs) * 1_000_000n, code });
   writeOutput(io, values.output, bytes);
   const summary = {
     output: values.output,
@@ -105,7 +114,8 @@ export async function runPgo(argv: string[], io: CliIo): Promise<number> {
     io.stdout.write(
       `wrote ${values.output} (${formatBytes(bytes.byteLength)}): ${report.functions} functions, ${(report.totalNanoseconds / 1e9).toFixed(2)} s of CPU\n` +
         `kept ${report.keptEdges} of ${report.edges} call edges, carrying ${percent(report.keptEdgeWeightShare)} of edge weight${trimPercent < 100 ? ` (--trim-percent ${trimPercent})` : ''}\n` +
-        `functions with a real line: ${report.functionsWithLines} of ${report.functions} (${percent(report.lineWeightShare)} of self CPU); the rest have start_line 1, so call-site offsets are 0 (see "cinder pgo --help")\n`,
+        `functions with a real start_line: ${report.functionsWithLines} of ${report.functions} (${percent(report.lineWeightShare)} of self CPU); the rest have start_line 1\n` +
+        `call edges with a recorded call-site line: ${report.edgesWithCallSites} of ${report.keptEdges} (${percent(report.callSiteWeightShare)} of edge weight); the rest have offset 0 (see "cinder pgo --help")\n`,
     );
   }
   return EXIT_OK;

@@ -5,7 +5,6 @@
 import type { FastifyInstance } from 'fastify';
 import {
   CinderError,
-  collapsedFromTree,
   cpuprofileJsonFromTree,
   cpuprofileNanosecondsPerUnit,
   ErrorCodes,
@@ -21,8 +20,9 @@ import {
   type ServiceInfo,
   type TimelineResponse,
 } from '@cinder/core';
+import { collapsedBody } from '../query/flameGraphExport.js';
 import { calcPointIntervalSec } from '../query/legacy.js';
-import { pprofBytesFromTree } from '../query/pprofExport.js';
+import { exportCodeLines, pprofBytesFromTree } from '../query/pprofExport.js';
 import type { FlameGraphRequest } from '../query/readPath.js';
 import { CINDER_VERSION } from '../version.js';
 import type { ServerDeps } from './deps.js';
@@ -88,12 +88,15 @@ export function registerApiRoutes(app: FastifyInstance, deps: ServerDeps): void 
       return reply.type(TREE_WIRE_CONTENT_TYPE).send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     }
     if (format === 'collapsed' || format === 'folded') {
-      return reply.type('text/plain; charset=utf-8').send(collapsedFromTree(await read.mergedTree(request.tenant, flameGraphRequest(q))));
+      return reply.type('text/plain; charset=utf-8').send(await collapsedBody(await read.mergedTree(request.tenant, flameGraphRequest(q))));
     }
     if (format === 'pprof') {
       const selection = flameGraphRequest(q);
       const parts = validateProfileTypeId(selection.profileTypeId);
-      const bytes = pprofBytesFromTree(await read.mergedTree(request.tenant, selection), { ...parts, timeNanos: BigInt(selection.toMs) * 1_000_000n });
+      // Code metadata (file, start and call-site lines) where the store kept it: real offsets for Go
+      // PGO. Without it (none kept, or unreadable) the profile is still exact, by name.
+      const [tree, code] = await Promise.all([read.mergedTree(request.tenant, selection), exportCodeLines(deps.store, request.tenant, selection)]);
+      const bytes = pprofBytesFromTree(tree, { ...parts, timeNanos: BigInt(selection.toMs) * 1_000_000n, ...(code ? { code } : {}) });
       return reply
         .type('application/octet-stream')
         .header('content-disposition', attachmentDisposition(`cinder-${parts.name}.pb`))

@@ -4,15 +4,17 @@
  */
 import { Code, ConnectError, type ConnectRouter, type HandlerContext } from '@connectrpc/connect';
 import { create } from '@bufbuild/protobuf';
-import { treeBytes, truncateTree, validateProfileTypeId, type FlameGraphData } from '@cinder/core';
+import { treeBytes, truncateTree, validateProfileTypeId, type FlameGraphData, type LabelPairs } from '@cinder/core';
 import {
   FlameGraphDiffSchema,
   FlameGraphSchema,
   ProfileFormat,
   QuerierService,
+  type SelectSeriesRequest,
 } from '../gen/querier/v1/querier_pb.js';
 import { ExemplarType, TimeSeriesAggregationType, type StackTraceSelector } from '../gen/types/v1/types_pb.js';
 import type { TreeRequest, ReadPath } from '../query/readPath.js';
+import type { SeriesResult } from '../query/service.js';
 import { pprofFromTree } from '../query/pprofExport.js';
 import { tenantOf } from './connectIngest.js';
 import { toConnectError } from './errors.js';
@@ -41,7 +43,27 @@ function guarded<Req, Res>(handler: (request: Req, context: HandlerContext) => P
 }
 
 function allowUtf8LabelNames(context: HandlerContext): boolean {
-  return /allow-utf8-labelnames=true/i.test(context.requestHeader.get('accept') ?? '');
+  return allowUtf8InAccept(context.requestHeader.get('accept') ?? '');
+}
+
+function allowUtf8InAccept(accept: string): boolean {
+  return /allow-utf8-labelnames=true/i.test(accept);
+}
+
+/** Series' read, shared by the Connect handler and the fast path (http/fastPath.ts) that encodes its answer. */
+export function readSeries(read: ReadPath, tenant: string, request: { matchers: string[]; labelNames: string[]; start: bigint; end: bigint }, accept: string): Promise<LabelPairs[]> {
+  return read.series(tenant, request.matchers, request.labelNames, ms(request.start), ms(request.end), allowUtf8InAccept(accept));
+}
+
+/** SelectSeries' read, shared like readSeries. */
+export function readSelectSeries(read: ReadPath, tenant: string, request: SelectSeriesRequest): Promise<SeriesResult[]> {
+  return read.timeline(tenant, {
+    ...selectionOf(request),
+    groupBy: request.groupBy,
+    stepSec: request.step,
+    aggregation: request.aggregation === TimeSeriesAggregationType.AVERAGE ? 'average' : 'sum',
+    limit: optionalCount(request.limit) ?? 0,
+  });
 }
 
 /**
@@ -107,7 +129,7 @@ export function registerQuerierService(router: ConnectRouter, read: ReadPath): v
     })),
 
     series: guarded(async (request, context) => {
-      const sets = await read.series(tenantOf(context), request.matchers, request.labelNames, ms(request.start), ms(request.end), allowUtf8LabelNames(context));
+      const sets = await readSeries(read, tenantOf(context), request, context.requestHeader.get('accept') ?? '');
       return { labelsSet: sets.map((labels) => ({ labels: labels.map(([name, value]) => ({ name, value })) })) };
     }),
 
@@ -140,13 +162,7 @@ export function registerQuerierService(router: ConnectRouter, read: ReadPath): v
     }),
 
     selectSeries: guarded(async (request, context) => {
-      const series = await read.timeline(tenantOf(context), {
-        ...selectionOf(request),
-        groupBy: request.groupBy,
-        stepSec: request.step,
-        aggregation: request.aggregation === TimeSeriesAggregationType.AVERAGE ? 'average' : 'sum',
-        limit: optionalCount(request.limit) ?? 0,
-      });
+      const series = await readSelectSeries(read, tenantOf(context), request);
       return {
         series: series.map((entry) => ({
           labels: entry.labels.map(([name, value]) => ({ name, value })),

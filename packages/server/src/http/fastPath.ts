@@ -10,17 +10,20 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { fromBinary, fromJson, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
 import { CinderError, ErrorCodes, ProtoWriter, WIRE_LENGTH_DELIMITED, treeBytes, truncateTree, validateProfileTypeId } from '@cinder/core';
-import { ProfileFormat, SelectMergeProfileRequestSchema, SelectMergeSpanProfileRequestSchema, SelectMergeStacktracesRequestSchema } from '../gen/querier/v1/querier_pb.js';
-import { flameGraphResponseBytes, flameGraphResponseJson } from '../query/flameGraphExport.js';
+import { ProfileFormat, SelectMergeProfileRequestSchema, SelectMergeSpanProfileRequestSchema, SelectMergeStacktracesRequestSchema, SelectSeriesRequestSchema, SeriesRequestSchema } from '../gen/querier/v1/querier_pb.js';
+import { drainPaced, flameGraphResponseBytes, flameGraphResponseJson } from '../query/flameGraphExport.js';
 import { pprofBytesFromTree, pprofJsonFromTree, type PprofExportOptions } from '../query/pprofExport.js';
 import type { ReadPath } from '../query/readPath.js';
-import { optionalCount, selectionOf } from './connectQuery.js';
+import { selectSeriesResponseChunks, seriesResponseChunks } from '../query/seriesExport.js';
+import { optionalCount, readSelectSeries, readSeries, selectionOf } from './connectQuery.js';
 import { readRequestBody } from './requestBody.js';
 
 const MERGE_PROFILE = '/querier.v1.QuerierService/SelectMergeProfile';
 const MERGE_STACKTRACES = '/querier.v1.QuerierService/SelectMergeStacktraces';
 const MERGE_SPAN_PROFILE = '/querier.v1.QuerierService/SelectMergeSpanProfile';
-export const FAST_ROUTES: ReadonlySet<string> = new Set([MERGE_PROFILE, MERGE_STACKTRACES, MERGE_SPAN_PROFILE]);
+const SERIES = '/querier.v1.QuerierService/Series';
+const SELECT_SERIES = '/querier.v1.QuerierService/SelectSeries';
+export const FAST_ROUTES: ReadonlySet<string> = new Set([MERGE_PROFILE, MERGE_STACKTRACES, MERGE_SPAN_PROFILE, SERIES, SELECT_SERIES]);
 /** SelectMergeStacktracesResponse.pprof = 5, PprofProfile.profile = 1. */
 const RESPONSE_PPROF_FIELD = 5;
 /** SelectMergeStacktracesResponse.tree = 2 (SelectMergeSpanProfileResponse likewise). */
@@ -50,6 +53,16 @@ export async function answerFastPath(request: FastifyRequest, reply: FastifyRepl
       throw new CinderError(ErrorCodes.QUERY_MALFORMED_REQUEST, `request body is not valid JSON: ${(error as Error).message}`);
     }
   } else request.body = body;
+  const route = request.routeOptions.url;
+  if (route === SERIES || route === SELECT_SERIES) {
+    // Thousands of series as reflected messages were ~100 ms blocks (query/seriesExport.ts).
+    const chunks =
+      route === SERIES
+        ? seriesResponseChunks(await readSeries(read, request.tenant, parseRequest(SeriesRequestSchema, body, isJson), request.headers.accept ?? ''), isJson)
+        : selectSeriesResponseChunks(await readSelectSeries(read, request.tenant, parseRequest(SelectSeriesRequestSchema, body, isJson)), isJson);
+    reply.status(200).header('content-type', isJson ? 'application/json' : 'application/proto').send(await drainPaced(chunks));
+    return true;
+  }
   let tree;
   let options: PprofExportOptions;
   const isMergeProfile = request.routeOptions.url === MERGE_PROFILE;

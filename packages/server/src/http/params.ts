@@ -123,10 +123,28 @@ export function searchParam(query: Query): TreeSearchQuery | undefined {
   return { text, regex };
 }
 
-/** `a;b;c` → the root-first path the UI zoomed into. */
+/** Frames a focus path may name (deeper than any real stack; bounds the parse). */
+const MAX_FOCUS_PATH_FRAMES = 10_000;
+
+/**
+ * The root-first path the UI zoomed into: `focus=a;b;c`, or `focusPath=["a","b;c"]` (a JSON array
+ * of frame names) for paths through a name that contains `;` (Go generics: `F[go.shape;int]`).
+ */
 export function focusPath(query: Query): string[] | undefined {
   const focus = first(query.focus);
-  return focus ? focus.split(';') : undefined;
+  const json = first(query.focusPath);
+  if (json === undefined || json === '') return focus ? focus.split(';') : undefined;
+  if (focus) throw new CinderError(ErrorCodes.QUERY_INVALID_ARGUMENT, 'send "focus" or "focusPath", not both');
+  let path: unknown;
+  try {
+    path = JSON.parse(json);
+  } catch {
+    throw new CinderError(ErrorCodes.QUERY_INVALID_ARGUMENT, `"focusPath" must be a JSON array of frame names, got "${json.slice(0, 40)}"`);
+  }
+  if (!Array.isArray(path) || path.length > MAX_FOCUS_PATH_FRAMES || !path.every((name) => typeof name === 'string')) {
+    throw new CinderError(ErrorCodes.QUERY_INVALID_ARGUMENT, `"focusPath" must be a JSON array of at most ${MAX_FOCUS_PATH_FRAMES} frame names (strings)`);
+  }
+  return path.length > 0 ? (path as string[]) : undefined;
 }
 
 /**

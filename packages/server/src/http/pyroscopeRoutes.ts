@@ -3,7 +3,8 @@
  * Handlers parse, call the read path and encode flamebearer JSON.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { CinderError, ErrorCodes, collapsedFromTree } from '@cinder/core';
+import { CinderError, ErrorCodes } from '@cinder/core';
+import { collapsedBody } from '../query/flameGraphExport.js';
 import { flamebearerMetadata, legacyRender } from '../query/legacy.js';
 import type { ServerDeps } from './deps.js';
 import { all, first, maxNodesParam, selectorMatchers, splitQuery, timeRange, type Query } from './params.js';
@@ -15,7 +16,7 @@ export function registerPyroscopeRoutes(app: FastifyInstance, deps: ServerDeps):
     const q = request.query as Query;
     const selection = { ...splitQuery(first(q.query)), ...timeRange(q, now()), maxNodes: maxNodesParam(q) };
     const format = first(q.format);
-    if (format === 'collapsed' || format === 'folded') return reply.type('text/plain; charset=utf-8').send(collapsedFromTree(await read.mergedTree(request.tenant, selection)));
+    if (format === 'collapsed' || format === 'folded') return reply.type('text/plain; charset=utf-8').send(await collapsedBody(await read.mergedTree(request.tenant, selection)));
     if (format === 'dot') throw new CinderError(ErrorCodes.QUERY_INVALID_ARGUMENT, 'format=dot is not supported by Cinder; use format=collapsed or the pprof export');
     const aggregation = first(q.aggregation) === 'avg' ? 'average' : 'sum';
     const answer = await legacyRender(read, request.tenant, { ...selection, groupBy: all(q.groupBy)[0], aggregation });

@@ -14,6 +14,7 @@ import {
 import type { IngestLimits } from './limits.js';
 import type { ValidatedProfile } from '../storage/store.js';
 import { ingestDeps, storeValidated, type IngestContext, type IngestDeps } from './context.js';
+import { codeDecodeOption, recordProfileCode } from './codeHook.js';
 import { reservedOnIngest, seriesLabels } from './labels.js';
 import type { DecodeFormat, ProfileDecoder } from './decodePool.js';
 import { allZero, cumulativeDelta, isGaugeSampleType } from './delta.js';
@@ -126,7 +127,7 @@ export class IngestService {
     // Upstream answers 200 to an empty upload: SDKs send them when nothing was sampled.
     if (profileBytes.length === 0) return [];
     const isDotnet = spyName === 'dotnetspy' || (spyName === 'unknown' && sampleTypeConfig !== null && 'inuse-space' in sampleTypeConfig);
-    const decodeOptions = { spyName, dotnetFix: isDotnet, limits: decodeLimitsOf(this.limits) };
+    const decodeOptions = { spyName, dotnetFix: isDotnet, limits: decodeLimitsOf(this.limits), ...codeDecodeOption(this.deps.sink, tenant, name.appName, nowMs) };
     const maxOutputBytes = this.limits.maxProfileBytes;
     const [[decoded], previousDecoded] = await Promise.all([
       this.decoder.decode({ bytes: profileBytes, format: 'pprof', maxOutputBytes, what: 'profile', options: decodeOptions }),
@@ -145,7 +146,9 @@ export class IngestService {
     }
     const metricName = pprofMetricName(profile.sampleTypes, sampleTypeConfig);
     const labels = seriesLabels(name.labels, { reserved: reservedOnIngest, metricName, spyName, serviceName: name.appName, whenServiceGiven: 'keep' });
-    return this.validateTyped(profile, tenant, labels, metricName, fromMs, nowMs);
+    const validated = this.validateTyped(profile, tenant, labels, metricName, fromMs, nowMs);
+    recordProfileCode(this.deps.sink, tenant, name.appName, nowMs, profile, validated);
+    return validated;
   }
 
   /**

@@ -3,6 +3,7 @@ import { CinderError, ErrorCodes, profileTypeId } from '@cinder/core';
 import type { Profile } from '@cinder/core';
 import type { ValidatedProfile } from '../storage/store.js';
 import { maybeGunzipAsync } from './body.js';
+import { codeDecodeOption, recordProfileCode } from './codeHook.js';
 import { ingestDeps, storeValidated, type IngestContext, type IngestDeps } from './context.js';
 import type { DecodedProfile } from './decodePool.js';
 import { cumulativeDelta } from './delta.js';
@@ -134,7 +135,7 @@ export class PushService {
     for (const entry of series) profileTotal += entry.samples.length;
     if (profileTotal > this.limits.maxPushProfiles) throw tooManyInPush('profiles', profileTotal, this.limits.maxPushProfiles, '--max-push-profiles');
     const decodeLimits = decodeLimitsOf(this.limits);
-    const jobs: { labels: Map<string, string>; metricName: string; serverSideDelta: boolean; profileId: string; decoding: Promise<DecodedProfile[]> }[] = [];
+    const jobs: { labels: Map<string, string>; metricName: string; serverSideDelta: boolean; profileId: string; service: string; decoding: Promise<DecodedProfile[]> }[] = [];
     for (const entry of series) {
       const given = new Map<string, string>();
       for (const { name, value } of entry.labels) {
@@ -155,6 +156,9 @@ export class PushService {
         throw new CinderError(ErrorCodes.INGEST_MISSING_PROFILE_NAME, 'label "__name__" (the profile family, e.g. process_cpu or memory) is required');
       }
       const labels = seriesLabels(given, { reserved: (name) => CONTROL_LABELS.has(name), metricName, serviceName: 'unknown_service', whenServiceGiven: 'keep' });
+      // Alloy scraping a Go service pushes its pprof here: its code lines serve `cinder pgo` as /ingest's do.
+      const service = labels.get('service_name') ?? 'unknown_service';
+      const codeOption = codeDecodeOption(this.deps.sink, tenant, service, nowMs);
       for (const sample of entry.samples) {
         sampleCount++;
         const bytes = await maybeGunzipAsync(sample.rawProfile, this.limits.maxProfileBytes);
@@ -166,10 +170,10 @@ export class PushService {
           );
         }
         if (bytes.length === 0) continue;
-        const decoding = this.deps.decoder.decode({ bytes, format: 'pprof', maxOutputBytes: this.limits.maxProfileBytes, what: 'profile', options: { limits: decodeLimits } });
+        const decoding = this.deps.decoder.decode({ bytes, format: 'pprof', maxOutputBytes: this.limits.maxProfileBytes, what: 'profile', options: { limits: decodeLimits, ...codeOption } });
         // Observed below with allSettled; if a later series throws first, nobody awaits this one.
         decoding.catch(() => undefined);
-        jobs.push({ labels: new Map(labels), metricName, serverSideDelta: isDelta === undefined && metricName === 'memory', profileId: sample.ID || randomUUID(), decoding });
+        jobs.push({ labels: new Map(labels), metricName, serverSideDelta: isDelta === undefined && metricName === 'memory', profileId: sample.ID || randomUUID(), service, decoding });
       }
     }
     // Decodes run in parallel on the workers; deltas and validation then go in request order.
@@ -185,7 +189,9 @@ export class PushService {
         timeMs: profile.timeMs > 0 ? profile.timeMs : nowMs,
         profileId: job.profileId,
       };
-      validated.push(...validateProfile(profile, envelope, this.limits, nowMs));
+      const validatedProfiles = validateProfile(profile, envelope, this.limits, nowMs);
+      recordProfileCode(this.deps.sink, tenant, job.service, nowMs, profile, validatedProfiles);
+      validated.push(...validatedProfiles);
     });
     if (sampleCount === 0) throw new CinderError(ErrorCodes.INGEST_NO_PROFILES, 'no profiles received: the push request has no series or no samples');
     return validated;

@@ -6,7 +6,8 @@
  * and `toJson` of the same message (a differential test checks it): canonical field order,
  * proto3 defaults omitted, packed int64, int64 as JSON strings.
  */
-import { ProtoWriter, WIRE_LENGTH_DELIMITED, WIRE_VARINT, type FlameGraphData } from '@cinder/core';
+import { ProtoWriter, WIRE_LENGTH_DELIMITED, WIRE_VARINT, collapsedChunks, type CallTree, type FlameGraphData } from '@cinder/core';
+import { Pacer } from '../storage/pace.js';
 
 // querier.v1 field numbers (proto/querier/v1/querier.proto).
 const RESPONSE_FLAMEGRAPH = 1;
@@ -75,4 +76,24 @@ export function flameGraphJson(data: FlameGraphData): string {
 
 export function flameGraphResponseJson(data: FlameGraphData): string {
   return `{"flamegraph":${flameGraphJson(data)}}`;
+}
+
+/**
+ * Runs a paced encoder (chunks, and `null` where it may pause) into one buffer, giving the event
+ * loop a turn every ~15 ms. The answer is still sent whole, with its Content-Length, as before.
+ */
+export async function drainPaced(chunks: Iterable<Uint8Array | null>): Promise<Buffer> {
+  const pacer = new Pacer(15, 1);
+  const parts: Buffer[] = [];
+  for (const chunk of chunks) {
+    if (chunk) parts.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    const pause = pacer.tick();
+    if (pause) await pause;
+  }
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+}
+
+/** The folded text of a merged tree (`collapsedFromTree`'s bytes), made in slices. */
+export function collapsedBody(tree: CallTree): Promise<Buffer> {
+  return drainPaced(collapsedChunks(tree));
 }

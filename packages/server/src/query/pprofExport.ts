@@ -1,13 +1,21 @@
 /**
  * A merged call tree as a pprof (SelectMergeProfile, SelectMergeStacktraces PPROF, exports): one
- * location and function per distinct name, one sample per node with a self value, leaf first as
- * pprof wants. Written straight to protobuf bytes: building and serialising a reflection-based
+ * function per distinct name, one sample per node with a self value, leaf first as pprof wants.
+ *
+ * Code metadata (options.code, from the store's code tables: storage/codeLines.ts) adds what the
+ * names alone cannot say: a function's filename and start_line, and for a frame that calls the next
+ * one the call-site line in its location (Line.line), so Go's PGO sees real call-site offsets. A
+ * location is then one per (function, line): the call tree is by name, so one tree edge has one
+ * call-site line even when the caller calls that callee from two places (the store's choice, see
+ * codeLinesFromRows). Leaf frames and frames without metadata get no line, and without any
+ * metadata the output is what it always was: one location per function. Written straight to protobuf bytes: building and serialising a reflection-based
  * message of a 100k-node tree blocked the event loop for ~230 ms. Field order and defaults follow
  * protobuf's canonical encoding, so the bytes equal what protobuf-es writes for the same message
  * (a differential test checks it).
  */
 import { fromBinary } from '@bufbuild/protobuf';
-import { ProtoWriter, ROOT_NODE, StringTable, nodeName, WIRE_LENGTH_DELIMITED, type CallTree } from '@cinder/core';
+import { ProtoWriter, ROOT_NODE, StringTable, nodeName, parseSelector, WIRE_LENGTH_DELIMITED, type CallTree, type CodeLines } from '@cinder/core';
+import type { ProfileReader } from '../storage/store.js';
 import { ProfileSchema, type Profile as PprofMessage } from '../gen/google/v1/profile_pb.js';
 
 export interface PprofExportOptions {
@@ -17,20 +25,22 @@ export interface PprofExportOptions {
   periodUnit: string;
   timeNanos: bigint;
   durationNanos?: bigint;
+  /** File, start line and call-site lines of the frames that have them. */
+  code?: CodeLines;
 }
 
 // google.v1.Profile field numbers (proto/google/v1/profile.proto).
 const PROFILE = { sampleType: 1, sample: 2, location: 4, function: 5, stringTable: 6, timeNanos: 9, durationNanos: 10, periodType: 11, defaultSampleType: 14 } as const;
 const SAMPLE = { locationId: 1, value: 2 } as const;
 const LOCATION = { id: 1, line: 4 } as const;
-const LINE = { functionId: 1 } as const;
-const FUNCTION = { id: 1, name: 2 } as const;
+const LINE = { functionId: 1, line: 2 } as const;
+const FUNCTION = { id: 1, name: 2, filename: 4, startLine: 5 } as const;
 const VALUE_TYPE = { type: 1, unit: 2 } as const;
 
 /**
- * What both encodings write, in their order: one location (= function) per distinct name in
- * first-use order, one sample per node with a self value, string ids in first-use order (sample
- * type, unit, function names, then the period type and unit).
+ * What both encodings write, in their order: one function per distinct name and one location per
+ * (function, line) in first-use order, one sample per node with a self value, string ids in
+ * first-use order (sample type, unit, function names and files, then the period type and unit).
  */
 interface PprofLayout {
   strings: string[];
@@ -38,8 +48,14 @@ interface PprofLayout {
   sampleUnitId: number;
   periodTypeId: number;
   periodUnitId: number;
-  /** String id of each function's name; function and location ids are index + 1. */
+  /** String id of each function's name; function ids are index + 1. */
   functionNames: number[];
+  /** String id of each function's file (0 = none) and its start line (0 = none). */
+  functionFiles: number[];
+  functionStartLines: number[];
+  /** Function id and line (0 = none) of each location; location ids are index + 1. */
+  locationFunctions: number[];
+  locationLines: number[];
   /** Sample s has locations sampleLocations[sampleStart[s] .. sampleStart[s + 1]), leaf first. */
   sampleStart: Uint32Array;
   sampleLocations: Uint32Array;
@@ -50,8 +66,64 @@ function layoutPprof(tree: CallTree, options: PprofExportOptions): PprofLayout {
   const stringTable = new StringTable(['']);
   const sampleTypeId = stringTable.id(options.sampleType);
   const sampleUnitId = stringTable.id(options.sampleUnit);
-  const locationOfName = new Uint32Array(tree.names.length);
+  const code = options.code;
+  const functionOfName = new Uint32Array(tree.names.length);
   const functionNames: number[] = [];
+  const functionFiles: number[] = [];
+  const functionStartLines: number[] = [];
+  const functionOf = (nameIndex: number, node: number): number => {
+    let id = functionOfName[nameIndex]!;
+    if (id === 0) {
+      const name = nodeName(tree, node);
+      functionNames.push(stringTable.id(name));
+      const known = code?.functions.get(name);
+      functionFiles.push(known && known.file !== '' ? stringTable.id(known.file) : 0);
+      functionStartLines.push(known ? known.startLine : 0);
+      id = functionNames.length;
+      functionOfName[nameIndex] = id;
+    }
+    return id;
+  };
+  const locationFunctions: number[] = [];
+  const locationLines: number[] = [];
+  // Line 0 (no line) by name, other lines by "function:line".
+  const locationOfName = new Uint32Array(tree.names.length);
+  const locationOfLine = new Map<string, number>();
+  const locationOf = (node: number, line: number): number => {
+    const nameIndex = tree.nameIndex[node]!;
+    if (line === 0) {
+      let id = locationOfName[nameIndex]!;
+      if (id === 0) {
+        locationFunctions.push(functionOf(nameIndex, node));
+        locationLines.push(0);
+        id = locationOfName[nameIndex] = locationFunctions.length;
+      }
+      return id;
+    }
+    const functionId = functionOf(nameIndex, node);
+    const key = `${functionId}:${line}`;
+    let id = locationOfLine.get(key);
+    if (id === undefined) {
+      locationFunctions.push(functionId);
+      locationLines.push(line);
+      id = locationFunctions.length;
+      locationOfLine.set(key, id);
+    }
+    return id;
+  };
+  // The location of node n's parent as the caller of n (0 = not computed yet), so each tree edge
+  // is looked up once however many samples pass through it.
+  const callerLocation = code && code.callSites.size > 0 ? new Uint32Array(tree.nodeCount) : null;
+  const callerLocationOf = (node: number): number => {
+    const parent = tree.parent[node]!;
+    if (callerLocation === null) return locationOf(parent, 0);
+    let id = callerLocation[node]!;
+    if (id === 0) {
+      const line = code!.callSites.get(nodeName(tree, parent))?.get(nodeName(tree, node)) ?? 0;
+      id = callerLocation[node] = locationOf(parent, line);
+    }
+    return id;
+  };
   let sampleCount = 0;
   let locationCount = 0;
   const depth = new Uint32Array(tree.nodeCount);
@@ -70,28 +142,34 @@ function layoutPprof(tree: CallTree, options: PprofExportOptions): PprofLayout {
   for (let node = 1; node < tree.nodeCount; node++) {
     const value = tree.self[node]!;
     if (value === 0) continue;
-    for (let up = node; up !== ROOT_NODE; up = tree.parent[up]!) {
-      const nameIndex = tree.nameIndex[up]!;
-      let id = locationOfName[nameIndex]!;
-      if (id === 0) {
-        functionNames.push(stringTable.id(nodeName(tree, up)));
-        id = functionNames.length;
-        locationOfName[nameIndex] = id;
-      }
-      sampleLocations[at++] = id;
-    }
+    sampleLocations[at++] = locationOf(node, 0);
+    for (let up = node; tree.parent[up] !== ROOT_NODE; up = tree.parent[up]!) sampleLocations[at++] = callerLocationOf(up);
     sampleValues[sample] = Math.round(value);
     sampleStart[++sample] = at;
   }
   const periodTypeId = stringTable.id(options.periodType);
   const periodUnitId = stringTable.id(options.periodUnit);
-  return { strings: stringTable.strings, sampleTypeId, sampleUnitId, periodTypeId, periodUnitId, functionNames, sampleStart, sampleLocations, sampleValues };
+  return {
+    strings: stringTable.strings,
+    sampleTypeId,
+    sampleUnitId,
+    periodTypeId,
+    periodUnitId,
+    functionNames,
+    functionFiles,
+    functionStartLines,
+    locationFunctions,
+    locationLines,
+    sampleStart,
+    sampleLocations,
+    sampleValues,
+  };
 }
 
 export function pprofBytesFromTree(tree: CallTree, options: PprofExportOptions): Uint8Array {
   const layout = layoutPprof(tree, options);
   const functionCount = layout.functionNames.length;
-  const out = new ProtoWriter(layout.sampleLocations.length * 3 + 64 * functionCount + 1024);
+  const out = new ProtoWriter(layout.sampleLocations.length * 3 + 64 * functionCount + 32 * layout.locationFunctions.length + 1024);
   const field = new ProtoWriter(256);
   const packed = new ProtoWriter(256);
   field.varintField(VALUE_TYPE.type, layout.sampleTypeId).varintField(VALUE_TYPE.unit, layout.sampleUnitId);
@@ -104,13 +182,16 @@ export function pprofBytesFromTree(tree: CallTree, options: PprofExportOptions):
     out.messageField(PROFILE.sample, field);
   }
   const line = new ProtoWriter(16);
-  for (let id = 1; id <= functionCount; id++) {
-    line.varintField(LINE.functionId, id);
+  for (let id = 1; id <= layout.locationFunctions.length; id++) {
+    line.varintField(LINE.functionId, layout.locationFunctions[id - 1]!);
+    if (layout.locationLines[id - 1] !== 0) line.varintField(LINE.line, layout.locationLines[id - 1]!);
     field.varintField(LOCATION.id, id).messageField(LOCATION.line, line);
     out.messageField(PROFILE.location, field);
   }
   for (let id = 1; id <= functionCount; id++) {
     field.varintField(FUNCTION.id, id).varintField(FUNCTION.name, layout.functionNames[id - 1]!);
+    if (layout.functionFiles[id - 1] !== 0) field.varintField(FUNCTION.filename, layout.functionFiles[id - 1]!);
+    if (layout.functionStartLines[id - 1] !== 0) field.varintField(FUNCTION.startLine, layout.functionStartLines[id - 1]!);
     out.messageField(PROFILE.function, field);
   }
   const encoder = new TextEncoder();
@@ -147,9 +228,16 @@ export function pprofJsonFromTree(tree: CallTree, options: PprofExportOptions): 
   }
   const locations: string[] = [];
   const functions: string[] = [];
+  layout.locationFunctions.forEach((functionId, i) => {
+    const line = layout.locationLines[i]!;
+    locations.push(`{"id":"${i + 1}","line":[{"functionId":"${functionId}"${line !== 0 ? `,"line":"${line}"` : ''}}]}`);
+  });
   layout.functionNames.forEach((name, i) => {
-    locations.push(`{"id":"${i + 1}","line":[{"functionId":"${i + 1}"}]}`);
-    functions.push(name !== 0 ? `{"id":"${i + 1}","name":"${name}"}` : `{"id":"${i + 1}"}`);
+    const fields = [`"id":"${i + 1}"`];
+    if (name !== 0) fields.push(`"name":"${name}"`);
+    if (layout.functionFiles[i] !== 0) fields.push(`"filename":"${layout.functionFiles[i]}"`);
+    if (layout.functionStartLines[i] !== 0) fields.push(`"startLine":"${layout.functionStartLines[i]}"`);
+    functions.push(`{${fields.join(',')}}`);
   });
   const fields = [`"sampleType":[${valueType(layout.sampleTypeId, layout.sampleUnitId)}]`];
   if (samples.length > 0) fields.push(`"sample":[${samples.join(',')}]`);
@@ -160,4 +248,20 @@ export function pprofJsonFromTree(tree: CallTree, options: PprofExportOptions): 
   fields.push(`"periodType":${valueType(layout.periodTypeId, layout.periodUnitId)}`);
   if (layout.sampleTypeId !== 0) fields.push(`"defaultSampleType":"${layout.sampleTypeId}"`);
   return `{${fields.join(',')}}`;
+}
+
+/**
+ * The code metadata an export of a selection uses: the service's when the selector pins one
+ * (service_name="…"), else every service of the tenant. Undefined when the store keeps none or
+ * cannot read it now: the export is still exact, by name.
+ */
+export async function exportCodeLines(store: ProfileReader, tenant: string, selection: { labelSelector: string; fromMs: number; toMs: number }): Promise<CodeLines | undefined> {
+  if (!store.codeLines) return undefined;
+  let service: string | null = null;
+  try {
+    service = parseSelector(selection.labelSelector).find((matcher) => matcher.name === 'service_name' && matcher.op === '=')?.value ?? null;
+  } catch {
+    service = null;
+  }
+  return store.codeLines(tenant, service, selection.fromMs, selection.toMs).catch(() => undefined);
 }

@@ -14,12 +14,15 @@ import {
   encodeTreeWire,
   flameGraphFromTree,
   focusTree,
+  hasViewIndex,
   profileTypeAggregation,
-  searchTreeTotals,
-  selectLod,
+  searchTotalsOfView,
+  selectLodIndexed,
   sandwich,
   topTable,
-  topTableAt,
+  topTableOfView,
+  topTableWalk,
+  ROOT_NODE,
   validateProfileTypeId,
   type CallTree,
   type DiffResponse,
@@ -95,6 +98,10 @@ export interface DiffAnswer {
 
 /** Top rows per tree (see ReadPath.fullTopTable); weak, so they go with the tree. */
 const topRowsOf = new WeakMap<CallTree, TopRow[]>();
+/** The first `limit` top rows per tree (see ReadPath.rootTopRows). */
+const limitedTopRowsOf = new WeakMap<CallTree, { limit: number; rows: Promise<TopRow[]> }>();
+/** Nodes a step of a paced top-table walk covers (~10–20 ms). */
+const TOP_TABLE_STEP_NODES = 250_000;
 
 const NO_TRUNCATION: TruncationInfo = { hiddenNodes: 0, hiddenValue: 0, otherNodes: 0 };
 
@@ -122,10 +129,18 @@ export class ReadPath {
   async flameGraphTree(tenant: string, request: FlameGraphTreeRequest): Promise<Uint8Array> {
     const focusPath = request.focusPath ?? [];
     const [merged, profileCount] = await Promise.all([this.query.mergedTree(tenant, request), this.query.profileCount(tenant, request)]);
+    // A big tree's first answer is a few steps of ~50–150 ms each (filters, the view index, the
+    // full top table): each gets its own event-loop turn, so other requests are not held up by
+    // all of them in a row. An idle loop comes straight back.
+    const big = merged.nodeCount >= YIELD_ABOVE_NODES;
+    if (big && request.frameFilters && request.frameFilters.length > 0) await yieldToEventLoop();
     const tree = applyFrameFilters(merged, request.frameFilters);
-    const lod = selectLod(tree, { widthCssPx: request.widthCssPx, focusPath });
+    if (big && !hasViewIndex(tree)) await yieldToEventLoop();
+    // The indexed cut and tables read only the sent nodes and V's subtree (core tree/lodQuery.ts):
+    // a zoom into a cached 1M-node tree costs what its subtree holds, not a pass over the tree.
+    const lod = selectLodIndexed(tree, { widthCssPx: request.widthCssPx, focusPath });
     const view = lod.sourceViewRoot;
-    const search = request.search ? { ...request.search, ...searchTreeTotals(tree, request.search, view) } : undefined;
+    const search = request.search ? { ...request.search, ...searchTotalsOfView(tree, request.search, view) } : undefined;
     return encodeTreeWire(
       {
         profileTypeId: request.profileTypeId,
@@ -138,11 +153,31 @@ export class ReadPath {
         focusPath: [...focusPath],
         viewRootNode: lod.viewRootNode,
         fullNodeCount: lod.fullNodeCount,
-        top: view < 0 ? [] : view === 0 ? this.fullTopTable(tree).slice(0, request.topLimit) : topTableAt(tree, view, focusPath.slice(0, -1), request.topLimit),
+        top: view < 0 ? [] : view === 0 ? await this.rootTopRows(tree, request.topLimit) : topTableOfView(tree, view, focusPath.slice(0, -1), request.topLimit),
         ...(search ? { search } : {}),
       },
       lod.tree,
     );
+  }
+
+  /**
+   * The first `limit` rows of a tree's (unfocused) top table, remembered per tree. The walk over a
+   * big tree (~50–100 ms per 1M nodes) goes in steps with event-loop turns between them, and
+   * concurrent first answers of one tree share it.
+   */
+  private rootTopRows(tree: CallTree, limit: number): Promise<TopRow[]> | TopRow[] {
+    const full = topRowsOf.get(tree);
+    if (full) return full.slice(0, limit);
+    const known = limitedTopRowsOf.get(tree);
+    if (known && known.limit >= limit) return known.rows.then((rows) => rows.slice(0, limit));
+    const rows = (async () => {
+      const walk = topTableWalk(tree, ROOT_NODE, []);
+      while (!walk.step(TOP_TABLE_STEP_NODES)) await yieldToEventLoop();
+      return walk.rows(limit);
+    })();
+    limitedTopRowsOf.set(tree, { limit, rows });
+    rows.catch(() => limitedTopRowsOf.delete(tree));
+    return rows;
   }
 
   topTable(answer: FlameGraphAnswer, limit: number): TopRow[] {
@@ -286,6 +321,13 @@ export class ReadPath {
         }),
       }));
   }
+}
+
+/** Trees this big yield between the steps of an answer (see flameGraphTree). */
+const YIELD_ABOVE_NODES = 200_000;
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function unitOf(profileTypeId: string): string {

@@ -2,7 +2,7 @@ import {
   CinderError,
   ErrorCodes,
   MAX_TIME_MS,
-  callTreeFromStackTable,
+  callTreeFromStackTablePaced,
   isValidTimeMs,
   parseProfileTypeId,
   validateProfileTypeId,
@@ -15,6 +15,7 @@ import {
 } from '@cinder/core';
 import type { ProfileReader, SelectQuery, StoreStats } from '../storage/store.js';
 import { QueryCache, DEFAULT_QUERY_CACHE_BYTES, callTreeBytes } from './treeCache.js';
+import { Pacer } from '../storage/pace.js';
 
 export interface QueryLimits {
   maxNodesDefault: number;
@@ -233,7 +234,11 @@ export class QueryService {
   /** The full (untruncated) merged call tree of a selection. */
   async mergedTree(tenant: string, selection: Selection): Promise<CallTree> {
     const query = this.toSelectQuery(tenant, selection);
-    const load = async (): Promise<CallTree> => callTreeFromStackTable(await this.reader.mergeStacks(query));
+    // Paced: a 1M-node tree is ~50–150 ms of building, not to be one event-loop block.
+    const load = async (): Promise<CallTree> => {
+      const pacer = new Pacer(15, 1);
+      return callTreeFromStackTablePaced(await this.reader.mergeStacks(query), () => pacer.tick());
+    };
     if (!this.cache) return load();
     const since = this.cache.generationNow;
     return this.cache.getOrLoad(await this.cacheKeyOf('tree', query), query, load, callTreeBytes, since);

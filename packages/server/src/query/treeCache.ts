@@ -13,7 +13,7 @@
  * A merge that was running while such a write landed is not stored (its answer may predate the
  * write), checked against a short log of recent invalidations.
  */
-import type { CallTree } from '@cinder/core';
+import { VIEW_INDEX_BYTES_PER_NAME, VIEW_INDEX_BYTES_PER_NODE, type CallTree } from '@cinder/core';
 import type { DataChange } from '../storage/store.js';
 
 export const DEFAULT_QUERY_CACHE_BYTES = 64 * 1024 * 1024;
@@ -148,9 +148,12 @@ function affects(change: DataChange, scope: { tenant: string; fromMs: number; to
   return change.tenant === scope.tenant && change.fromMs <= scope.toMs && change.toMs >= scope.fromMs;
 }
 
-/** Bytes a merged tree holds: its columns, its child index (built once per cached tree) and its names. */
+/**
+ * Bytes a merged tree holds: its columns, its child index and view index (core tree/lodQuery.ts;
+ * both built once per cached tree) and its names (twice: the view index maps them to ids).
+ */
 export function callTreeBytes(tree: CallTree): number {
   let nameBytes = 0;
-  for (const name of tree.names) nameBytes += 2 * name.length + 40;
-  return tree.nodeCount * (4 + 4 + 8 + 8 + 8) + nameBytes;
+  for (const name of tree.names) nameBytes += 2 * name.length + 40 + VIEW_INDEX_BYTES_PER_NAME;
+  return tree.nodeCount * (4 + 4 + 8 + 8 + 8 + VIEW_INDEX_BYTES_PER_NODE) + nameBytes;
 }

@@ -1,4 +1,4 @@
-import type { LabelPairs, Profile, StackNodeTable } from '@cinder/core';
+import type { CodeLines, LabelPairs, PprofCode, Profile, StackNodeTable } from '@cinder/core';
 import type { Selector } from '@cinder/core';
 
 /**
@@ -24,6 +24,28 @@ export interface ValidatedProfile {
 export interface ProfileSink {
   /** Resolves once every profile is durable (survives kill -9). */
   append(profiles: readonly ValidatedProfile[]): Promise<void>;
+  /**
+   * Code metadata (file, start line, call-site lines; storage/codeLines.ts). `codeWanted` says
+   * whether to extract it from this upload (rate-limited per tenant and service); `recordCode` takes
+   * it, buffered: it never blocks or fails ingest. Absent: the store keeps none.
+   */
+  codeWanted?(tenant: string, service: string, nowMs: number): boolean;
+  recordCode?(entry: CodeEntry): void;
+}
+
+/** One upload's code for ProfileSink.recordCode. */
+export interface CodeEntry {
+  tenant: string;
+  /** As passed to codeWanted (the ingest app name): the extraction back-off's key. */
+  service: string;
+  /** The stored service_name label: the rows' key. */
+  serviceName: string;
+  /** Profile time (picks the day partition). */
+  timeMs: number;
+  nowMs: number;
+  /** The profile's names as stored (after validation). */
+  names: readonly string[];
+  code: PprofCode;
 }
 
 export interface SelectQuery {
@@ -115,6 +137,11 @@ export interface ProfileReader {
   meanPeriod(query: SelectQuery): Promise<number | null>;
   /** Newest profile time (ms) per service_name with data in range. */
   serviceLastSeen(tenant: string, fromMs: number, toMs: number): Promise<Map<string, number>>;
+  /**
+   * Code metadata recorded for a tenant's days in range (storage/codeLines.ts), of one service
+   * (the ingest app name, = service_name) or of all (null); absent = none kept.
+   */
+  codeLines?(tenant: string, service: string | null, fromMs: number, toMs: number): Promise<CodeLines>;
 }
 
 export interface MaintenanceResult {

@@ -197,7 +197,7 @@ export class ApiClient {
       until: request.untilMs,
       format: 'tree',
       width: Math.max(1, Math.min(16384, Math.round(request.widthCssPx))),
-      focus: request.focus && request.focus.length > 0 ? request.focus.join(';') : undefined,
+      ...focusParams(request.focus),
       search: request.search?.text,
       searchRegex: request.search?.regex ? '1' : undefined,
       topLimit: request.topLimit,
@@ -374,4 +374,13 @@ export function withFrameFilters(frameFilters: readonly string[] | undefined, ur
   if (!frameFilters || frameFilters.length === 0) return url;
   const extra = frameFilters.map((filter) => `filter=${encodeURIComponent(filter)}`).join('&');
   return `${url}${url.includes('?') ? '&' : '?'}${extra}`;
+}
+
+/**
+ * The zoom path as the server takes it: `focus=a;b` while no name contains `;`, else `focusPath=` (a
+ * JSON array), since Go generic names such as `pkg.F[go.shape;int]` would be split by `;`.
+ */
+export function focusParams(focus: readonly string[] | undefined): { focus?: string; focusPath?: string } {
+  if (!focus || focus.length === 0) return {};
+  return focus.some((name) => name.includes(';')) ? { focusPath: JSON.stringify(focus) } : { focus: focus.join(';') };
 }

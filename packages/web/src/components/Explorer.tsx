@@ -2,7 +2,7 @@
  * The explorer: service × profile type × time range (× label filters) → timeline, flame graph, top
  * table, sandwich. Used by the Profiling page and, with filters and group-by, by /explore.
  */
-import { memo, useDeferredValue, useEffect, useMemo, useState, type JSX } from 'react';
+import { lazy, memo, Suspense, useDeferredValue, useEffect, useMemo, useState, type JSX } from 'react';
 import {
   decodeLevels,
   defaultProfileType,
@@ -21,7 +21,7 @@ import { useQuery } from '../hooks/useQuery.js';
 import { useExactSearch, useLodFlameGraph } from '../hooks/useLodFlameGraph.js';
 import { useMeasuredWidth } from '../hooks/useMeasuredWidth.js';
 import { lazyFlameData } from '../flamegraph/lodView.js';
-import { takeStartupServices } from '../flamegraph/startupPrefetch.js';
+import { takeStartupServices, takeStartupServicesIfIn } from '../flamegraph/startupPrefetch.js';
 import type { RefreshClock } from '../hooks/useNow.js';
 import type { ViewStateUpdateOptions } from '../hooks/useViewState.js';
 import { buildQuery } from '../state/selector.js';
@@ -32,19 +32,24 @@ import { ProfileTypeSelect, RefreshSelect, ServiceSelect, serviceTypeNames, Time
 import { LabelFilters } from './LabelChips.js';
 import { FlameGraphView, type FrameAction } from './FlameGraphView.js';
 import { CallTree } from './CallTree.js';
-import { FrameFilters } from './FrameFilters.js';
 import { ErrorState, Notice, Spinner } from './States.js';
 import { ExportMenu } from './ExportMenu.js';
 import { ShareButton } from './ShareButton.js';
 import { defaultExportTitle } from './exportTitle.js';
-import { Timeline } from './Timeline.js';
-import { LabelBreakdown } from './LabelBreakdown.js';
 import { ROW_HEIGHT_CSS_PX } from '../flamegraph/renderer.js';
 import { Heatmap } from './Heatmap.js';
 import { ExemplarList, SelectedProfilesBanner, type PickedPoint } from './Exemplars.js';
 import { seriesAsRate, timelineRate, timelineStepSeconds } from '../timeline/timelineData.js';
 import type { HeatmapResponse } from '../api/client.js';
 import { TopTable } from './TopTable.js';
+import { LabelBreakdown } from './LabelBreakdown.js';
+import { Timeline } from './Timeline.js';
+import { afterFirstFlamePaint } from '../flamegraph/paintMark.js';
+
+// The frame-filter bar loads after the flame graph's first paint (issue 13: open → painted): it
+// validates filters with the RE2 engine (re2js, ~150 kB of code) and guesses the language from every
+// name, none of which that paint needs. (The timeline's uPlot waits likewise: timeline/uplotLoader.ts.)
+const FrameFilters = lazy(() => afterFirstFlamePaint().then(() => import('./FrameFilters.js')).then((m) => ({ default: m.FrameFilters })));
 
 export interface ExplorerProps {
   client: ApiClient;
@@ -64,6 +69,17 @@ export interface ExplorerProps {
 const MAX_FLAME_HEIGHT_CSS_PX = 2400;
 const NO_TOP_ROWS: readonly TopRow[] = [];
 
+/**
+ * 1234567 → "1,234,567", as toLocaleString('en-US') writes a count, without it: the first Intl call of
+ * a page sets up ICU, 15–65 ms of the main thread on this machine, in the render that paints the graph.
+ */
+export function groupThousands(count: number): string {
+  const digits = String(Math.abs(Math.round(count)));
+  let grouped = '';
+  for (let end = digits.length; end > 0; end -= 3) grouped = end - 3 > 0 ? `,${digits.slice(end - 3, end)}${grouped}` : `${digits.slice(0, end)}${grouped}`;
+  return count < 0 ? `-${grouped}` : grouped;
+}
+
 export function pickProfileType(available: readonly string[], wanted: string): string {
   return defaultProfileType(available, wanted);
 }
@@ -79,7 +95,13 @@ function ExplorerBody(props: ExplorerProps): JSX.Element {
   const range = useMemo(() => resolveRange({ from: state.from, until: state.until }, clock.nowMs), [state.from, state.until, clock.nowMs]);
   const rangeText = describeRange({ from: state.from, until: state.until }, clock.nowMs);
 
-  const servicesQuery = useQuery(`${range.fromMs}|${range.untilMs}|${clock.generation}`, (signal) => takeStartupServices(range.fromMs, range.untilMs) ?? client.services(range.fromMs, range.untilMs, signal));
+  const servicesKey = `${range.fromMs}|${range.untilMs}|${clock.generation}`;
+  // Usually in before this code runs (a start-up request): then the first render already has it.
+  const [initialServices] = useState(() => {
+    const data = takeStartupServicesIfIn(range.fromMs, range.untilMs);
+    return data ? { key: servicesKey, data } : null;
+  });
+  const servicesQuery = useQuery(servicesKey, (signal) => takeStartupServices(range.fromMs, range.untilMs) ?? client.services(range.fromMs, range.untilMs, signal), initialServices);
   const services = servicesQuery.data ?? [];
   const { onServices } = props;
   useEffect(() => {
@@ -192,7 +214,18 @@ function ExplorerBody(props: ExplorerProps): JSX.Element {
   );
 
   const frameFilterBar = frames ? (
-    <FrameFilters filters={state.frameFilters} names={lod.openNames ?? frames.names} onChange={(frameFilters) => update({ frameFilters, focus: [] })} />
+    <Suspense
+      fallback={
+        // The bar's toggle, inert until its code is in: the toolbar keeps its layout.
+        <div className="frame-filters" data-testid="frame-filters-pending">
+          <button type="button" className="btn btn-small" disabled>
+            Filters{state.frameFilters.length > 0 ? ` (${state.frameFilters.length})` : ''}
+          </button>
+        </div>
+      }
+    >
+      <FrameFilters filters={state.frameFilters} names={lod.openNames ?? frames.names} onChange={(frameFilters) => update({ frameFilters, focus: [] })} />
+    </Suspense>
   ) : null;
   // The frame menu's filters are server-side, like the filter bar's: the totals say what they mean (docs/api.md).
   const onFrameAction = (action: FrameAction, name: string): void => {
@@ -316,7 +349,7 @@ function ExplorerBody(props: ExplorerProps): JSX.Element {
                     </span>
                   ) : flame.fullNodeCount > frames.count ? (
                     <span data-testid="truncation-info" data-complete="true">
-                      {` · ${(frames.count - 1).toLocaleString('en-US')} of ${(flame.fullNodeCount - 1).toLocaleString('en-US')} nodes drawn, every one at least 1 px wide; zoom into a frame to load its detail`}
+                      {` · ${groupThousands(frames.count - 1)} of ${groupThousands(flame.fullNodeCount - 1)} nodes drawn, every one at least 1 px wide; zoom into a frame to load its detail`}
                     </span>
                   ) : null}
                 </span>

@@ -14,7 +14,6 @@ import {
   hitTest,
   neighbourFrame,
   pathOf,
-  searchFrames,
   viewportForFrame,
   type Direction,
   type FlameFrames,
@@ -25,6 +24,7 @@ import { ContextMenu, copyText } from './ContextMenu.js';
 import { frameDetails } from '../flamegraph/tooltip.js';
 import { framesUnder, markPainted, type PaintState } from '../flamegraph/paintMark.js';
 import { useElementSize } from '../hooks/useElementSize.js';
+import { loadedRegexEngine, loadRegexEngine, searchFramesWith, substringTest } from '../flamegraph/search.js';
 
 export interface FlameGraphViewProps {
   frames: FlameFrames;
@@ -98,10 +98,32 @@ export function FlameGraphView(props: FlameGraphViewProps): JSX.Element {
   const paintState = props.paintState && focusAhead ? 'partial' : props.paintState;
 
   const viewport = useMemo(() => viewportForFrame(frames, focusFrame, Math.max(widthCssPx, 1)), [frames, focusFrame, widthCssPx]);
-  const search: SearchResult | null = useMemo(
-    () => (props.search === '' ? null : searchFrames(frames, { text: props.search, regex: props.searchRegex })),
-    [frames, props.search, props.searchRegex],
-  );
+  // The RE2 engine loads on the first regex search (not with the page); until then nothing is dimmed.
+  const wantsRegex = props.search !== '' && props.searchRegex;
+  const [regexEngine, setRegexEngine] = useState(loadedRegexEngine);
+  const [regexLoadError, setRegexLoadError] = useState<string | null>(null);
+  useEffect(() => {
+    if (!wantsRegex || regexEngine) return;
+    let live = true;
+    loadRegexEngine().then(
+      (loaded) => {
+        if (!live) return;
+        setRegexEngine(() => loaded);
+        setRegexLoadError(null);
+      },
+      (error: unknown) => live && setRegexLoadError(`the regex engine did not load (${error instanceof Error ? error.message : String(error)})`),
+    );
+    return () => {
+      live = false;
+    };
+  }, [wantsRegex, regexEngine]);
+  const search: SearchResult | null = useMemo(() => {
+    if (props.search === '') return null;
+    if (!props.searchRegex) return searchFramesWith(frames, substringTest(props.search));
+    if (!regexEngine) return regexLoadError === null ? null : searchFramesWith(frames, null, regexLoadError);
+    const compiled = regexEngine.compileSearchRegex(props.search);
+    return searchFramesWith(frames, compiled.test, compiled.error);
+  }, [frames, props.search, props.searchRegex, regexEngine, regexLoadError]);
   const graphHeight = graphHeightCssPx(frames);
   const viewHeightCssPx = Math.min(graphHeight, props.maxHeightCssPx ?? 520);
 

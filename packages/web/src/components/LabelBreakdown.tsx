@@ -3,16 +3,17 @@
  * small timeline and share of the total per value of the current selection; clicking a value adds
  * the `label="value"` chip.
  */
-import { useEffect, useMemo, useRef, useState, type JSX } from 'react';
-import uPlot from 'uplot';
-import 'uplot/dist/uPlot.min.css';
+import { lazy, Suspense, useEffect, useMemo, useState, type JSX } from 'react';
 import { formatValue, type Matcher, type TimelineResponse } from '@cinder/core';
 import type { ApiClient } from '../api/client.js';
-import { useElementSize } from '../hooks/useElementSize.js';
 import { useQuery } from '../hooks/useQuery.js';
 import { withValueChip } from '../state/chips.js';
 import { SERIES_COLORS } from '../timeline/timelineData.js';
 import { ErrorState, Spinner } from './States.js';
+import { afterFirstFlamePaint } from '../flamegraph/paintMark.js';
+
+// uPlot is only needed once a label is chosen: not on the way to the explorer's first flame-graph paint.
+const Sparkline = lazy(() => import('./Sparkline.js').then((m) => ({ default: m.Sparkline })));
 
 /** More values than this are summed into one "other" line: a breakdown is read, not scrolled. */
 const MAX_VALUES_SHOWN = 12;
@@ -55,7 +56,17 @@ export function LabelBreakdown(props: {
 }): JSX.Element {
   const { client, query, fromMs, untilMs, stepSeconds } = props;
   const [label, setLabel] = useState('');
-  const namesQuery = useQuery<string[]>(`${query}|${fromMs}|${untilMs}`, (signal) => client.labelNames({ query, fromMs, untilMs }, signal));
+  // The label names are asked after the flame graph's first paint: on the server they would compete
+  // with the flame-graph query the page opened with (issue 13), and nothing shows them before a click.
+  const [afterFlame, setAfterFlame] = useState(false);
+  useEffect(() => {
+    let live = true;
+    void afterFirstFlamePaint().then(() => live && setAfterFlame(true));
+    return () => {
+      live = false;
+    };
+  }, []);
+  const namesQuery = useQuery<string[]>(afterFlame ? `${query}|${fromMs}|${untilMs}` : null, (signal) => client.labelNames({ query, fromMs, untilMs }, signal));
   const names = (namesQuery.data ?? []).filter((n) => !n.startsWith('__') && n !== 'service_name');
   const seriesQuery = useQuery<TimelineResponse>(label ? `${query}|${fromMs}|${untilMs}|${stepSeconds}|${props.generation}|${label}` : null, (signal) =>
     client.timeline({ query, fromMs, untilMs, stepSeconds, groupBy: label }, signal),
@@ -104,7 +115,9 @@ export function LabelBreakdown(props: {
                   <span className="breakdown-bar" style={{ width: `${(row.share * 100).toFixed(1)}%`, background: SERIES_COLORS[index % SERIES_COLORS.length] }} />
                   <span>{(row.share * 100).toFixed(1)} %</span>
                 </span>
-                <Sparkline points={row.points} fromMs={fromMs} untilMs={untilMs} peak={peak} color={SERIES_COLORS[index % SERIES_COLORS.length]!} label={`${label}=${row.value}`} />
+                <Suspense fallback={<div className="sparkline" />}>
+                  <Sparkline points={row.points} fromMs={fromMs} untilMs={untilMs} peak={peak} color={SERIES_COLORS[index % SERIES_COLORS.length]!} label={`${label}=${row.value}`} />
+                </Suspense>
                 <span className="muted breakdown-sum">{formatValue(row.sum, props.unit)}</span>
               </button>
             </li>
@@ -118,30 +131,4 @@ export function LabelBreakdown(props: {
       ) : null}
     </section>
   );
-}
-
-/** A small uPlot line without axes; every row shares one y scale so heights compare across values. */
-function Sparkline(props: { points: readonly [number, number][]; fromMs: number; untilMs: number; peak: number; color: string; label: string }): JSX.Element {
-  const boxRef = useRef<HTMLDivElement>(null);
-  const { widthCssPx } = useElementSize(boxRef);
-  const { points, fromMs, untilMs, peak, color } = props;
-  useEffect(() => {
-    const box = boxRef.current;
-    if (!box || widthCssPx <= 0) return;
-    const plot = new uPlot(
-      {
-        width: widthCssPx,
-        height: 32,
-        legend: { show: false },
-        cursor: { show: false },
-        axes: [{ show: false }, { show: false }],
-        scales: { x: { time: true, min: fromMs / 1000, max: untilMs / 1000 }, y: { range: () => [0, peak > 0 ? peak * 1.05 : 1] } },
-        series: [{}, { stroke: color, width: 1.5, fill: `${color}33`, points: { show: points.length < 3, size: 4, fill: color, stroke: color } }],
-      },
-      [points.map((p) => p[0] / 1000), points.map((p) => p[1])],
-      box,
-    );
-    return () => plot.destroy();
-  }, [points, fromMs, untilMs, peak, color, widthCssPx]);
-  return <div className="sparkline" ref={boxRef} role="img" aria-label={`Timeline of ${props.label}`} />;
 }

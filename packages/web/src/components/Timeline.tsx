@@ -3,13 +3,14 @@
  * with units; drag to pick a range, click a point to list the profiles behind it (exemplars).
  */
 import { useEffect, useMemo, useRef, type JSX } from 'react';
-import uPlot from 'uplot';
+import type uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { formatValue } from '@cinder/core';
 import { useElementSize } from '../hooks/useElementSize.js';
 import { formatDateTime } from '../state/time.js';
 import { timelineFrame } from '../timeline/frame.js';
 import { SERIES_COLORS, alignSeries, seriesStats, type TimelineSeries } from '../timeline/timelineData.js';
+import { useUPlot } from '../timeline/uplotLoader.js';
 
 export interface TimelineProps {
   series: readonly TimelineSeries[];
@@ -39,9 +40,11 @@ export function Timeline(props: TimelineProps): JSX.Element {
   const { series, fromMs, untilMs, unit } = props;
   const format = useMemo(() => props.format ?? ((value: number) => formatValue(value, unit)), [props.format, unit]);
 
+  // Loaded on demand (timeline/uplotLoader.ts); the box below keeps the chart's size until then.
+  const UPlot = useUPlot();
   useEffect(() => {
     const box = boxRef.current;
-    if (!box || widthCssPx <= 0) return;
+    if (!box || widthCssPx <= 0 || !UPlot) return;
     const data = alignSeries(series);
     const hover = hoverRef.current;
     const options: uPlot.Options = {
@@ -108,7 +111,7 @@ export function Timeline(props: TimelineProps): JSX.Element {
         ],
       },
     };
-    const plot = new uPlot(options, data, box);
+    const plot = new UPlot(options, data, box);
     // A click is a press and release within a few pixels; a longer move is the range drag above.
     let downAt: { x: number; y: number } | null = null;
     const onDown = (event: MouseEvent): void => {
@@ -138,7 +141,7 @@ export function Timeline(props: TimelineProps): JSX.Element {
       plot.over.removeEventListener('mouseup', onUp);
       plot.destroy();
     };
-  }, [series, fromMs, untilMs, format, widthCssPx, heightCssPx]);
+  }, [series, fromMs, untilMs, format, widthCssPx, heightCssPx, UPlot]);
 
   const stats = useMemo(() => series.map((s) => seriesStats(s)), [series]);
 

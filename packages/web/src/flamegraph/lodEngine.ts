@@ -4,7 +4,7 @@
  * frames. Runs in flame.worker.ts; lodWorker.ts runs the same class in-thread where there is no
  * Worker (tests, old browsers). Holds one tree: the latest selection's.
  */
-import { decodeTreeWire, framesFromLodTree, spliceLod, type LodTree } from '@cinder/core';
+import { colorForFrameName, decodeTreeWire, framesFromLodTree, spliceLod, type LodTree } from '@cinder/core';
 import { averagingFactor, scaleFrames, scaleHeader, withHiddenValues, type LodAnswer, type LodRequest } from './lodView.js';
 
 export class LodEngine {
@@ -12,6 +12,8 @@ export class LodEngine {
   private tree: LodTree | null = null;
   /** Of the open answer: zoom answers of one selection share its profile count. */
   private factor = 1;
+  /** Zooms bring new frames with mostly the same names: one colour derivation per name, bounded. */
+  private readonly colorByName = new Map<string, string>();
 
   handle(request: LodRequest, nowMs: () => number = () => performance.now()): LodAnswer {
     const startedMs = nowMs();
@@ -29,9 +31,36 @@ export class LodEngine {
       this.tree = tree;
       this.generation = request.generation;
       const frames = scaleFrames(withHiddenValues(framesFromLodTree(tree)), this.factor);
-      return { id: request.id, ok: true, generation: request.generation, frames, header: scaleHeader(decoded.header, this.factor), workMs: nowMs() - startedMs };
+      // Colours with an open only: it is laid out while the page's code loads (start-up decode), whereas
+      // a zoom's answer is waited for and the renderer derives colours just for the frames it draws.
+      const colored = request.kind === 'open' ? { ...frames, ...this.colorsOf(frames.names) } : frames;
+      return { id: request.id, ok: true, generation: request.generation, frames: colored, header: scaleHeader(decoded.header, this.factor), workMs: nowMs() - startedMs };
     } catch (error) {
       return { id: request.id, ok: false, generation: request.generation, message: error instanceof Error ? error.message : String(error), stale: false };
     }
   }
+
+  private colorsOf(names: readonly string[]): { nameColorIndex: Uint32Array; colorPalette: string[] } {
+    if (this.colorByName.size > MAX_COLORS_BY_NAME) this.colorByName.clear();
+    const nameColorIndex = new Uint32Array(names.length);
+    const colorPalette: string[] = [];
+    const paletteIndex = new Map<string, number>();
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
+      let color = this.colorByName.get(name);
+      if (color === undefined) {
+        color = colorForFrameName(name);
+        this.colorByName.set(name, color);
+      }
+      let index = paletteIndex.get(color);
+      if (index === undefined) {
+        index = colorPalette.push(color) - 1;
+        paletteIndex.set(color, index);
+      }
+      nameColorIndex[i] = index;
+    }
+    return { nameColorIndex, colorPalette };
+  }
 }
+
+const MAX_COLORS_BY_NAME = 200_000;

@@ -9,6 +9,15 @@ import { frameAtPath, profileTypeAggregation, type FlameFrames, type FlameGraphD
 /** Frames plus, per frame, the value of its children the server has not sent (0 when complete). */
 export interface ViewFrames extends LodFrames {
   readonly hiddenValues: Float64Array;
+  /**
+   * Colour per name, derived in the worker for a full view (not for a zoom's splice, whose new names the
+   * renderer colours as it draws them): a package per name takes regexes and a hash, which the UI
+   * thread's first paint would otherwise do (renderer.ts frameColor). Name i is drawn
+   * colorPalette[nameColorIndex[i]]: a few hundred distinct colours and one transferred array, instead
+   * of a string per name to copy across on every zoom.
+   */
+  readonly nameColorIndex?: Uint32Array;
+  readonly colorPalette?: readonly string[];
 }
 
 /**
@@ -182,6 +191,7 @@ export type LodAnswer =
 /** The typed arrays of `frames` (each owns its buffer), to transfer instead of copying. */
 export function framesTransferList(frames: ViewFrames): ArrayBuffer[] {
   const arrays = [frames.depth, frames.startValue, frames.totalValues, frames.selfValues, frames.nameIndex, frames.parent, frames.rowStart, frames.treeNode, frames.truncated, frames.hiddenValues];
+  if (frames.nameColorIndex) arrays.push(frames.nameColorIndex);
   const buffers = new Set<ArrayBuffer>();
   for (const array of arrays) if (array.buffer instanceof ArrayBuffer && array.byteLength === array.buffer.byteLength) buffers.add(array.buffer);
   return [...buffers];

@@ -1,25 +1,25 @@
 /**
- * The UI thread's side of flame.worker.ts: one request → one promised answer. The answer buffer is
- * transferred to the worker (the caller must not use it afterwards). Where Worker does not exist
- * (unit tests, jsdom) the same engine runs in-thread, so callers have one code path.
+ * The flame-graph worker for a hook: the one the page's start-up script started (startupPrefetch.ts),
+ * a new one, or, where Worker does not exist (unit tests, jsdom), the same engine run in-thread, so
+ * callers have one code path. The answer buffer is transferred to the worker (the caller must not use
+ * it afterwards).
  */
 import { LodEngine } from './lodEngine.js';
+import { workerLodWorker, type LodWorker } from './lodWorkerClient.js';
 import { takeStartupWorker } from './startupPrefetch.js';
-import type { LodAnswer, LodRequest } from './lodView.js';
+import type { LodRequest } from './lodView.js';
 
-export interface LodWorker {
-  run(request: Omit<LodRequest, 'id'>): Promise<LodAnswer>;
-  terminate(): void;
-}
+export { workerLodWorker, type LodWorker } from './lodWorkerClient.js';
 
 /** The worker, or the in-thread engine when `Worker` is missing or refuses to start. */
 export function createLodWorker(): LodWorker {
   const started = takeStartupWorker();
-  if (started) return workerLodWorker(started);
+  if (started) return started;
   if (typeof Worker === 'undefined') return inThreadLodWorker();
   let worker: Worker;
   try {
-    worker = new Worker(new URL('./flame.worker.ts', import.meta.url), { type: 'module' });
+    // Classic, as the start-up one (startupPrefetch.ts says why); vite.config.ts bundles it as one script.
+    worker = new Worker(new URL('./flame.worker.ts', import.meta.url));
   } catch {
     return inThreadLodWorker();
   }
@@ -36,40 +36,6 @@ export function inThreadLodWorker(engine = new LodEngine()): LodWorker {
     },
     terminate() {
       terminated = true;
-    },
-  };
-}
-
-function workerLodWorker(worker: Worker): LodWorker {
-  let nextId = 1;
-  const pending = new Map<number, { resolve: (answer: LodAnswer) => void; reject: (error: Error) => void }>();
-  const failAll = (message: string): void => {
-    for (const { reject } of pending.values()) reject(new Error(message));
-    pending.clear();
-  };
-  worker.onmessage = (event: MessageEvent<LodAnswer>) => {
-    const waiting = pending.get(event.data.id);
-    if (!waiting) return;
-    pending.delete(event.data.id);
-    waiting.resolve(event.data);
-  };
-  // A worker script that fails to load (CSP, a broken build) must surface, not hang the graph.
-  worker.onerror = (event: ErrorEvent) => {
-    event.preventDefault();
-    failAll(`the flame-graph worker failed: ${event.message || 'it could not start'}`);
-  };
-  worker.onmessageerror = () => failAll('the flame-graph worker sent an unreadable answer');
-  return {
-    run(request) {
-      const id = nextId++;
-      return new Promise<LodAnswer>((resolve, reject) => {
-        pending.set(id, { resolve, reject });
-        worker.postMessage({ ...request, id }, [request.buffer]);
-      });
-    },
-    terminate() {
-      failAll('the flame-graph worker was stopped');
-      worker.terminate();
     },
   };
 }

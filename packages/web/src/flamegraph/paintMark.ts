@@ -8,6 +8,10 @@ export const FLAME_PAINT_MARK = 'cinder:flamegraph-paint';
 /** A level-of-detail answer's bytes are in (detail: its focus), and when its frames are back from the worker. */
 export const FLAME_ANSWER_MARK = 'cinder:flamegraph-answer';
 export const FLAME_LAID_OUT_MARK = 'cinder:flamegraph-laid-out';
+/** The page's code is running and asks for the full view's answer (start-up: the page is ready for it). */
+export const FLAME_PAGE_READY_MARK = 'cinder:flamegraph-page-ready';
+/** The start-up answer is laid out by the worker, before (or after) a page asked for it. */
+export const FLAME_PREDECODED_MARK = 'cinder:flamegraph-predecoded';
 
 /** A timing mark for benchmarks; never throws (a full timeline buffer or an old browser just drops it). */
 export function markTiming(name: string, detail: Record<string, unknown>): void {
@@ -38,7 +42,33 @@ export interface PaintDetail {
   seq: number;
 }
 
+let flamePainted = false;
+let flamePaintExpected = false;
+const paintWaiters: Array<() => void> = [];
+
+/** The page opens on a flame graph (startupPrefetch.ts): code not needed for its first paint waits for it. */
+export function expectFlamePaint(): void {
+  flamePaintExpected = true;
+}
+
+/**
+ * On a page that opened with a flame graph, resolves once a flame graph has painted (or after
+ * `maxWaitMs`, so a page whose graph is slow, empty or failed is not held back); at once elsewhere.
+ * Code not needed for that first paint waits for it instead of competing with it for the main thread.
+ */
+export function afterFirstFlamePaint(maxWaitMs = 1500): Promise<void> {
+  if (flamePainted || !flamePaintExpected) return Promise.resolve();
+  return new Promise((resolve) => {
+    paintWaiters.push(resolve);
+    setTimeout(resolve, maxWaitMs);
+  });
+}
+
 export function markPainted(canvas: HTMLCanvasElement, detail: Omit<PaintDetail, 'seq'>): void {
+  if (!flamePainted) {
+    flamePainted = true;
+    for (const resolve of paintWaiters.splice(0)) resolve();
+  }
   const seq = Number(canvas.dataset.paintSeq ?? '0') + 1;
   const full: PaintDetail = { ...detail, seq };
   canvas.dataset.paintSeq = String(seq);

@@ -17,6 +17,7 @@ import {
   type SearchResult,
   type Viewport,
 } from '@cinder/core';
+import { FLAME_FONT } from './font.js';
 
 /** The subset of CanvasRenderingContext2D the renderer uses (a real context satisfies it). */
 export interface Canvas2DLike {
@@ -38,7 +39,7 @@ export const ROW_HEIGHT_CSS_PX = 18;
 export const MERGE_BELOW_CSS_PX = 1;
 const LABEL_PADDING_CSS_PX = 3;
 const MIN_LABEL_CHARS = 3;
-export const FONT = '11px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace';
+export const FONT = FLAME_FONT;
 /** Chromium's limit for one canvas side; we never ask for more backing pixels than this. */
 export const MAX_CANVAS_SIDE_DEVICE_PX = 32_767;
 
@@ -103,10 +104,13 @@ const colorCache = new WeakMap<FlameFrames, (string | undefined)[]>();
 const colorByName = new Map<string, string>();
 const MAX_COLORS_BY_NAME = 200_000;
 
-function frameColor(frames: FlameFrames, frameIndex: number): string {
+function frameColor(frames: FlameFrames & { nameColorIndex?: Uint32Array; colorPalette?: readonly string[] }, frameIndex: number): string {
   let colors = colorCache.get(frames);
   if (!colors) {
     colors = new Array<string | undefined>(frames.names.length);
+    // Level-of-detail frames come with their colours, derived in the flame-graph worker (lodView.ts).
+    const { nameColorIndex, colorPalette } = frames;
+    if (nameColorIndex && colorPalette && nameColorIndex.length === frames.names.length) for (let n = 0; n < nameColorIndex.length; n++) colors[n] = colorPalette[nameColorIndex[n]!];
     colorCache.set(frames, colors);
   }
   const nameIndex = frames.nameIndex[frameIndex]!;

@@ -5,9 +5,11 @@
  * and the width measurement (~0.5 s later on this machine). The hooks then adopt the request in flight
  * when it is exactly what they would have sent (same query, range, profiles, filters and a width at
  * least theirs); anything else is left to the normal path, so a wrong guess costs one request, never a
- * wrong graph.
+ * wrong graph. The answer is also decoded and laid out in the flame-graph worker as soon as it is in
+ * (the page's code is usually still loading then), so the page that adopts it gets frames, not bytes.
  *
- * This module is loaded by the entry chunk: it must stay small (no React, no components).
+ * This module is loaded by the entry chunk: it must stay small (no React, no components, no core
+ * decoder: that runs in the worker).
  */
 import { ApiClient } from '../api/client.js';
 import { matchRoute } from '../routes.js';
@@ -15,6 +17,10 @@ import { buildQuery } from '../state/selector.js';
 import { resolveRange } from '../state/time.js';
 import { parseViewState } from '../state/viewState.js';
 import type { ServiceInfo } from '@cinder/core';
+import { workerLodWorker, type LodWorker } from './lodWorkerClient.js';
+import type { LodAnswer } from './lodView.js';
+import { expectFlamePaint, FLAME_PREDECODED_MARK, markTiming } from './paintMark.js';
+import { warmFlameFont } from './font.js';
 
 /**
  * The type the explorer opens on when the URL names none and the service has CPU time (core's
@@ -25,6 +31,18 @@ export const GUESSED_PROFILE_TYPE = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds
 const ADOPT_WITHIN_MS = 15_000;
 /** Widths are asked in steps so a resize by a few pixels does not refetch; only a wider graph does. */
 export const WIDTH_STEP_CSS_PX = 128;
+/**
+ * The worker generation of the start-up answer's decode. A page's own opens count from 1, so the
+ * worker drops this decode as stale if it arrives after the page opened something else, and a page
+ * adopting it keeps this generation for its zooms (which splice into the tree the worker holds).
+ */
+export const STARTUP_GENERATION = 0;
+
+/** The start-up answer laid out by `worker` (which holds its tree for zoom splices). */
+export interface StartupDecode {
+  worker: LodWorker;
+  answer: Promise<LodAnswer>;
+}
 
 export interface StartupFlameRequest {
   query: string;
@@ -39,8 +57,8 @@ interface Startup {
   startedMs: number;
   /** "Now" used to resolve the URL's range: the page's clock starts from it so the keys match. */
   nowMs: number;
-  services: { fromMs: number; untilMs: number; promise: Promise<ServiceInfo[]> } | null;
-  flame: { request: StartupFlameRequest; promise: Promise<ArrayBuffer>; taken: boolean } | null;
+  services: { fromMs: number; untilMs: number; promise: Promise<ServiceInfo[]>; value: ServiceInfo[] | null } | null;
+  flame: { request: StartupFlameRequest; promise: Promise<ArrayBuffer>; decode: StartupDecode | null; taken: boolean } | null;
 }
 
 let startup: Startup | null = null;
@@ -48,21 +66,23 @@ let startup: Startup | null = null;
  * The flame-graph worker, started with the page: a module worker takes ~100–300 ms to load its script
  * and core on this loaded 2-core machine, which otherwise came after the answer was in.
  */
-let startupWorker: Worker | null = null;
+let startupWorker: LodWorker | null = null;
 let workerTaken = false;
 
 /** Starts the flame-graph worker now (where workers exist); the first useLodFlameGraph takes it. */
 export function startStartupWorker(): void {
   if (startupWorker || workerTaken || typeof Worker === 'undefined') return;
   try {
-    startupWorker = new Worker(new URL('./flame.worker.ts', import.meta.url), { type: 'module' });
+    // A classic worker (one bundled script): a module worker took 60–280 ms to answer its first message
+    // on this loaded 2-core machine, a classic one 20–75 ms, and the first paint waits for that answer.
+    startupWorker = workerLodWorker(new Worker(new URL('./flame.worker.ts', import.meta.url)));
   } catch {
     startupWorker = null;
   }
 }
 
 /** The worker started with the page, once; null when there is none (the caller starts its own). */
-export function takeStartupWorker(): Worker | null {
+export function takeStartupWorker(): LodWorker | null {
   // Asked once: a start-up worker not yet started by then would be nobody's.
   workerTaken = true;
   const worker = startupWorker;
@@ -90,6 +110,9 @@ export function startStartupPrefetch(location: { pathname: string; search: strin
   // Now, in the entry's task: deferred to a task of its own it started after the bundle's evaluation
   // (~0.2 s later), and the first answer then waited for the worker's start.
   startStartupWorker();
+  expectFlamePaint();
+  // In the gap while the page's code downloads (a task of its own, after the requests are out).
+  setTimeout(warmFlameFont, 0);
   const params = new URLSearchParams(location.search);
   // A host app's config may point elsewhere; the page's own client decides then.
   if (params.has('config') || widthCssPx <= 0) return;
@@ -99,8 +122,11 @@ export function startStartupPrefetch(location: { pathname: string; search: strin
   const client = new ApiClient();
   // Nobody aborts these: an answer nobody adopts is dropped with the module's reference.
   const never = new AbortController().signal;
-  const services = { fromMs: range.fromMs, untilMs: range.untilMs, promise: client.services(range.fromMs, range.untilMs, never) };
-  services.promise.catch(() => undefined);
+  const services: NonNullable<Startup['services']> = { fromMs: range.fromMs, untilMs: range.untilMs, promise: client.services(range.fromMs, range.untilMs, never), value: null };
+  services.promise.then(
+    (value) => (services.value = value),
+    () => undefined,
+  );
   const request: StartupFlameRequest = {
     query: buildQuery(state.profileType || GUESSED_PROFILE_TYPE, state.services, state.filters),
     fromMs: range.fromMs,
@@ -111,7 +137,25 @@ export function startStartupPrefetch(location: { pathname: string; search: strin
   };
   const promise = client.flameGraphTree(request, never);
   promise.catch(() => undefined);
-  startup = { startedMs: Date.now(), nowMs, services, flame: { request, promise, taken: false } };
+  const decode = startupDecode(promise);
+  startup = { startedMs: Date.now(), nowMs, services, flame: { request, promise, decode, taken: false } };
+}
+
+/**
+ * Decodes and lays out the answer in the start-up worker when it is in, whoever takes the worker in
+ * the meantime (its handle is kept here). A copy is sent: the page may still need the bytes (another
+ * worker, or this one stopped before it answered), and copying ~150 kB is far below a millisecond.
+ */
+function startupDecode(promise: Promise<ArrayBuffer>): StartupDecode | null {
+  const worker = startupWorker;
+  if (!worker) return null;
+  const answer = promise.then(async (buffer) => {
+    const decoded = await worker.run({ kind: 'open', generation: STARTUP_GENERATION, buffer: buffer.slice(0) });
+    if (decoded.ok) markTiming(FLAME_PREDECODED_MARK, { focus: '', frames: decoded.frames.count, workMs: decoded.workMs });
+    return decoded;
+  });
+  answer.catch(() => undefined);
+  return { worker, answer };
 }
 
 /**
@@ -132,17 +176,31 @@ export function takeStartupServices(fromMs: number, untilMs: number): Promise<Se
   return services.promise;
 }
 
+/**
+ * The start-up services answer for exactly this range when it is already in, once: the page's first
+ * render then has the services, so the flame panel (and its width) are there one render sooner.
+ */
+export function takeStartupServicesIfIn(fromMs: number, untilMs: number): ServiceInfo[] | null {
+  const current = fresh();
+  const services = current?.services;
+  if (!current || !services || services.value === null || services.fromMs !== fromMs || services.untilMs !== untilMs) return null;
+  current.services = null;
+  return services.value;
+}
+
 const sameList = (a: readonly string[] | undefined, b: readonly string[]): boolean => (a ?? []).join('\n') === b.join('\n');
 
 /**
  * The start-up flame-graph answer when it is what `request` asks for (a width at least the asked
  * one). An adopter that gives up (its signal aborts, as a React effect cleanup does) puts it back, so
  * the next one can still use it; an adopter that gets it owns the buffer (it is transferred on).
+ * `decode` is the same answer laid out by the start-up worker, usable by an adopter that runs on
+ * that worker (it holds the tree the zooms splice into).
  */
 export function takeStartupFlame(
   request: { query: string; fromMs: number; untilMs: number; widthCssPx: number; profileIds?: readonly string[]; frameFilters?: readonly string[] },
   signal: AbortSignal,
-): { promise: Promise<ArrayBuffer>; widthCssPx: number } | null {
+): { promise: Promise<ArrayBuffer>; widthCssPx: number; decode: StartupDecode | null } | null {
   const current = fresh();
   const flame = current?.flame;
   if (!current || !flame || flame.taken) return null;
@@ -166,10 +224,13 @@ export function takeStartupFlame(
       throw error;
     },
   );
-  return { promise, widthCssPx: held.widthCssPx };
+  return { promise, widthCssPx: held.widthCssPx, decode: flame.decode };
 }
 
-/** Tests: forget what start-up asked. */
+/** Tests: forget what start-up asked and the worker it started (stopped when nobody took it). */
 export function resetStartupPrefetch(): void {
   startup = null;
+  startupWorker?.terminate();
+  startupWorker = null;
+  workerTaken = false;
 }

@@ -10,8 +10,8 @@ import { decodeTreeWire, frameAtPath, type TreeWireSearch } from '@cinder/core';
 import { ApiError, isAbort, type ApiClient } from '../api/client.js';
 import { createLodWorker, type LodWorker } from '../flamegraph/lodWorker.js';
 import { requestWidthFor, takeStartupFlame } from '../flamegraph/startupPrefetch.js';
-import { FLAME_ANSWER_MARK, FLAME_LAID_OUT_MARK, markTiming } from '../flamegraph/paintMark.js';
-import { averagingFactor, pathKey, scaleHeader, viewIsComplete, type LodHeader, type ViewFrames } from '../flamegraph/lodView.js';
+import { FLAME_ANSWER_MARK, FLAME_LAID_OUT_MARK, FLAME_PAGE_READY_MARK, markTiming } from '../flamegraph/paintMark.js';
+import { averagingFactor, pathKey, scaleHeader, viewIsComplete, type LodAnswer, type LodHeader, type ViewFrames } from '../flamegraph/lodView.js';
 import { SLOW_AFTER_MS, useQuery } from './useQuery.js';
 
 export interface LodSelection {
@@ -105,12 +105,21 @@ export function useLodFlameGraph(client: ApiClient, key: string | null, selectio
       try {
         // The request the page sent at start-up, before this code loaded, when it is this one.
         const adopted = takeStartupFlame(request, controller.signal);
+        markTiming(FLAME_PAGE_READY_MARK, { focus: '', adopted: adopted !== null });
         const buffer = await (adopted ? adopted.promise : client.flameGraphTree(request, controller.signal));
         const answerWidthCssPx = adopted ? adopted.widthCssPx : requestWidth;
         if (controller.signal.aborted) return;
         markTiming(FLAME_ANSWER_MARK, { focus: '', bytes: buffer.byteLength, adopted: adopted !== null });
-        const answer = await worker().run({ kind: 'open', generation, buffer });
-        if (answer.ok) markTiming(FLAME_LAID_OUT_MARK, { focus: '', frames: answer.frames.count, workMs: answer.workMs });
+        // Usually laid out already: the start-up worker decoded the answer while this code loaded. Only
+        // when it ran on this hook's worker, which then holds the tree that zooms splice into.
+        let answer: LodAnswer | null = null;
+        if (adopted?.decode && adopted.decode.worker === worker()) {
+          const early = await adopted.decode.answer.catch(() => null);
+          if (early && (early.ok || !early.stale)) answer = early;
+          if (controller.signal.aborted) return;
+        }
+        answer ??= await worker().run({ kind: 'open', generation, buffer });
+        if (answer.ok) markTiming(FLAME_LAID_OUT_MARK, { focus: '', frames: answer.frames.count, workMs: answer.workMs, early: answer.generation !== generation });
         if (controller.signal.aborted || !answer.ok) {
           if (!controller.signal.aborted && !answer.ok && !answer.stale) throw new ApiError('malformed', answer.message);
           return;
@@ -119,7 +128,8 @@ export function useLodFlameGraph(client: ApiClient, key: string | null, selectio
         // Not a transition (unlike a zoom's splice below): at start-up the timeline's and labels' answers
         // land at the same time and each interrupted and restarted it, painting the graph 130–250 ms after
         // its frames were back instead of 55–110 ms (1M-node profile, headless Chromium, 5 browsers each).
-        setHeld({ generation, key, frames: answer.frames, openNames: answer.frames.names, header: answer.header, fetched: new Map([[pathKey([]), rootTotal / answerWidthCssPx]]), widthCssPx: answerWidthCssPx });
+        // The answer's generation: the start-up decode's when it was adopted (zooms splice into that tree).
+        setHeld({ generation: answer.generation, key, frames: answer.frames, openNames: answer.frames.names, header: answer.header, fetched: new Map([[pathKey([]), rootTotal / answerWidthCssPx]]), widthCssPx: answerWidthCssPx });
         setStatus({ loading: false, slow: false, error: null });
       } catch (error) {
         if (controller.signal.aborted || isAbort(error)) return;

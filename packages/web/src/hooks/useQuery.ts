@@ -16,11 +16,18 @@ export const SLOW_AFTER_MS = 300;
  * request in flight, so an old, slower answer can never overwrite a newer one. The previous data
  * stays visible while the next one loads, which keeps a refresh from blanking the page.
  */
-export function useQuery<T>(key: string | null, run: (signal: AbortSignal) => Promise<T>): QueryState<T> {
-  const [state, setState] = useState<QueryState<T>>({ data: null, error: null, loading: key !== null, slow: false });
+export function useQuery<T>(key: string | null, run: (signal: AbortSignal) => Promise<T>, initial?: { key: string; data: T } | null): QueryState<T> {
+  // `initial`: the answer for `initial.key`, already in at mount (a start-up request); it is not asked again.
+  const [state, setState] = useState<QueryState<T>>(() =>
+    initial && initial.key === key ? { data: initial.data, error: null, loading: false, slow: false } : { data: null, error: null, loading: key !== null, slow: false },
+  );
+  const skipKeyRef = useRef(initial && initial.key === key ? key : null);
   const runRef = useRef(run);
   runRef.current = run;
   useEffect(() => {
+    const skip = key !== null && skipKeyRef.current === key;
+    skipKeyRef.current = null;
+    if (skip) return;
     if (key === null) {
       setState({ data: null, error: null, loading: false, slow: false });
       return;

@@ -92,7 +92,7 @@ export function schemaStatements(features: ServerFeatures): string[] {
 export const RAW_TABLES = ['samples'] as const;
 export const ROLLUP_TABLES = ['rollup_1m', 'rollup_1h'] as const;
 /** Kept with the rollups: timelines (profiles) and the symbols rollup rows point at. */
-export const LONG_LIVED_TABLES = ['profiles', 'series', 'stacks', 'names'] as const;
+export const LONG_LIVED_TABLES = ['profiles', 'series', 'stacks', 'names', 'code_functions', 'code_calls'] as const;
 
 /** Creates the database and tables (idempotent; two servers may run it at once). */
 export async function ensureSchema(db: ClickHouseDb, database: string, features: ServerFeatures, nowMs: number): Promise<void> {

@@ -18,8 +18,10 @@
  * raw window; rollups, per-profile totals and that day's symbols once older than the longer of the
  * two windows. A day is kept until its last millisecond expires (at most one day past the window).
  */
-import { CinderError, ErrorCodes, type LabelPairs, type Selector, type StackNodeTable } from '@cinder/core';
-import type { MaintenanceResult, SelectQuery, SeriesBuckets, Store, StoreStats, ValidatedProfile, ProfilePoints } from '../store.js';
+import { CinderError, ErrorCodes, type CodeLines, type LabelPairs, type Selector, type StackNodeTable } from '@cinder/core';
+import { CodeRecorder } from '../codeLines.js';
+import { ensureCodeTables, readCodeLines, writeCodeRows } from './codeLines.js';
+import type { CodeEntry, MaintenanceResult, SelectQuery, SeriesBuckets, Store, StoreStats, ValidatedProfile, ProfilePoints } from '../store.js';
 import type { Id64 } from '../ids.js';
 import { ClickHouseDb, isUnavailable, type ClickHouseConnection } from './db.js';
 import { ClickHouseReader } from './reader.js';
@@ -92,6 +94,7 @@ export async function openClickHouseStore(options: ClickHouseStoreOptions): Prom
       );
     });
     await ensureSchema(db, options.database, features, (options.now ?? Date.now)());
+    await ensureCodeTables(db, features.fsyncAfterInsert);
     return new ClickHouseStore(db, features, options);
   } catch (error) {
     await db.close().catch(() => undefined);
@@ -116,6 +119,8 @@ export class ClickHouseStore implements Store {
   private readonly active = new Map<string, { readAtMs: number; lastMs: Map<Id64, number> }>();
   /** maintain's report: rollup buckets before this were reported by an earlier run. */
   private reportedUntilMs = 0;
+  /** Code metadata (../codeLines.ts). */
+  private readonly code = new CodeRecorder((batch) => writeCodeRows(this.db, batch));
 
   constructor(
     private readonly db: ClickHouseDb,
@@ -396,10 +401,23 @@ export class ClickHouseStore implements Store {
     return { names: Number(names![0]?.[0] ?? 0), stacks: Number(stacks![0]?.[0] ?? 0), series: Number(series![0]?.[0] ?? 0) };
   }
 
+  codeWanted(tenant: string, service: string, nowMs: number): boolean {
+    return this.degradedReason === null && this.code.wanted(tenant, service, nowMs);
+  }
+
+  recordCode(entry: CodeEntry): void {
+    this.code.record(entry);
+  }
+
+  codeLines(tenant: string, service: string | null, fromMs: number, toMs: number): Promise<CodeLines> {
+    return readCodeLines(this.db, tenant, service, fromMs, toMs);
+  }
+
   // ---------------------------------------------------------------- lifecycle
 
   async close(): Promise<void> {
     if (this.closed) return;
+    await this.code.close();
     this.closed = true;
     if (this.probeTimer !== null) clearInterval(this.probeTimer);
     this.probeTimer = null;

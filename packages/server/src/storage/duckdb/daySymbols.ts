@@ -9,6 +9,7 @@
  * within a byte budget. A day that does not fit sends the merge to the SQL walk instead.
  */
 import { IdIndex } from './idIndex.js';
+import type { Pacer } from '../pace.js';
 
 /**
  * Default memory budget for cached day partitions when the caller gives none (tests, benchmarks);
@@ -46,33 +47,55 @@ export interface DayLayout {
 
 /** One day partition's symbols. */
 export class DaySymbols {
-  readonly nodes = new IdIndex(1024);
+  readonly nodes: IdIndex;
   /** Per node row: parent lo, parent hi, name lo, name hi. */
-  links = new Uint32Array(4096);
-  readonly names = new IdIndex(256);
+  links: Uint32Array;
+  readonly names: IdIndex;
   readonly nameText: string[] = [];
   private nameBytes = 0;
   /**
-   * Per node row, filled by resolve(): the parent's row (-1 under the root, -2 not in this day yet)
+   * Per node row, filled by resolvePaced(): the parent's row (-1 under the root, -2 not in this day yet)
    * and the name's row in `names` (-1 not known yet). Merges then walk rows, not 64-bit ids.
    */
   parentRow = new Int32Array(0);
   nameRow = new Int32Array(0);
   private resolvedRows = 0;
   /**
-   * The whole day laid out as a merge answer is (by depth, parent, name): any merge's answer is
-   * this order restricted to the rows it touches, so a merge filters it instead of sorting. Valid
-   * while the day has the node and name counts it was computed for (appends invalidate it).
+   * The day's first `nodeCount` rows laid out as a merge answer is (by depth, parent, name): any
+   * merge of those rows is this order restricted to the rows it touches, so a merge filters it
+   * instead of sorting (see layoutCovering for why appends do not spoil it).
    */
   private dayLayout: DayLayout | null = null;
+  /** The layout being built (one build per day at a time: a warm-up and a query share it). */
+  layoutBuild: { nodeCount: number; promise: Promise<DayLayout | null> } | null = null;
+  /** The paced resolve under way, if any (concurrent resolves would race on the row arrays). */
+  private resolving: Promise<void> | null = null;
 
-  layout(): DayLayout | null {
+  /** `expectedNodes`/`expectedNames`: sizes known before a load, so the indexes never rehash 1M ids mid-load. */
+  constructor(expectedNodes = 512, expectedNames = 128) {
+    this.nodes = new IdIndex(expectedNodes);
+    this.links = new Uint32Array(4 * Math.max(1024, expectedNodes));
+    this.names = new IdIndex(expectedNames);
+  }
+
+  /**
+   * The latest layout when it covers rows 0..maxRow. A layout of the first n rows stays right for
+   * them after appends: they were all resolved when it was built, so their ancestors are among them
+   * and their names were known; rows appended later are simply not in it. So a merge whose leaves
+   * all predate the layout keeps using it while ingest goes on.
+   */
+  layoutCovering(maxRow: number): DayLayout | null {
     const layout = this.dayLayout;
-    return layout !== null && layout.nodeCount === this.nodes.size && layout.nameCount === this.names.size ? layout : null;
+    return layout !== null && maxRow < layout.nodeCount ? layout : null;
+  }
+
+  /** Rows the latest layout covers (0 = none yet). */
+  get laidOutRows(): number {
+    return this.dayLayout?.nodeCount ?? 0;
   }
 
   setLayout(layout: DayLayout): void {
-    this.dayLayout = layout;
+    if (this.dayLayout === null || layout.nodeCount >= this.dayLayout.nodeCount) this.dayLayout = layout;
   }
 
   get bytes(): number {
@@ -80,10 +103,43 @@ export class DaySymbols {
     return (this.nodes.size + this.names.size) * INDEX_BYTES_PER_ENTRY + this.links.length * 4 + this.parentRow.length * RESOLVED_BYTES_PER_NODE + layoutBytes + this.nameBytes;
   }
 
-  /** Resolves parent and name rows of the nodes added since the last call. */
-  resolve(): void {
+  /**
+   * Resolves parent and name rows of the nodes added since the last call, offering `pacer` a tick
+   * every 1,024 rows (a 1M-node day takes a few hundred ms).
+   * One resolve runs at a time; callers that arrive meanwhile wait for it, then resolve what was
+   * added since.
+   */
+  async resolvePaced(pacer: Pacer): Promise<void> {
+    for (let round = 0; round < 1_000 && this.resolvedRows < this.nodes.size; round++) {
+      if (this.resolving) {
+        await this.resolving;
+        continue;
+      }
+      const running = this.resolveRange(pacer);
+      this.resolving = running;
+      try {
+        await running;
+      } finally {
+        if (this.resolving === running) this.resolving = null;
+      }
+    }
+  }
+
+  private async resolveRange(pacer: Pacer): Promise<void> {
     const count = this.nodes.size;
-    if (this.resolvedRows === count) return;
+    this.growResolved(count);
+    const from = this.resolvedRows;
+    for (let row = from; row < count; row++) {
+      if ((row & 1023) === 0) {
+        const pause = pacer.tick();
+        if (pause) await pause;
+      }
+      this.resolveRow(row);
+    }
+    this.resolvedRows = Math.max(this.resolvedRows, count);
+  }
+
+  private growResolved(count: number): void {
     if (this.parentRow.length < count) {
       const capacity = Math.max(count, this.links.length / 4);
       const parents = new Int32Array(capacity);
@@ -93,8 +149,6 @@ export class DaySymbols {
       this.parentRow = parents;
       this.nameRow = names;
     }
-    for (let row = this.resolvedRows; row < count; row++) this.resolveRow(row);
-    this.resolvedRows = count;
   }
 
   /** (Re)resolves one row: a parent or name added after the row was first resolved is found now. */
@@ -175,6 +229,16 @@ export class DaySymbolCache {
     return symbols;
   }
 
+  /** The cached day without marking it used (a warm-up must not reorder what users read). */
+  peek(day: number): DaySymbols | undefined {
+    return this.loaded.get(day);
+  }
+
+  /** Whether the day is being loaded now. */
+  isLoading(day: number): boolean {
+    return this.loading.has(day);
+  }
+
   /** Estimated bytes a day of `rows` node rows and `nameRows` names takes once loaded. */
   static estimate(rows: number, nameRows: number, nameChars: number): number {
     return rows * (INDEX_BYTES_PER_ENTRY + LAYOUT_BYTES_PER_NODE + (LINK_BYTES_PER_NODE + RESOLVED_BYTES_PER_NODE) * 2) + nameRows * (INDEX_BYTES_PER_ENTRY + NAME_OVERHEAD_BYTES) + 2 * nameChars;
@@ -185,14 +249,14 @@ export class DaySymbolCache {
    * commits while the load runs are applied after it, so nothing committed is missed whichever
    * side of the load's snapshot it fell on.
    */
-  async ensure(day: number, load: (into: DaySymbols) => Promise<void>): Promise<DaySymbols> {
+  async ensure(day: number, load: (into: DaySymbols) => Promise<void>, expected?: { nodes: number; names: number }): Promise<DaySymbols> {
     const cached = this.get(day);
     if (cached) return cached;
     const running = this.loading.get(day);
     if (running) return running.promise;
     const entry = { promise: null as unknown as Promise<DaySymbols>, pending: [] as WrittenSymbols[] };
     entry.promise = (async () => {
-      const symbols = new DaySymbols();
+      const symbols = new DaySymbols(expected?.nodes, expected?.names);
       try {
         await load(symbols);
         for (const written of entry.pending) apply(symbols, written);

@@ -33,7 +33,14 @@ const EMPTY_TABLE: StackNodeTable = { names: [], parent: new Int32Array(0), name
 export class Reader {
   private readonly symbols: DaySymbolCache;
   /** How merges ran (a test and tuning hook). */
-  readonly mergeCounts = { inMemory: 0, bySql: 0, dayLoads: 0 };
+  readonly mergeCounts = { inMemory: 0, bySql: 0, dayLoads: 0, warmLoads: 0, warmLayouts: 0 };
+  /** Background warm-up of recent days (see warmUpRecent, symbolsWritten). */
+  private readonly warmUp = {
+    queue: new Set<number>(),
+    timer: null as ReturnType<typeof setTimeout> | null,
+    running: Promise.resolve() as Promise<void>,
+    stopped: false,
+  };
 
   constructor(
     private readonly ctx: StoreContext,
@@ -170,16 +177,18 @@ export class Reader {
 
   /**
    * The common case (a range within one UTC day) on the day's rows: leaves are found once by id,
-   * ancestors are followed by row (DaySymbols.resolve), and the answer is laid out as TableBuilder
-   * does (by depth, parent, name) with counting sorts over typed arrays. Null as mergeInMemory.
+   * ancestors are followed by row (DaySymbols.resolvePaced), and the answer is laid out as
+   * TableBuilder does (by depth, parent, name) with counting sorts over typed arrays. Every pass
+   * over the day's rows yields to the event loop (a 1M-node day is ~1 s of work the first time).
+   * Null as mergeInMemory.
    */
   private async mergeOneDay(planSql: string, day: DaySymbols): Promise<StackNodeTable | null> {
-    day.resolve();
-    const rowCount = day.nodes.size;
+    const pacer = rowPacer();
     // Leaf rows and sums as streamed (a row may come once per stack id; ids are unique per day).
     let leafRows = new Int32Array(1024);
     let leafSelf = new Float64Array(1024);
     let leafCount = 0;
+    let maxLeafRow = -1;
     let rootSelf = 0;
     let missing = false;
     await this.ctx.withReader(async (connection) => {
@@ -205,6 +214,7 @@ export class Reader {
           }
           const row = day.nodes.get(l, h);
           if (row < 0) missing = true;
+          if (row > maxLeafRow) maxLeafRow = row;
           leafRows[leafCount] = row;
           leafSelf[leafCount++] = self![i]!;
         }
@@ -213,8 +223,13 @@ export class Reader {
     if (missing) return null;
     if (leafCount === 0) return rootSelf !== 0 ? { ...EMPTY_TABLE, rootSelf } : EMPTY_TABLE;
     const leaves = { rows: leafRows.subarray(0, leafCount), self: leafSelf.subarray(0, leafCount) };
-    const layout = day.layout();
-    if (layout !== null) return mergeByLayout(layout, leaves, rootSelf);
+    // A layout of the day (built by a warm-up or an earlier merge, or being built now) that holds every leaf.
+    let layout = day.layoutCovering(maxLeafRow);
+    if (layout === null && day.layoutBuild !== null && day.layoutBuild.nodeCount > maxLeafRow) layout = await day.layoutBuild.promise;
+    if (layout !== null && layout.nodeCount > maxLeafRow) return mergeByLayout(layout, leaves, rootSelf, pacer);
+    // Resolved after the leaves were read: rows the writer added meanwhile are among them.
+    await day.resolvePaced(pacer);
+    const rowCount = day.nodes.size;
     // No current layout: walk by row, then either lay out just these rows (a small merge of a day
     // that keeps changing) or lay out the whole day once for this and later merges.
     const selfOfRow = new Float64Array(rowCount);
@@ -232,10 +247,8 @@ export class Reader {
     }
     const { parentRow, nameRow } = day;
     const walkedLeaves = touchedCount;
-    const pacer = new Pacer();
     for (let i = 0; i < walkedLeaves; i++) {
-      const pause = pacer.tick();
-      if (pause) await pause;
+      if ((i & 1023) === 0) await yieldIfDue(pacer);
       let row = touched[i]!;
       for (let steps = 0; steps <= MAX_STACK_DEPTH; steps++) {
         if (parentRow[row] === -2 || nameRow[row]! < 0) day.resolveRow(row);
@@ -247,11 +260,36 @@ export class Reader {
         row = parent;
       }
     }
-    if (touchedCount * 2 < rowCount) return layOutTable(day, touched.subarray(0, touchedCount), compactOf, selfOfRow, rootSelf).table;
-    const dayLayout = layOutDay(day);
-    if (dayLayout === null) return layOutTable(day, touched.subarray(0, touchedCount), compactOf, selfOfRow, rootSelf).table;
-    day.setLayout(dayLayout);
-    return mergeByLayout(dayLayout, leaves, rootSelf);
+    if (touchedCount * 2 < rowCount) return (await layOutTable(day, touched.subarray(0, touchedCount), compactOf, selfOfRow, rootSelf, pacer)).table;
+    const dayLayout = await this.dayLayout(day);
+    if (dayLayout === null || dayLayout.nodeCount <= maxLeafRow) return (await layOutTable(day, touched.subarray(0, touchedCount), compactOf, selfOfRow, rootSelf, pacer)).table;
+    return mergeByLayout(dayLayout, leaves, rootSelf, pacer);
+  }
+
+  /**
+   * The day's layout over all its rows now, building it (paced) unless it is current or being
+   * built: a warm-up and the queries that arrive meanwhile share one build. Null while some row's
+   * parent or name is not in the day.
+   */
+  private dayLayout(day: DaySymbols): Promise<DayLayout | null> {
+    const current = day.layoutCovering(day.nodes.size - 1);
+    if (current !== null) return Promise.resolve(current);
+    const running = day.layoutBuild;
+    if (running !== null && running.nodeCount >= day.nodes.size) return running.promise;
+    const build = { nodeCount: day.nodes.size, promise: null as unknown as Promise<DayLayout | null> };
+    build.promise = (async () => {
+      try {
+        const pacer = rowPacer();
+        await day.resolvePaced(pacer);
+        const layout = await layOutDay(day, pacer);
+        if (layout !== null) day.setLayout(layout);
+        return layout;
+      } finally {
+        if (day.layoutBuild === build) day.layoutBuild = null;
+      }
+    })();
+    day.layoutBuild = build;
+    return build.promise;
   }
 
   /**
@@ -276,9 +314,85 @@ export class Reader {
     return this.mergeBySql(plan.sql, this.days(plan.firstMs, query.toMs));
   }
 
-  /** The symbols the writer committed (the day cache learns them). */
+  /**
+   * The symbols the writer committed (the day cache learns them). A write that adds many nodes to
+   * a recent day (a big profile) warms that day in the background, so the next query finds it
+   * loaded and laid out rather than paying ~1–2 s for a 1M-node day.
+   */
   symbolsWritten(batch: readonly WrittenSymbols[]): void {
+    const nodesBefore = new Map<number, number>();
+    for (const written of batch) if (!nodesBefore.has(written.day)) nodesBefore.set(written.day, this.symbols.peek(written.day)?.nodes.size ?? -1);
     this.symbols.written(batch);
+    if (this.symbols.budgetBytes <= 0 || this.warmUp.stopped) return;
+    // Nodes new to a loaded day; for a day not loaded, the profiles' node counts (some may be stored already).
+    const grown = new Map<number, number>();
+    for (const written of batch) if (nodesBefore.get(written.day)! < 0) grown.set(written.day, (grown.get(written.day) ?? 0) + written.nodeNames.length);
+    // For a loaded day: the nodes its layout lacks, once this write added some (many small writes add up).
+    for (const [day, before] of nodesBefore) {
+      const loaded = this.symbols.peek(day);
+      if (before >= 0 && loaded && loaded.nodes.size > before) grown.set(day, loaded.nodes.size - loaded.laidOutRows);
+    }
+    const firstRecentDay = dayOf(this.ctx.now()) - (WARM_UP_DAYS - 1);
+    const days = [...grown].filter(([day, rows]) => day >= firstRecentDay && rows >= WARM_UP_MIN_NEW_NODES).map(([day]) => day);
+    if (days.length > 0) this.scheduleWarmUp(days, WARM_UP_AFTER_WRITE_DELAY_MS);
+  }
+
+  /**
+   * After the store opened: the newest days with symbols are loaded and laid out in the
+   * background (paced, within the merge cache's budget, never evicting a loaded day), so the
+   * first query of the day does not pay for it.
+   */
+  warmUpRecent(): void {
+    if (this.symbols.budgetBytes <= 0) return;
+    const today = dayOf(this.ctx.now());
+    this.scheduleWarmUp(Array.from({ length: WARM_UP_DAYS }, (_, i) => today - i), WARM_UP_AFTER_START_DELAY_MS);
+  }
+
+  /** Stops warming up (the store is closing); resolves when a warm-up in flight has ended. */
+  async stopWarmUp(): Promise<void> {
+    this.warmUp.stopped = true;
+    if (this.warmUp.timer !== null) clearTimeout(this.warmUp.timer);
+    this.warmUp.timer = null;
+    await this.warmUp.running;
+  }
+
+  private scheduleWarmUp(days: readonly number[], delayMs: number): void {
+    if (this.warmUp.stopped) return;
+    for (const day of days) this.warmUp.queue.add(day);
+    if (this.warmUp.timer !== null) return;
+    this.warmUp.timer = setTimeout(() => {
+      this.warmUp.timer = null;
+      const queued = [...this.warmUp.queue].sort((a, b) => b - a);
+      this.warmUp.queue.clear();
+      this.warmUp.running = this.warmUp.running.then(() => this.warmDays(queued));
+    }, delayMs);
+    this.warmUp.timer.unref?.();
+  }
+
+  /** Loads (if it fits without evicting) and lays out each day, newest first; failures only skip a day. */
+  private async warmDays(days: readonly number[]): Promise<void> {
+    for (const day of days) {
+      if (this.warmUp.stopped) return;
+      try {
+        let symbols = this.symbols.peek(day);
+        if (!symbols) {
+          if (this.symbols.isEmpty(day)) continue;
+          const sizes = await this.ctx.read(
+            `SELECT (SELECT count(*) FROM stacks WHERE day = ${day})::DOUBLE, (SELECT count(*) FROM names WHERE day = ${day})::DOUBLE, (SELECT coalesce(sum(length(name)), 0) FROM names WHERE day = ${day})::DOUBLE`,
+          );
+          const [nodes, names, chars] = sizes.getRows()[0]!.map(Number) as [number, number, number];
+          if (nodes === 0 || this.warmUp.stopped) continue;
+          // Only into free budget: a warm-up must not push out a day someone is reading.
+          if (this.symbols.bytes + DaySymbolCache.estimate(nodes, names, chars) > this.symbols.budgetBytes) continue;
+          symbols = await this.symbols.ensure(day, (into) => this.loadDay(day, into), { nodes, names });
+          this.mergeCounts.warmLoads++;
+        }
+        if (this.warmUp.stopped) return;
+        if ((await this.dayLayout(symbols)) !== null) this.mergeCounts.warmLayouts++;
+      } catch {
+        // A closing store or a failing disk: the query that needs the day will load it (and report).
+      }
+    }
   }
 
   /** Days and bytes the merge cache holds. */
@@ -332,18 +446,18 @@ export class Reader {
        ) GROUP BY day`,
     );
     const wanted = new Set(missing);
-    const toLoad: number[] = [];
+    const toLoad: Array<{ day: number; nodes: number; names: number }> = [];
     for (const [day, nodes, names, chars] of sizes.getRows()) {
       if (!wanted.has(Number(day))) continue;
       wanted.delete(Number(day));
-      toLoad.push(Number(day));
+      toLoad.push({ day: Number(day), nodes: Number(nodes), names: Number(names) });
       bytes += DaySymbolCache.estimate(Number(nodes), Number(names), Number(chars));
     }
     for (const day of wanted) this.symbols.markEmpty(day, writesBefore);
     if (bytes > budget) return null;
     // Newest first, as the walk looks them up.
-    toLoad.sort((a, b) => b - a);
-    for (const day of toLoad) out.push(await this.symbols.ensure(day, (into) => this.loadDay(day, into)));
+    toLoad.sort((a, b) => b.day - a.day);
+    for (const { day, nodes, names } of toLoad) out.push(await this.symbols.ensure(day, (into) => this.loadDay(day, into), { nodes, names }));
     return out;
   }
 
@@ -632,6 +746,14 @@ export class Reader {
   }
 }
 
+/** Days warmed after a start or a big write: today and yesterday (a last-hour view spans midnight). */
+const WARM_UP_DAYS = 2;
+/** A write adding at least this many nodes to a recent day warms it (a big profile, not the trickle of a steady service). */
+const WARM_UP_MIN_NEW_NODES = 50_000;
+/** Let the server finish starting (and a burst of writes land) before warming. */
+const WARM_UP_AFTER_START_DELAY_MS = 200;
+const WARM_UP_AFTER_WRITE_DELAY_MS = 100;
+
 let mergeCounter = 0;
 /** Selections of up to this many series are sent to DuckDB as literal id lists. */
 const MAX_LITERAL_IDS = 2_000;
@@ -671,17 +793,43 @@ function countingSort(count: number, keyCount: number, key: (position: number) =
 }
 
 /**
+ * A pacer for the passes over a day's rows: they call yieldIfDue once per 1,024 rows (or per phase),
+ * so it reads the clock at every call rather than every 1,024th.
+ */
+function rowPacer(): Pacer {
+  return new Pacer(ROW_SLICE_MS, 1);
+}
+
+/** Longest stretch a pass over a day's rows runs before giving the event loop a turn. */
+const ROW_SLICE_MS = 15;
+
+/** The event loop's turn when the pacer's slice is used up. */
+async function yieldIfDue(pacer: Pacer): Promise<void> {
+  const pause = pacer.tick();
+  if (pause) await pause;
+}
+
+/**
  * The touched rows of one day as a StackNodeTable in TableBuilder.build's order (by depth, then
  * parent, then name; names sorted), so both merge paths answer byte-identical tables.
- * `compactOf[row]` = 1 + the row's position in `touched` (0 = not touched).
+ * `compactOf[row]` = 1 + the row's position in `touched` (0 = not touched). Every pass over the
+ * rows yields as `pacer` says: for a whole 1M-node day this is ~0.5 s of work.
  */
-function layOutTable(day: DaySymbols, touched: Int32Array, compactOf: Int32Array, selfOfRow: Float64Array, rootSelf: number): { table: StackNodeTable; order: Int32Array } {
+async function layOutTable(
+  day: DaySymbols,
+  touched: Int32Array,
+  compactOf: Int32Array,
+  selfOfRow: Float64Array,
+  rootSelf: number,
+  pacer: Pacer,
+): Promise<{ table: StackNodeTable; order: Int32Array }> {
   const count = touched.length;
   const { parentRow, nameRow, nameText } = day;
   // Names used, sorted by text; rank = position.
   const nameSlot = new Int32Array(day.names.size).fill(-1);
   const usedNames: number[] = [];
   for (let k = 0; k < count; k++) {
+    if ((k & 1023) === 0) await yieldIfDue(pacer);
     const name = nameRow[touched[k]!]!;
     if (nameSlot[name] === -1) {
       nameSlot[name] = usedNames.length;
@@ -693,6 +841,7 @@ function layOutTable(day: DaySymbols, touched: Int32Array, compactOf: Int32Array
     const y = nameText[usedNames[b]!] ?? '';
     return x < y ? -1 : x > y ? 1 : a - b;
   });
+  await yieldIfDue(pacer);
   const rankOfSlot = new Int32Array(usedNames.length);
   for (let r = 0; r < nameOrder.length; r++) rankOfSlot[nameOrder[r]!] = r;
   const names = nameOrder.map((slot) => nameText[usedNames[slot]!] ?? '');
@@ -700,6 +849,7 @@ function layOutTable(day: DaySymbols, touched: Int32Array, compactOf: Int32Array
   const parentK = new Int32Array(count);
   const rankK = new Int32Array(count);
   for (let k = 0; k < count; k++) {
+    if ((k & 1023) === 0) await yieldIfDue(pacer);
     const row = touched[k]!;
     const p = parentRow[row]!;
     parentK[k] = p < 0 ? -1 : compactOf[p]! - 1;
@@ -709,6 +859,7 @@ function layOutTable(day: DaySymbols, touched: Int32Array, compactOf: Int32Array
   const chain = new Int32Array(count);
   let maxDepth = 0;
   for (let k = 0; k < count; k++) {
+    if ((k & 1023) === 0) await yieldIfDue(pacer);
     let length = 0;
     let node = k;
     while (node >= 0 && depth[node] === -1) {
@@ -720,18 +871,20 @@ function layOutTable(day: DaySymbols, touched: Int32Array, compactOf: Int32Array
     if (d > maxDepth) maxDepth = d;
   }
   // Stable counting sorts: by name rank, then by depth, then each level by its parent's position.
-  const byName = countingSort(count, names.length, (k) => rankK[k]!);
+  const byName = await countingSortPaced(count, names.length, rankK, pacer);
   const starts = new Int32Array(maxDepth + 2);
   for (let k = 0; k < count; k++) starts[depth[k]! + 1]!++;
   for (let d = 1; d < starts.length; d++) starts[d]! += starts[d - 1]!;
   const byDepth = new Int32Array(count);
   const fill = starts.slice();
   for (let i = 0; i < count; i++) {
+    if ((i & 1023) === 0) await yieldIfDue(pacer);
     const k = byName[i]!;
     byDepth[fill[depth[k]!]!++] = k;
   }
   const newIndex = new Int32Array(count);
   for (let d = 0; d <= maxDepth; d++) {
+    await yieldIfDue(pacer);
     const level = byDepth.subarray(starts[d]!, starts[d + 1]!);
     if (d === 0) {
       for (let i = 0; i < level.length; i++) newIndex[level[i]!] = i;
@@ -746,6 +899,7 @@ function layOutTable(day: DaySymbols, touched: Int32Array, compactOf: Int32Array
   const self = new Float64Array(count);
   const order = new Int32Array(count);
   for (let k = 0; k < count; k++) {
+    if ((k & 1023) === 0) await yieldIfDue(pacer);
     const at = newIndex[k]!;
     parent[at] = parentK[k]! < 0 ? -1 : newIndex[parentK[k]!]!;
     nameIndex[at] = rankK[k]!;
@@ -755,36 +909,57 @@ function layOutTable(day: DaySymbols, touched: Int32Array, compactOf: Int32Array
   return { table: { names, parent, nameIndex, self, ...(rootSelf !== 0 ? { rootSelf } : {}) }, order };
 }
 
+/** countingSort with the keys given as an array, yielding as `pacer` says between blocks of rows. */
+async function countingSortPaced(count: number, keyCount: number, keys: Int32Array, pacer: Pacer): Promise<Int32Array> {
+  const counts = new Int32Array(keyCount + 1);
+  for (let i = 0; i < count; i++) counts[keys[i]! + 1]!++;
+  for (let k = 1; k <= keyCount; k++) counts[k]! += counts[k - 1]!;
+  await yieldIfDue(pacer);
+  const out = new Int32Array(count);
+  for (let i = 0; i < count; i++) {
+    if ((i & 1023) === 0) await yieldIfDue(pacer);
+    out[counts[keys[i]!]!++] = i;
+  }
+  return out;
+}
+
 /**
- * The whole day in answer order, with each position's parent position and name rank, so a merge
- * works in position space: leaves map to positions, ancestors are marked through parentPos, and
- * one sequential pass emits the touched positions (restricting the order keeps depth, parent and
- * name order). Null while some row's parent or name is not in the day (the row path handles it).
+ * The day's rows (all of them now) in answer order, with each position's parent position and name
+ * rank, so a merge works in position space: leaves map to positions, ancestors are marked through
+ * parentPos, and one sequential pass emits the touched positions (restricting the order keeps
+ * depth, parent and name order). Null while some row's parent or name is not in the day (the row
+ * path handles it). Rows the writer appends while this runs are left for the next layout.
  */
-function layOutDay(day: DaySymbols): DayLayout | null {
+async function layOutDay(day: DaySymbols, pacer: Pacer): Promise<DayLayout | null> {
   const rowCount = day.nodes.size;
+  const nameCount = day.names.size;
   const { parentRow, nameRow } = day;
-  for (let row = 0; row < rowCount; row++) if (parentRow[row] === -2 || nameRow[row]! < 0) return null;
+  if (parentRow.length < rowCount) return null;
+  for (let row = 0; row < rowCount; row++) {
+    if ((row & 1023) === 0) await yieldIfDue(pacer);
+    if (parentRow[row] === -2 || nameRow[row]! < 0 || parentRow[row]! >= rowCount) return null;
+  }
   const all = new Int32Array(rowCount);
   const allCompact = new Int32Array(rowCount);
   for (let row = 0; row < rowCount; row++) {
     all[row] = row;
     allCompact[row] = row + 1;
   }
-  const { table, order } = layOutTable(day, all, allCompact, new Float64Array(rowCount), 0);
+  const { table, order } = await layOutTable(day, all, allCompact, new Float64Array(rowCount), 0, pacer);
   // table.parent and table.nameIndex are per position already; invert order for the rows' positions.
   const posOfRow = new Int32Array(rowCount);
   for (let pos = 0; pos < rowCount; pos++) posOfRow[order[pos]!] = pos;
-  return { nodeCount: rowCount, nameCount: day.names.size, posOfRow, parentPos: table.parent, rankPos: table.nameIndex, names: table.names };
+  return { nodeCount: rowCount, nameCount, posOfRow, parentPos: table.parent, rankPos: table.nameIndex, names: table.names };
 }
 
-function mergeByLayout(layout: DayLayout, leaves: { rows: Int32Array; self: Float64Array }, rootSelf: number): StackNodeTable {
+async function mergeByLayout(layout: DayLayout, leaves: { rows: Int32Array; self: Float64Array }, rootSelf: number, pacer: Pacer): Promise<StackNodeTable> {
   const size = layout.nodeCount;
   const { posOfRow, parentPos, rankPos } = layout;
   const selfPos = new Float64Array(size);
   const touched = new Uint8Array(size);
   let count = 0;
   for (let i = 0; i < leaves.rows.length; i++) {
+    if ((i & 1023) === 0) await yieldIfDue(pacer);
     let pos = posOfRow[leaves.rows[i]!]!;
     selfPos[pos]! += leaves.self[i]!;
     // Up to the root or a position already marked; parentPos[pos] < pos, so this ends.
@@ -801,6 +976,7 @@ function mergeByLayout(layout: DayLayout, leaves: { rows: Int32Array; self: Floa
   const rankUsed = new Int32Array(layout.names.length + 1);
   let at = 0;
   for (let pos = 0; pos < size; pos++) {
+    if ((pos & 1023) === 0) await yieldIfDue(pacer);
     if (touched[pos] === 0) continue;
     newIndex[pos] = at;
     const p = parentPos[pos]!;

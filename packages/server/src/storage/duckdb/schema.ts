@@ -16,6 +16,8 @@
  * - samples(series_id, time_ms, pid, stack_id, value, span_id, trace_id): raw rows for the raw
  *   window; stack_id 0 = a sample without frames.
  * - rollup_1m / rollup_1h(series_id, bucket_ms, stack_id, value).
+ * - code_functions, code_calls: code metadata by day (./codeLines.ts creates them when missing,
+ *   without a schema version bump; ../codeLines.ts says what they hold).
  *
  * History: 1 initial; 2 profiles.period; 3 content-addressed UBIGINT ids and day partitions.
  */

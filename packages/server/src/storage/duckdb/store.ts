@@ -24,8 +24,10 @@
 import { mkdirSync, statSync, statfsSync } from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBResultReader } from '@duckdb/node-api';
-import { CinderError, ErrorCodes, type LabelPairs, type Selector, type StackNodeTable } from '@cinder/core';
-import type { DataChange, MaintenanceResult, SelectQuery, SeriesBuckets, Store, StoreStats, ValidatedProfile, ProfilePoints } from '../store.js';
+import { CinderError, ErrorCodes, emptyCodeLines, type CodeLines, type LabelPairs, type Selector, type StackNodeTable } from '@cinder/core';
+import type { CodeEntry, DataChange, MaintenanceResult, SelectQuery, SeriesBuckets, Store, StoreStats, ValidatedProfile, ProfilePoints } from '../store.js';
+import { CodeRecorder } from '../codeLines.js';
+import { deleteCodeBefore, ensureCodeTables, readCodeLines, writeCodeRows } from './codeLines.js';
 import { HOUR_MS, type StoreContext, type StoreState } from './context.js';
 import { DEFAULT_MERGE_CACHE_BYTES } from './daySymbols.js';
 import { Reader } from './reader.js';
@@ -37,6 +39,7 @@ import {
   DEFAULT_SYMBOL_CACHE_BYTES,
   GroupCommit,
   RowBuilder,
+  releaseAppenders,
   symbolCaches,
   writeRows,
   type PendingRows,
@@ -176,6 +179,7 @@ async function openHandle(file: string, readOnly: boolean): Promise<Handle> {
 }
 
 function closeHandle(handle: Handle): void {
+  if (handle.writer) releaseAppenders(handle.writer);
   for (const connection of [handle.writer, handle.maintenance, ...handle.readers]) {
     try {
       connection?.closeSync();
@@ -249,6 +253,9 @@ export class DuckDbStore implements Store {
   private lastStats: StoreStats | null = null;
   private readonly now: () => number;
   private readonly activeSeriesWindowMs: number;
+  /** Code metadata (../codeLines.ts): false when its tables could not be created (disk full at upgrade). */
+  private codeTables = false;
+  private readonly code = new CodeRecorder((batch) => writeCodeRows(batch, (task) => this.writeLock.run(() => this.withWriteHandle((handle) => task(handle.writer!)))));
 
   constructor(
     handle: Handle,
@@ -278,7 +285,7 @@ export class DuckDbStore implements Store {
   }
 
   /** How merges ran and what the merge cache holds (tests and tuning). */
-  mergeCacheStats(): { inMemory: number; bySql: number; dayLoads: number; days: number; bytes: number } {
+  mergeCacheStats(): { inMemory: number; bySql: number; dayLoads: number; warmLoads: number; warmLayouts: number; days: number; bytes: number } {
     return { ...this.reader.mergeCounts, ...this.reader.mergeCacheSize() };
   }
 
@@ -312,6 +319,7 @@ export class DuckDbStore implements Store {
   async init(): Promise<void> {
     const writer = this.writer;
     await migrate(writer, path.dirname(this.file));
+    this.codeTables = await ensureCodeTables(writer);
     const marks = await writer.runAndReadAll(`SELECT key, value FROM meta WHERE key IN ('rollup_1m_until', 'rollup_1h_until', 'legacy_symbols_day')`);
     for (const [key, value] of marks.getRows()) {
       if (key === 'rollup_1m_until') this.state.rollupUntil1m = Number(value);
@@ -326,6 +334,8 @@ export class DuckDbStore implements Store {
        WHERE p.time_ms > ${Math.floor(sinceMs)} GROUP BY ALL`,
     );
     for (const [tenant, id, timeMs] of active.getRows()) this.active.touch(String(tenant), BigInt(id as bigint), Number(timeMs));
+    // The first query of the day should not pay for loading it (reader.ts warmUpRecent).
+    this.reader.warmUpRecent();
   }
 
   // ---------------------------------------------------------------- health and recovery
@@ -569,6 +579,7 @@ export class DuckDbStore implements Store {
 
   async enforceRetention(nowMs: number): Promise<{ rawRowsDeleted: number; rollupRowsDeleted: number }> {
     const result = await this.withWriteHandle((handle) => deleteExpired(handle.maintenance!, this.state, nowMs, this.options.retentionMs, this.options.rollupRetentionMs));
+    if (this.codeTables) await this.withWriteHandle((handle) => deleteCodeBefore(handle.maintenance!, result.firstKeptDay));
     for (const cache of Object.values(this.caches)) cache.dropBefore(result.firstKeptDay);
     this.reader.daysDropped(result.firstKeptDay);
     if (result.rawRowsDeleted + result.rollupRowsDeleted > 0) this.announce({ all: true });
@@ -665,11 +676,25 @@ export class DuckDbStore implements Store {
 
   // ---------------------------------------------------------------- lifecycle
 
+  codeWanted(tenant: string, service: string, nowMs: number): boolean {
+    return this.codeTables && this.degradedReason === null && this.code.wanted(tenant, service, nowMs);
+  }
+
+  recordCode(entry: CodeEntry): void {
+    if (this.codeTables) this.code.record(entry);
+  }
+
+  async codeLines(tenant: string, service: string | null, fromMs: number, toMs: number): Promise<CodeLines> {
+    return this.codeTables ? this.withReader((connection) => readCodeLines(connection, tenant, service, fromMs, toMs)) : emptyCodeLines();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
+    await this.code.close();
     this.closed = true;
     if (this.probeTimer !== null) clearInterval(this.probeTimer);
     this.probeTimer = null;
+    await this.reader.stopWarmUp();
     // Let queued appends finish: they were (or are about to be) acknowledged.
     while (!this.commits.idle) await new Promise((resolve) => setTimeout(resolve, 5));
     if (this.reopening) await this.reopening.catch(() => undefined);

@@ -1,0 +1,143 @@
+// @vitest-environment jsdom
+import { act, type JSX } from 'react';
+import { createRoot, type Root } from 'react-dom/client';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ROOT_NODE, frameAtPath } from '@cinder/core';
+import { fakeFetch, settle, tree } from './lodFakeServer.js';
+import { ApiClient } from '../src/api/client.js';
+import { LodEngine } from '../src/flamegraph/lodEngine.js';
+import { forEachFrameUnder, type LodRequest } from '../src/flamegraph/lodView.js';
+import { GUESSED_PROFILE_TYPE, resetStartupPrefetch, startStartupPrefetch, STARTUP_GENERATION, takeStartupFlame } from '../src/flamegraph/startupPrefetch.js';
+import { useLodFlameGraph, type LodFlameGraph, type LodSelection } from '../src/hooks/useLodFlameGraph.js';
+import { useQuery, type QueryState } from '../src/hooks/useQuery.js';
+import { loadUPlot, useUPlot } from '../src/timeline/uplotLoader.js';
+import { buildQuery } from '../src/state/selector.js';
+
+(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
+
+/** A Worker running flame.worker.ts's engine in this thread, asynchronously, recording what it was sent. */
+const posted: LodRequest[] = [];
+class FakeWorker {
+  onmessage: ((event: { data: unknown }) => void) | null = null;
+  onerror: ((event: unknown) => void) | null = null;
+  onmessageerror: (() => void) | null = null;
+  private readonly engine = new LodEngine();
+  private stopped = false;
+  postMessage(data: LodRequest): void {
+    posted.push(data);
+    setTimeout(() => {
+      if (!this.stopped) this.onmessage?.({ data: this.engine.handle(data) });
+    }, 1);
+  }
+  terminate(): void {
+    this.stopped = true;
+  }
+}
+
+const FROM_MS = 1_700_000_000_000;
+/** What the explorer at `explorerUrl` shows: the guessed CPU type of service x over an absolute range. */
+const selection: LodSelection = { query: buildQuery(GUESSED_PROFILE_TYPE, ['x'], []), fromMs: FROM_MS, untilMs: FROM_MS + 3_600_000 };
+const explorerUrl = { pathname: '/explore', search: `?service=x&from=${selection.fromMs}&until=${selection.untilMs}` };
+
+let root: Root | null = null;
+afterEach(() => {
+  act(() => root?.unmount());
+  root = null;
+  resetStartupPrefetch();
+  posted.length = 0;
+  vi.unstubAllGlobals();
+});
+
+describe('start-up decode (issue 13: the answer is laid out while the page code loads)', () => {
+  it('lays out the start-up answer in the start-up worker; the page adopts those frames and zooms splice into that tree', async () => {
+    vi.stubGlobal('Worker', FakeWorker);
+    const requests: URL[] = [];
+    vi.stubGlobal('fetch', fakeFetch(requests));
+    startStartupPrefetch(explorerUrl, 1000);
+    // The worker decodes as soon as the bytes are in, before any page asked.
+    for (let i = 0; i < 100 && posted.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 2));
+    expect(posted.map((request) => [request.kind, request.generation])).toEqual([['open', STARTUP_GENERATION]]);
+
+    const client = new ApiClient({ fetchImpl: fakeFetch(requests) });
+    const states: LodFlameGraph[] = [];
+    function Probe(props: { focus: string[] }): JSX.Element | null {
+      states.push(useLodFlameGraph(client, 'a', selection, props.focus, 1000));
+      return null;
+    }
+    const last = (): LodFlameGraph => states[states.length - 1]!;
+    root = createRoot(document.createElement('div'));
+    act(() => root!.render(<Probe focus={[]} />));
+    await settle(() => last().frames !== null);
+    // One full-view request (the start-up one) and one decode of it: the page sent neither again.
+    expect(requests.filter((url) => url.pathname === '/api/v1/flamegraph')).toHaveLength(1);
+    expect(posted).toHaveLength(1);
+    expect(last().frames!.totalValue).toBe(tree.total[ROOT_NODE]);
+    expect(last().complete).toBe(true);
+
+    // A zoom that lacks detail is spliced by the same worker into the tree it decoded at start-up.
+    act(() => root!.render(<Probe focus={['main', 'busy']} />));
+    await settle(() => last().complete);
+    expect(posted.map((request) => [request.kind, request.generation])).toEqual([
+      ['open', STARTUP_GENERATION],
+      ['splice', STARTUP_GENERATION],
+    ]);
+    const spliced = last().frames!;
+    expect(spliced.totalValue).toBe(tree.total[ROOT_NODE]);
+    let under = 0;
+    forEachFrameUnder(spliced, frameAtPath(spliced, ['main', 'busy']), false, () => (under++, true));
+    expect(under).toBe(200);
+  });
+
+  it('keeps the bytes for an adopter on another worker: the decode is sent a copy', async () => {
+    vi.stubGlobal('Worker', FakeWorker);
+    const requests: URL[] = [];
+    vi.stubGlobal('fetch', fakeFetch(requests));
+    startStartupPrefetch(explorerUrl, 1000);
+    const adopted = takeStartupFlame({ query: selection.query, fromMs: selection.fromMs, untilMs: selection.untilMs, widthCssPx: 1000 }, new AbortController().signal);
+    expect(adopted?.decode).not.toBeNull();
+    const [buffer, early] = await Promise.all([adopted!.promise, adopted!.decode!.answer]);
+    expect(early.ok && early.generation).toBe(STARTUP_GENERATION);
+    expect(buffer.byteLength).toBeGreaterThan(0);
+  });
+
+  it('a page that opened something else first makes the worker drop the late start-up decode as stale', async () => {
+    const engine = new LodEngine();
+    const answer = (): Promise<ArrayBuffer> => fakeFetch([])('/api/v1/flamegraph?width=1000').then((response) => response.arrayBuffer());
+    expect(engine.handle({ id: 1, kind: 'open', generation: 1, buffer: await answer() })).toMatchObject({ ok: true, generation: 1 });
+    const late = engine.handle({ id: 2, kind: 'open', generation: STARTUP_GENERATION, buffer: await answer() });
+    expect(late).toMatchObject({ ok: false, stale: true });
+  });
+
+  it('useQuery starts from an answer already in for its key and does not ask again; a new key asks', async () => {
+    const asked: string[] = [];
+    const states: QueryState<string>[] = [];
+    function Probe(props: { queryKey: string }): JSX.Element | null {
+      states.push(useQuery(props.queryKey, async () => (asked.push(props.queryKey), `answer ${props.queryKey}`), { key: 'a', data: 'start-up answer' }));
+      return null;
+    }
+    root = createRoot(document.createElement('div'));
+    act(() => root!.render(<Probe queryKey="a" />));
+    expect(states[0]).toEqual({ data: 'start-up answer', error: null, loading: false, slow: false });
+    await act(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 30));
+    });
+    expect(asked).toEqual([]);
+    act(() => root!.render(<Probe queryKey="b" />));
+    await settle(() => states[states.length - 1]!.data === 'answer b');
+    expect(asked).toEqual(['b']);
+  });
+
+  it('useUPlot hands a chart mounted after uPlot loaded the class itself (not the result of calling it)', async () => {
+    // uPlot reads the device pixel ratio's media query when it loads; jsdom has none.
+    vi.stubGlobal('matchMedia', () => ({ matches: false, addEventListener: () => undefined, removeEventListener: () => undefined, addListener: () => undefined, removeListener: () => undefined }));
+    const uplot = await loadUPlot();
+    const seen: unknown[] = [];
+    function Chart(): JSX.Element | null {
+      seen.push(useUPlot());
+      return null;
+    }
+    root = createRoot(document.createElement('div'));
+    act(() => root!.render(<Chart />));
+    expect(seen[0]).toBe(uplot);
+  });
+});
