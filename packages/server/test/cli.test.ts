@@ -433,6 +433,17 @@ describe('cinder pgo', () => {
     const byName = new Map(out.function.map((fn) => [str(fn.systemName), { name: str(fn.systemName), file: str(fn.filename), startLine: Number(fn.startLine) }]));
     for (const fn of withStart) expect(byName.get(fn.name), fn.name).toEqual(fn);
     expect(functionsWithLines).toBe(withStart.length);
+
+    // Grafana's "download pprof" (Connect SelectMergeProfile) carries the same files and start lines.
+    const merge = await fetch(`${server.baseUrl}/querier.v1.QuerierService/SelectMergeProfile`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ profileTypeID: 'process_cpu:cpu:nanoseconds:cpu:nanoseconds', labelSelector: '{service_name="cli-pgo-push"}', start: String(Date.now() - 3_600_000), end: String(Date.now() + 300_000) }),
+    });
+    expect(merge.status).toBe(200);
+    const merged = (await merge.json()) as { stringTable: string[]; function: { name: string; filename?: string; startLine?: string }[] };
+    const connectByName = new Map(merged.function.map((fn) => [merged.stringTable[Number(fn.name)]!, { file: merged.stringTable[Number(fn.filename ?? 0)]!, startLine: Number(fn.startLine ?? 0) }]));
+    for (const fn of withStart) expect(connectByName.get(fn.name), fn.name).toEqual({ file: fn.file, startLine: fn.startLine });
   });
 });
 

@@ -9,7 +9,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { fromBinary, fromJson, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
-import { CinderError, ErrorCodes, ProtoWriter, WIRE_LENGTH_DELIMITED, treeBytes, truncateTree, validateProfileTypeId } from '@cinder/core';
+import { CinderError, ErrorCodes, ProtoWriter, WIRE_LENGTH_DELIMITED, treeBytes, truncateTree, validateProfileTypeId, type CodeLines } from '@cinder/core';
 import { ProfileFormat, SelectMergeProfileRequestSchema, SelectMergeSpanProfileRequestSchema, SelectMergeStacktracesRequestSchema, SelectSeriesRequestSchema, SeriesRequestSchema } from '../gen/querier/v1/querier_pb.js';
 import { drainPaced, flameGraphResponseBytes, flameGraphResponseJson } from '../query/flameGraphExport.js';
 import { pprofBytesFromTree, pprofJsonFromTree, type PprofExportOptions } from '../query/pprofExport.js';
@@ -39,7 +39,10 @@ function parseRequest<Desc extends DescMessage>(schema: Desc, body: Uint8Array, 
 }
 
 /** true = answered here; false = left to Connect (with the body already read into request.body). */
-export async function answerFastPath(request: FastifyRequest, reply: FastifyReply, read: ReadPath, maxBodyBytes: number): Promise<boolean> {
+/** The store's code lines for a selection (query/pprofExport.ts exportCodeLines), or none. */
+export type CodeLinesOf = (tenant: string, selection: { labelSelector: string; fromMs: number; toMs: number }) => Promise<CodeLines | undefined>;
+
+export async function answerFastPath(request: FastifyRequest, reply: FastifyReply, read: ReadPath, maxBodyBytes: number, codeLinesOf?: CodeLinesOf): Promise<boolean> {
   const contentType = (request.headers['content-type'] ?? '').toLowerCase();
   const isJson = contentType.startsWith('application/json');
   if (request.method !== 'POST' || (!isJson && !contentType.startsWith('application/proto'))) return false;
@@ -70,8 +73,10 @@ export async function answerFastPath(request: FastifyRequest, reply: FastifyRepl
     const message = parseRequest(SelectMergeProfileRequestSchema, body, isJson);
     const selection = selectionOf(message);
     // The merge checks the selection (time range, selector) first: only then is toMs a time.
-    tree = await read.mergedTree(request.tenant, selection);
-    options = { ...validateProfileTypeId(message.profileTypeID), timeNanos: BigInt(selection.toMs) * 1_000_000n };
+    // Grafana's "download pprof": files, start lines and call sites where the store kept them, as /api/v1 does.
+    const [merged, code] = await Promise.all([read.mergedTree(request.tenant, selection), codeLinesOf?.(request.tenant, selection)]);
+    tree = merged;
+    options = { ...validateProfileTypeId(message.profileTypeID), timeNanos: BigInt(selection.toMs) * 1_000_000n, ...(code ? { code } : {}) };
     // Full profile unless a positive max_nodes asks for truncation (spec §3.2.7).
     const requested = optionalCount(message.maxNodes) ?? 0;
     if (requested > 0) tree = truncateTree(tree, read.maxNodes(requested));
@@ -101,8 +106,9 @@ export async function answerFastPath(request: FastifyRequest, reply: FastifyRepl
     }
     if (isSpan || format !== ProfileFormat.PPROF) return false;
     const selection = selectionOf(message);
-    tree = await read.mergedTree(request.tenant, selection);
-    options = { ...validateProfileTypeId(message.profileTypeID), timeNanos: BigInt(selection.toMs) * 1_000_000n };
+    const [merged, code] = await Promise.all([read.mergedTree(request.tenant, selection), codeLinesOf?.(request.tenant, selection)]);
+    tree = merged;
+    options = { ...validateProfileTypeId(message.profileTypeID), timeNanos: BigInt(selection.toMs) * 1_000_000n, ...(code ? { code } : {}) };
   }
   if (isJson) {
     const json = pprofJsonFromTree(tree, options);

@@ -21,6 +21,7 @@ import { OTLP_HTTP_ROUTES, registerOtlpRoutes } from './otlpRoutes.js';
 import { registerPyroscopeRoutes } from './pyroscopeRoutes.js';
 import { PUSH_ROUTE, preparePushBody } from './pushBody.js';
 import { FAST_ROUTES, answerFastPath } from './fastPath.js';
+import { exportCodeLines } from '../query/pprofExport.js';
 import { checkToken, resolveTenant } from './tenancy.js';
 import { buildInfo } from '../version.js';
 import { PusherService } from '../gen/push/v1/push_pb.js';
@@ -146,7 +147,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.addHook('preHandler', async (request, reply) => {
     const route = request.routeOptions.url ?? '';
     if (route === PUSH_ROUTE) await preparePushBody(request, config.limits);
-    else if (FAST_ROUTES.has(route) && (await answerFastPath(request, reply, deps.read, config.limits.maxBodyBytes))) return reply;
+    else if (FAST_ROUTES.has(route) && (await answerFastPath(request, reply, deps.read, config.limits.maxBodyBytes, (tenant, selection) => exportCodeLines(deps.store, tenant, selection)))) return reply;
     return undefined;
   });
 
