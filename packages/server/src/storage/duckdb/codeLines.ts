@@ -63,44 +63,35 @@ async function inTransaction(connection: DuckDBConnection, task: () => Promise<v
  * failed turn are not stored and the error goes to the recorder (which relearns them).
  */
 export async function writeCodeRows(batch: CodeBatch, locked: (task: (connection: DuckDBConnection) => Promise<void>) => Promise<void>): Promise<void> {
-  for (let i = 0; i < batch.functions.length; i += ROWS_PER_TURN) {
-    const rows = batch.functions.slice(i, i + ROWS_PER_TURN);
+  await appendInTurns('code_functions', batch.functions, (r) => [r.day, r.tenant, r.service, r.name, r.file, r.startLine, r.seenMs], locked);
+  await appendInTurns('code_calls', batch.calls, (r) => [r.day, r.tenant, r.service, r.caller, r.callee, r.line, r.seenMs], locked);
+}
+
+/** Both code tables' rows: (day, tenant, service, text, text, int, seen_ms). */
+type CodeRowValues = [day: number, tenant: string, service: string, first: string, second: string, line: number, seenMs: number];
+
+async function appendInTurns<Row>(
+  table: 'code_functions' | 'code_calls',
+  allRows: readonly Row[],
+  valuesOf: (row: Row) => CodeRowValues,
+  locked: (task: (connection: DuckDBConnection) => Promise<void>) => Promise<void>,
+): Promise<void> {
+  for (let i = 0; i < allRows.length; i += ROWS_PER_TURN) {
+    const rows = allRows.slice(i, i + ROWS_PER_TURN);
     await locked((connection) =>
       inTransaction(connection, async () => {
-        const chunks = new ChunkAppender(await connection.createAppender('code_functions'), ['i32', 'str', 'str', 'str', 'str', 'i32', 'i64'], rows.length);
+        const chunks = new ChunkAppender(await connection.createAppender(table), ['i32', 'str', 'str', 'str', 'str', 'i32', 'i64'], rows.length);
         try {
-          for (const r of rows) {
+          for (const row of rows) {
+            const [day, tenant, service, first, second, line, seenMs] = valuesOf(row);
             const at = chunks.row();
-            chunks.i32[0]![at] = r.day;
-            chunks.str[1]![at] = r.tenant;
-            chunks.str[2]![at] = r.service;
-            chunks.str[3]![at] = r.name;
-            chunks.str[4]![at] = r.file;
-            chunks.i32[5]![at] = r.startLine;
-            chunks.setI64(6, at, Math.floor(r.seenMs));
-          }
-          chunks.flush();
-        } finally {
-          chunks.appender.closeSync();
-        }
-      }),
-    );
-  }
-  for (let i = 0; i < batch.calls.length; i += ROWS_PER_TURN) {
-    const rows = batch.calls.slice(i, i + ROWS_PER_TURN);
-    await locked((connection) =>
-      inTransaction(connection, async () => {
-        const chunks = new ChunkAppender(await connection.createAppender('code_calls'), ['i32', 'str', 'str', 'str', 'str', 'i32', 'i64'], rows.length);
-        try {
-          for (const r of rows) {
-            const at = chunks.row();
-            chunks.i32[0]![at] = r.day;
-            chunks.str[1]![at] = r.tenant;
-            chunks.str[2]![at] = r.service;
-            chunks.str[3]![at] = r.caller;
-            chunks.str[4]![at] = r.callee;
-            chunks.i32[5]![at] = r.line;
-            chunks.setI64(6, at, Math.floor(r.seenMs));
+            chunks.i32[0]![at] = day;
+            chunks.str[1]![at] = tenant;
+            chunks.str[2]![at] = service;
+            chunks.str[3]![at] = first;
+            chunks.str[4]![at] = second;
+            chunks.i32[5]![at] = line;
+            chunks.setI64(6, at, Math.floor(seenMs));
           }
           chunks.flush();
         } finally {
