@@ -402,8 +402,10 @@ function topRows(names: readonly string[], ids: Int32Array, self: Float64Array, 
 }
 
 /**
- * searchTreeTotals (tree/lodSplice.ts), identical totals, walking V's subtree only: matchedTotal
- * counts a match inside a match once, a match on the chain above V covers all of V.
+ * Exact search totals over the subtree of `viewRoot` as the focused tree presents it, walking V's
+ * subtree only: the chain above V counts as V's callers (a match there covers all of V);
+ * matchedTotal counts a match inside a match once (as searchFrames does); matchedSelf sums the
+ * matching nodes' self.
  */
 export function searchTotalsOfView(tree: CallTree, query: TreeSearchQuery, viewRoot = ROOT_NODE): { matchedTotal: number; matchedSelf: number } {
   if (query.text === '' || viewRoot < 0 || viewRoot >= tree.nodeCount) return { matchedTotal: 0, matchedSelf: 0 };

@@ -6,7 +6,7 @@
  * Invariant the tests hold: every node of a spliced tree has the total and self of the node with
  * the same path in the untruncated tree, and the root total never changes.
  */
-import type { FlameFrames } from '../flamegraph/layout.js';
+import { substringTest, type FlameFrames } from '../flamegraph/layout.js';
 import type { DecodedTreeWire, LodTree } from '../flamegraph/treeWire.js';
 import { compileUserRegex } from '../regex.js';
 import { ChildTable, ROOT_NODE, type CallTree } from './callTree.js';
@@ -195,43 +195,5 @@ export function frameNameMatcher(query: TreeSearchQuery): (name: string) => bool
     const pattern = compileUserRegex(query.text, { caseInsensitive: true });
     return (name) => pattern.matchesPart(name);
   }
-  const needle = query.text.toLowerCase();
-  return (name) => name.toLowerCase().includes(needle);
-}
-
-/**
- * Exact search totals over the subtree of `viewRoot` as the focused tree presents it: the chain
- * above V counts as V's callers (a match there covers all of V). matchedTotal counts a match inside
- * a match once (as searchFrames does); matchedSelf sums the matching nodes' self.
- */
-export function searchTreeTotals(tree: CallTree, query: TreeSearchQuery, viewRoot = ROOT_NODE): { matchedTotal: number; matchedSelf: number } {
-  if (query.text === '' || viewRoot < 0 || viewRoot >= tree.nodeCount) return { matchedTotal: 0, matchedSelf: 0 };
-  const test = frameNameMatcher(query);
-  const nameMatches = new Int8Array(tree.names.length).fill(-1);
-  const matches = (node: number): boolean => {
-    const n = tree.nameIndex[node]!;
-    if (nameMatches[n] === -1) nameMatches[n] = test(tree.names[n]!) ? 1 : 0;
-    return nameMatches[n] === 1;
-  };
-  let chainMatched = false;
-  for (let up = tree.parent[viewRoot]!; up > ROOT_NODE; up = tree.parent[up]!) if (matches(up)) chainMatched = true;
-  // covered: 0 = not in V's subtree; 1 = in it, no match at or above; 2 = a match at or above.
-  const covered = new Uint8Array(tree.nodeCount);
-  let matchedTotal = 0;
-  let matchedSelf = 0;
-  const visit = (node: number, parentCovered: number): void => {
-    const isMatch = node !== ROOT_NODE && matches(node);
-    if (isMatch) {
-      matchedSelf += tree.self[node]!;
-      if (parentCovered !== 2) matchedTotal += tree.total[node]!;
-    }
-    covered[node] = isMatch || parentCovered === 2 ? 2 : 1;
-  };
-  visit(viewRoot, chainMatched ? 2 : 1);
-  if (chainMatched) matchedTotal = tree.total[viewRoot]!;
-  for (let node = viewRoot + 1; node < tree.nodeCount; node++) {
-    const pc = covered[tree.parent[node]!]!;
-    if (pc !== 0) visit(node, pc);
-  }
-  return { matchedTotal, matchedSelf };
+  return substringTest(query.text);
 }

@@ -414,18 +414,25 @@ export function treeBytes(tree: CallTree, maxNodes = DEFAULT_MAX_NODES): Uint8Ar
   return out.finish();
 }
 
-/** Collapsed text (`a;b;c 3`) of every node with self > 0, for exports and tests. */
+/**
+ * Collapsed text (`a;b;c 3`) of every node with self > 0, lines sorted, for exports: collapsedChunks
+ * drained at once (the server drains it in paced slices instead).
+ */
 export function collapsedFromTree(tree: CallTree): string {
-  const paths: string[] = new Array<string>(tree.nodeCount);
-  paths[ROOT_NODE] = '';
-  const lines: string[] = [];
-  for (let node = 1; node < tree.nodeCount; node++) {
-    const parentPath = paths[tree.parent[node]!]!;
-    paths[node] = parentPath === '' ? nodeName(tree, node) : `${parentPath};${nodeName(tree, node)}`;
-    if (tree.self[node]! !== 0) lines.push(`${paths[node]} ${tree.self[node]}`);
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  for (const chunk of collapsedChunks(tree)) {
+    if (chunk === null) continue;
+    chunks.push(chunk);
+    length += chunk.length;
   }
-  lines.sort();
-  return lines.join('\n');
+  const bytes = new Uint8Array(length);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.length;
+  }
+  return new TextDecoder().decode(bytes);
 }
 
 /** Work units (items sorted, nodes visited, lines written) between two pause points of a paced encoder. */
@@ -437,8 +444,8 @@ const PACED_STEP = 4096;
  * loop a turn between slices. A merged tree's folded text is easily 10+ MB; built as one string,
  * sorted, joined and encoded on the main thread, it blocked the loop for 100–500 ms.
  *
- * The bytes equal `collapsedFromTree`'s (a property test compares them): lines in UTF-16 code-unit
- * order. Instead of sorting the lines it walks the tree: all lines below a node share its path plus
+ * Folded text, every node with self > 0 as `a;b;c 3`, lines in UTF-16 code-unit order (a property
+ * test compares it with sorting the lines). Instead of sorting the lines it walks the tree: all lines below a node share its path plus
  * `;`, so they form one contiguous run of the sorted output, and the runs and lines of siblings
  * sort by their keys `name;` and `name value`. That holds unless a name contains `;` (a sibling's
  * line could then fall inside another's run), siblings share a name, or a top-level name is empty
@@ -589,7 +596,7 @@ export function* collapsedChunks(tree: CallTree, chunkBytes = 64 * 1024): Genera
   if (rest) yield rest;
 }
 
-/** The general case of collapsedChunks: collapsedFromTree's lines, sorted in paced merge passes. */
+/** The general case of collapsedChunks: every line made, then sorted in paced merge passes. */
 function* collapsedBySort(tree: CallTree, chunkBytes: number): Generator<Uint8Array | null, void, undefined> {
   const paths: string[] = new Array<string>(tree.nodeCount);
   paths[ROOT_NODE] = '';
