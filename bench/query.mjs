@@ -135,8 +135,8 @@ async function benchBigQuery(core, openDuckDbStore, QueryService, time) {
   progress('query-1M-nodes: generating and storing the 1M-node profile');
   const profile = core.decodePprof(bigPprof(), { limits: { maxSamples: 2_000_000, maxFramesPerProfile: 100_000_000 } });
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'cinder-bench-query-big-'));
-  // The server's default merge cache (--merge-cache-size 128MiB) holds this profile's day.
-  const store = await openDuckDbStore({ dataDir, retentionMs: 15 * DAY_MS, rollupRetentionMs: 31 * DAY_MS, now: () => nowMs, mergeCacheBytes: 128 * 1024 * 1024 });
+  // The server's default merge cache (--merge-cache-size 64MiB) holds this profile's day.
+  const store = await openDuckDbStore({ dataDir, retentionMs: 15 * DAY_MS, rollupRetentionMs: 31 * DAY_MS, now: () => nowMs, mergeCacheBytes: 64 * 1024 * 1024 });
   await store.append([
     {
       kind: 'ValidatedProfile',

@@ -4,8 +4,11 @@
 // repaint (feedback) and the repaint with the subtree's detail; the longest main-thread task (longtask
 // observer, so only tasks ≥ 50 ms are seen). Times come from the UI's own paint marks
 // (packages/web/src/flamegraph/paintMark.ts), so they include fetch, decode, layout and drawing.
-// Usage: BENCH_UI_CASES=e2e node bench/ui/run.mjs (BENCH_UI_E2E_RUNS=5 browsers).
-import { mkdtempSync, rmSync } from 'node:fs';
+// Usage: BENCH_UI_CASES=e2e node bench/ui/run.mjs (BENCH_UI_E2E_RUNS=5 browsers). To see what a long task
+// was: BENCH_UI_E2E_LOAF=1 prints each browser's long animation frames (≥ 50 ms) with the scripts that
+// ran in them (no cost to the page); BENCH_UI_E2E_TRACE=<dir> saves a Chrome trace per browser and
+// prints the main thread's tasks ≥ 30 ms (tracing slows the page: not for comparing with targets).
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
@@ -56,7 +59,7 @@ export function depth3Target(tree) {
   return { ...best, depth: targetDepth, chainDepth, rootTotal, centerFraction: (best.startValue + best.total / 2) / rootTotal };
 }
 
-async function ingestBig(baseUrl, bytes) {
+export async function ingestBig(baseUrl, bytes) {
   const nowSec = Math.floor(Date.now() / 1000);
   const started = performance.now();
   const response = await fetch(`${baseUrl}/ingest?name=big&from=${nowSec - 60}&until=${nowSec - 50}&format=pprof`, {
@@ -69,8 +72,77 @@ async function ingestBig(baseUrl, bytes) {
   return { ingestMs: performance.now() - started, nowSec };
 }
 
+/**
+ * BENCH_UI_E2E_TRACE=<dir>: a Chrome trace (CDP Tracing) of each browser's page, from navigation to the
+ * zoom's detail, saved there (open it in chrome://tracing or Perfetto), with the main thread's longest
+ * tasks and what ran in them printed. Tracing costs the page some time: figures of a traced run are
+ * for finding what is slow, not for comparing against the targets.
+ */
+const traceDir = process.env.BENCH_UI_E2E_TRACE || null;
+const TRACE_CATEGORIES = ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8.execute', 'blink.user_timing', 'loading', 'toplevel'];
+
+async function startTrace(context, page) {
+  const session = await context.newCDPSession(page);
+  await session.send('Tracing.start', { transferMode: 'ReturnAsStream', traceConfig: { includedCategories: TRACE_CATEGORIES } });
+  return {
+    async stop(file) {
+      const complete = new Promise((resolve) => session.once('Tracing.tracingComplete', resolve));
+      await session.send('Tracing.end');
+      const { stream } = await complete;
+      const chunks = [];
+      // Bounded: a trace of this page is a few MB; the stream ends with eof.
+      for (let i = 0; i < 100_000; i++) {
+        const chunk = await session.send('IO.read', { handle: stream, size: 1 << 20 });
+        chunks.push(chunk.base64Encoded ? Buffer.from(chunk.data, 'base64') : Buffer.from(chunk.data));
+        if (chunk.eof) break;
+      }
+      await session.send('IO.close', { handle: stream });
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(file, Buffer.concat(chunks));
+      return file;
+    },
+  };
+}
+
+/** The renderer main thread's tasks of ≥ 30 ms in a trace, with their biggest direct children. */
+export function longestTraceTasks(file, minMs = 30) {
+  const parsed = JSON.parse(readFileSync(file, 'utf8'));
+  const events = Array.isArray(parsed) ? parsed : parsed.traceEvents;
+  const main = events.find((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain' && events.some((x) => x.pid === e.pid && x.name === 'ParseHTML'))
+    ?? events.find((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
+  if (!main) return [];
+  const onMain = events.filter((e) => e.pid === main.pid && e.tid === main.tid && e.ph === 'X' && typeof e.dur === 'number').sort((a, b) => a.ts - b.ts);
+  const navigation = events.find((e) => e.name === 'navigationStart' && e.pid === main.pid)?.ts ?? onMain[0]?.ts ?? 0;
+  const tasks = onMain.filter((e) => e.name === 'ThreadControllerImpl::RunTask' || e.name === 'RunTask');
+  return tasks
+    .filter((task) => task.dur >= minMs * 1000)
+    .map((task) => {
+      const inside = onMain.filter((e) => e !== task && e.ts >= task.ts && e.ts + e.dur <= task.ts + task.dur);
+      const direct = inside.filter((e) => !inside.some((p) => p !== e && p.ts <= e.ts && p.ts + p.dur >= e.ts + e.dur && p.dur > e.dur));
+      const label = (e) => {
+        const url = e.args?.data?.url ?? e.args?.data?.frame?.url ?? e.args?.fileName ?? '';
+        const fn = e.args?.data?.functionName ?? e.args?.data?.type ?? '';
+        return `${e.name}${fn ? ` ${fn}` : ''}${url ? ` ${String(url).split('/').pop()}` : ''} ${(e.dur / 1000).toFixed(1)}ms`;
+      };
+      return { atMs: Math.round((task.ts - navigation) / 1000), durationMs: Math.round(task.dur / 100) / 10, inside: direct.sort((a, b) => b.dur - a.dur).slice(0, 4).map(label) };
+    });
+}
+
+/** BENCH_UI_E2E_LOAF=1: long animation frames of ≥ 50 ms with the scripts that ran in them, one line each. */
+export function loafLines(loafs) {
+  return (loafs ?? [])
+    .filter((f) => f.duration >= 50)
+    .map((f) => {
+      const scripts = f.scripts
+        .filter((x) => x.ms >= 3)
+        .map((x) => `${x.type} ${x.invoker}${x.fn ? ` ${x.fn}` : ''} ${x.source} ${x.ms.toFixed(0)}ms${x.forcedLayoutMs >= 3 ? ` (forced layout ${x.forcedLayoutMs.toFixed(0)})` : ''}`)
+        .join(' · ');
+      return `LoAF @${f.startTime.toFixed(0)} ${f.duration.toFixed(0)} ms (blocking ${f.blockingDuration.toFixed(0)}, render ${f.renderMs.toFixed(0)}, style+layout ${f.layoutMs.toFixed(0)}): ${scripts}`;
+    });
+}
+
 /** One fresh browser: open, wait for the final paint, click the depth-3 frame, wait for its detail. */
-async function oneBrowser(url, target, progress) {
+export async function oneBrowser(url, target, progress) {
   const userDataDir = mkdtempSync(path.join(os.tmpdir(), 'cinder-bench-e2e-'));
   const context = await chromium.launchPersistentContext(userDataDir, { executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, viewport: { width: 1400, height: 1000 } });
   try {
@@ -86,7 +158,27 @@ async function oneBrowser(url, target, progress) {
       } catch {
         window.__longTasks = null;
       }
+      // Long animation frames name the scripts that ran in them (what a long task was), for BENCH_UI_E2E_LOAF.
+      window.__loafs = [];
+      try {
+        new PerformanceObserver((list) => {
+          for (const entry of list.getEntries()) {
+            const render = entry.renderStart > 0 ? entry.startTime + entry.duration - entry.renderStart : 0;
+            window.__loafs.push({
+              startTime: entry.startTime,
+              duration: entry.duration,
+              blockingDuration: entry.blockingDuration,
+              renderMs: render,
+              layoutMs: entry.styleAndLayoutStart > 0 ? entry.startTime + entry.duration - entry.styleAndLayoutStart : 0,
+              scripts: entry.scripts.map((x) => ({ invoker: x.invoker, type: x.invokerType, source: (x.sourceURL || '').split('/').pop(), fn: x.sourceFunctionName, ms: x.duration, forcedLayoutMs: x.forcedStyleAndLayoutDuration })),
+            });
+          }
+        }).observe({ type: 'long-animation-frame', buffered: true });
+      } catch {
+        window.__loafs = null;
+      }
     });
+    const tracing = traceDir ? await startTrace(context, page) : null;
     await page.goto(url);
     const finalPaint = (focus, after) =>
       page.waitForFunction(
@@ -139,6 +231,7 @@ async function oneBrowser(url, target, progress) {
           },
           first: marks[0] ? { startTime: marks[0].startTime, ...marks[0].detail } : null,
           longTasks: window.__longTasks,
+          loafs: window.__loafs,
           answerAt: answer ? answer.responseEnd : 0,
           flameRequests: performance.getEntriesByType('resource').filter((r) => r.name.includes('/api/v1/flamegraph') && !r.name.includes('focus=')).length,
           askedAt: answer ? answer.startTime : 0,
@@ -147,7 +240,10 @@ async function oneBrowser(url, target, progress) {
       { name: PAINT_MARK, focus, clickAt },
     );
     const longTasks = result.longTasks ?? [];
+    const traceFile = tracing ? await tracing.stop(path.join(traceDir, `e2e-${Date.now()}-${process.pid}.json`)) : null;
+    if (traceFile) progress(`trace written to ${traceFile}`);
     return {
+      traceTasks: traceFile ? longestTraceTasks(traceFile) : null,
       openMs: opened.startTime,
       flameAskedMs: result.askedAt,
       flameAnswerMs: result.answerAt,
@@ -175,6 +271,10 @@ async function oneBrowser(url, target, progress) {
       longestTaskMs: longTasks.length === 0 ? 0 : Math.max(...longTasks.map((t) => t.duration)),
       longestTaskAfterAnswerMs: Math.max(0, ...longTasks.filter((t) => t.startTime + t.duration > result.answerAt).map((t) => t.duration)),
       longTaskCount: longTasks.length,
+      // Each long task as start@duration (ms from navigation), and the click's time, to tell the phases apart.
+      longTaskList: longTasks.map((t) => `${t.startTime.toFixed(0)}+${t.duration.toFixed(0)}`).join(' '),
+      clickAtMs: clickAt,
+      loafs: result.loafs ?? [],
       longTasksObserved: result.longTasks !== null,
       errors,
     };
@@ -207,8 +307,10 @@ export async function runEndToEnd({ runs = Number(process.env.BENCH_UI_E2E_RUNS 
       if (result.openTotal !== target.rootTotal) throw new Error(`painted root total ${result.openTotal} ≠ the profile's ${target.rootTotal}`);
       if (result.errors.length > 0) throw new Error(`page errors: ${result.errors.join('; ')}`);
       progress(
-        `  open ${result.openMs.toFixed(0)} ms (${result.openFrames} frames; ${result.openAdopted ? 'start-up request adopted' : 'asked by the page'}, ${result.flameRequests} full-view request${result.flameRequests === 1 ? '' : 's'}; flame graph asked at ${result.flameAskedMs.toFixed(0)}, answered at ${result.flameAnswerMs.toFixed(0)}) · zoom first ${result.zoomFirstMs.toFixed(0)} ms (${result.zoomFirstFramesUnder} under) · final ${result.zoomFinalMs.toFixed(0)} ms (${result.zoomFinalFramesUnder} under) · longest task ${result.longestTaskMs.toFixed(0)} ms (${result.longTaskCount} ≥ 50 ms; after the answer ${result.longestTaskAfterAnswerMs.toFixed(0)} ms)`,
+        `  open ${result.openMs.toFixed(0)} ms (${result.openFrames} frames; ${result.openAdopted ? 'start-up request adopted' : 'asked by the page'}, ${result.flameRequests} full-view request${result.flameRequests === 1 ? '' : 's'}; flame graph asked at ${result.flameAskedMs.toFixed(0)}, answered at ${result.flameAnswerMs.toFixed(0)}) · zoom first ${result.zoomFirstMs.toFixed(0)} ms (${result.zoomFirstFramesUnder} under) · final ${result.zoomFinalMs.toFixed(0)} ms (${result.zoomFinalFramesUnder} under) · longest task ${result.longestTaskMs.toFixed(0)} ms (${result.longTaskCount} ≥ 50 ms; after the answer ${result.longestTaskAfterAnswerMs.toFixed(0)} ms${result.longTaskCount > 0 ? `; tasks at+ms ${result.longTaskList}; click at ${result.clickAtMs.toFixed(0)}` : ''})`,
       );
+      if (process.env.BENCH_UI_E2E_LOAF) for (const line of loafLines(result.loafs)) progress(`    ${line}`);
+      for (const task of result.traceTasks ?? []) progress(`    trace: task at ${task.atMs} ms, ${task.durationMs} ms: ${task.inside.join(' · ')}`);
       results.push(result);
     }
     const row = (label, key, target, digits = 0) => {

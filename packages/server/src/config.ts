@@ -80,7 +80,7 @@ export function defaultConfig(): ServerConfig {
     maxNodesMax: 1_048_576,
     activeSeriesWindowMs: 60 * 60_000,
     symbolCacheBytes: 32 * 1024 * 1024,
-    mergeCacheBytes: 128 * 1024 * 1024,
+    mergeCacheBytes: 64 * 1024 * 1024,
     queryCacheBytes: 64 * 1024 * 1024,
     maintenanceIntervalMs: 60_000,
     logLevel: 'info',
@@ -191,7 +191,7 @@ Options (each also as an env var, e.g. --data-dir → CINDER_DATA_DIR):
   --active-series-window <dur>  --max-series counts series with data this recent (default 1h)
   --symbol-cache-size <size> memory for ids of recently written symbols (default 32MiB)
   --merge-cache-size <size>  memory for the stack nodes and names of recently merged days
-                             (default 128MiB, a 1M-node day takes ~60MiB; 0 = every merge walks
+                             (default 64MiB, a 1M-node day takes ~40MiB; 0 = every merge walks
                              the stacks in SQL)
   --query-cache-size <size>  memory for the merged trees of recent selections, so repeated and
                              zoom queries skip the merge (default 64MiB; 0 = off; embedded store

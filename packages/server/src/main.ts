@@ -41,7 +41,7 @@ async function openStore(config: ServerConfig, now: () => number): Promise<Store
     activeSeriesWindowMs: config.activeSeriesWindowMs,
     now,
   };
-  if (config.store !== '') return openClickHouseStore({ ...parseClickHouseStoreUrl(config.store), ...common });
+  if (config.store !== '') return openClickHouseStore({ ...parseClickHouseStoreUrl(config.store), symbolCacheBytes: config.symbolCacheBytes, ...common });
   return openDuckDbStore({ dataDir: config.dataDir, symbolCacheBytes: config.symbolCacheBytes, mergeCacheBytes: config.mergeCacheBytes, ...common });
 }
 

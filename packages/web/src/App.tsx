@@ -1,12 +1,34 @@
-import { lazy, Suspense, useEffect, useMemo, type JSX } from 'react';
+import { createElement, lazy, Suspense, useEffect, useMemo, type JSX } from 'react';
 import { ApiClient } from './api/client.js';
-import { ExplorePage } from './pages/ExplorePage.js';
-import { ProfilingPage } from './pages/ProfilingPage.js';
 import { NotFoundPage } from './pages/NotFoundPage.js';
 import { matchRoute, navigate, useLocation } from './router.js';
 
-// Pages other than the explorer load on demand (issue 13): opening /explore or /pyroscope parses
-// only what those pages need before the flame graph can paint.
+// Every page loads on demand (issue 13): opening /explore parses only what that page needs before the
+// flame graph can paint, in module graphs of its own (main.tsx asks for the opened page's code at the
+// same time as this module's, so there is no waterfall). The explorer's panels load later still
+// (components/Explorer.tsx).
+const ExplorePage = lazyPage<{ client: ApiClient }>(() => import('./pages/ExplorePage.js').then((m) => m.ExplorePage));
+const ProfilingPage = lazyPage<{ client: ApiClient }>(() => import('./pages/ProfilingPage.js').then((m) => m.ProfilingPage));
+
+/**
+ * A page loaded on demand that renders without suspending once its code is in. Suspending costs more
+ * than a render: React holds back the content that replaces a fallback for ~300 ms (its fallback
+ * throttle), which put /explore's flame-graph request 300 ms later.
+ */
+function lazyPage<P extends object>(load: () => Promise<(props: P) => JSX.Element>): { Page: (props: P) => JSX.Element; preload: () => Promise<void> } {
+  let loaded: ((props: P) => JSX.Element) | null = null;
+  const preload = (): Promise<void> => load().then((component) => void (loaded = component));
+  const Lazy = lazy(() => preload().then(() => ({ default: loaded! })));
+  return { Page: (props: P) => (loaded ? createElement(loaded, props) : createElement(Lazy, props)), preload };
+}
+
+/** Loads the code of the page at `pathname` (main.tsx: before the first render, so it does not suspend). */
+export function preloadPage(pathname: string): Promise<void> {
+  const route = matchRoute(pathname);
+  if (route === 'explore') return ExplorePage.preload();
+  if (route === 'profiling') return ProfilingPage.preload();
+  return Promise.resolve();
+}
 const ComparePage = lazy(() => import('./pages/ComparePage.js').then((m) => ({ default: m.ComparePage })));
 const RequestPage = lazy(() => import('./pages/RequestPage.js').then((m) => ({ default: m.RequestPage })));
 const RulesPage = lazy(() => import('./pages/RulesPage.js').then((m) => ({ default: m.RulesPage })));
@@ -32,9 +54,9 @@ function Routes({ client: given }: { client?: ApiClient | undefined }): JSX.Elem
   }, [route]);
   switch (route) {
     case 'profiling':
-      return <ProfilingPage client={client} />;
+      return <ProfilingPage.Page client={client} />;
     case 'explore':
-      return <ExplorePage client={client} />;
+      return <ExplorePage.Page client={client} />;
     case 'compare':
       return <ComparePage client={client} />;
     case 'request':

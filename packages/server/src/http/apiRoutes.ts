@@ -22,7 +22,7 @@ import {
 } from '@cinder/core';
 import { collapsedBody } from '../query/flameGraphExport.js';
 import { calcPointIntervalSec } from '../query/legacy.js';
-import { exportCodeLines, pprofBytesFromTree } from '../query/pprofExport.js';
+import { exportCodeLines, pprofBytesFromTreePaced } from '../query/pprofExport.js';
 import type { FlameGraphRequest } from '../query/readPath.js';
 import { CINDER_VERSION } from '../version.js';
 import type { ServerDeps } from './deps.js';
@@ -96,7 +96,7 @@ export function registerApiRoutes(app: FastifyInstance, deps: ServerDeps): void 
       // Code metadata (file, start and call-site lines) where the store kept it: real offsets for Go
       // PGO. Without it (none kept, or unreadable) the profile is still exact, by name.
       const [tree, code] = await Promise.all([read.mergedTree(request.tenant, selection), exportCodeLines(deps.store, request.tenant, selection)]);
-      const bytes = pprofBytesFromTree(tree, { ...parts, timeNanos: BigInt(selection.toMs) * 1_000_000n, ...(code ? { code } : {}) });
+      const bytes = await pprofBytesFromTreePaced(tree, { ...parts, timeNanos: BigInt(selection.toMs) * 1_000_000n, ...(code ? { code } : {}) });
       return reply
         .type('application/octet-stream')
         .header('content-disposition', attachmentDisposition(`cinder-${parts.name}.pb`))

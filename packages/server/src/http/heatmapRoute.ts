@@ -5,8 +5,9 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { CinderError, ErrorCodes, type HeatmapProfilesResponse, type HeatmapResponse } from '@cinder/core';
+import { drainPaced } from '../query/flameGraphExport.js';
 import { calcPointIntervalSec } from '../query/legacy.js';
-import { HEATMAP_ROWS, MAX_HEATMAP_PROFILES, QueryService, heatmapGrid } from '../query/service.js';
+import { HEATMAP_ROWS, MAX_HEATMAP_PROFILES, QueryService, heatmapGrid, type HeatmapResult } from '../query/service.js';
 import type { ServerDeps } from './deps.js';
 import { MAX_PROFILE_IDS, all, first, nonNegativeInt, splitQuery, timeRange, type Query } from './params.js';
 
@@ -23,23 +24,14 @@ export function registerHeatmapRoutes(app: FastifyInstance, deps: ServerDeps): v
     return stepSec;
   };
 
-  app.get('/api/v1/heatmap', async (request): Promise<HeatmapResponse> => {
+  app.get('/api/v1/heatmap', async (request, reply) => {
     const q = request.query as Query;
     const selection = { ...splitQuery(first(q.query)), ...timeRange(q, now()) };
     const stepSec = stepSecOf(q, selection.fromMs, selection.toMs);
     const results = await read.heatmap(request.tenant, { ...selection, groupBy: all(q.groupBy), stepSec, limit: nonNegativeInt(first(q.limit), 'limit') ?? 0 });
-    return {
-      stepMs: Math.max(1, Math.floor(stepSec * 1000)),
-      series: results.map((result) => ({
-        labels: Object.fromEntries(result.labels),
-        slots: result.slots.map((slot) => ({
-          timeMs: slot.timestampMs,
-          yMin: slot.yMin,
-          counts: slot.counts,
-          exemplars: slot.exemplars.map((e) => ({ timeMs: e.timestampMs, profileId: e.profileId, value: e.value, labels: Object.fromEntries(e.labels) })),
-        })),
-      })),
-    };
+    // Up to 200k profiles' slots and exemplars: one JSON.stringify of it all was a block of its own.
+    const body = await drainPaced(heatmapJsonChunks(Math.max(1, Math.floor(stepSec * 1000)), results));
+    return reply.type('application/json; charset=utf-8').send(body);
   });
 
   app.get('/api/v1/heatmap/profiles', async (request): Promise<HeatmapProfilesResponse> => {
@@ -82,4 +74,38 @@ export function registerHeatmapRoutes(app: FastifyInstance, deps: ServerDeps): v
       })),
     };
   });
+}
+
+/** Slots per chunk of heatmapJsonChunks: each chunk is well under a millisecond of work. */
+const SLOTS_PER_CHUNK = 256;
+
+/**
+ * The HeatmapResponse of `/api/v1/heatmap` as JSON text in chunks (drained with pauses): the same
+ * text as JSON.stringify of the whole response, written a slot at a time.
+ */
+export function* heatmapJsonChunks(stepMs: number, results: readonly HeatmapResult[]): Generator<Uint8Array, void, undefined> {
+  const utf8 = new TextEncoder();
+  let text = `{"stepMs":${JSON.stringify(stepMs)},"series":[`;
+  let slotsInChunk = 0;
+  for (let i = 0; i < results.length; i++) {
+    const result = results[i]!;
+    text += `${i > 0 ? ',' : ''}{"labels":${JSON.stringify(Object.fromEntries(result.labels))},"slots":[`;
+    for (let s = 0; s < result.slots.length; s++) {
+      const slot = result.slots[s]!;
+      const shaped: HeatmapResponse['series'][number]['slots'][number] = {
+        timeMs: slot.timestampMs,
+        yMin: slot.yMin,
+        counts: slot.counts,
+        exemplars: slot.exemplars.map((e) => ({ timeMs: e.timestampMs, profileId: e.profileId, value: e.value, labels: Object.fromEntries(e.labels) })),
+      };
+      text += `${s > 0 ? ',' : ''}${JSON.stringify(shaped)}`;
+      if (++slotsInChunk >= SLOTS_PER_CHUNK) {
+        slotsInChunk = 0;
+        yield utf8.encode(text);
+        text = '';
+      }
+    }
+    text += ']}';
+  }
+  yield utf8.encode(`${text}]}`);
 }

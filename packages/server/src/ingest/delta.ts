@@ -1,4 +1,5 @@
 import { ChildTable, type Profile } from '@cinder/core';
+import { Pacer } from '../storage/pace.js';
 
 /** Sample types that are point-in-time gauges: never differenced. */
 export function isGaugeSampleType(type: string): boolean {
@@ -16,9 +17,10 @@ class PathIds {
   private count = 0;
 
   /** Per sample: its path's number, or the number and its labels as a string when it has labels. */
-  keysOf(profile: Profile): (number | string)[] {
+  *keysOf(profile: Profile): Generator<null, (number | string)[], undefined> {
     const names = new Int32Array(profile.names.length).fill(-1);
     const keys = new Array<number | string>(profile.stacks.length);
+    let work = 0;
     for (let s = 0; s < profile.stacks.length; s++) {
       const stack = profile.stacks[s]!;
       // 0 = the root; nodes are numbered from 1.
@@ -38,6 +40,11 @@ class PathIds {
       }
       const labels = profile.sampleLabels[s];
       keys[s] = labels && labels.length > 0 ? `${node}\u0001${[...labels].map(([n, v]) => `${n}=${v}`).sort().join('\u0002')}` : node;
+      work += stack.length + 1;
+      if (work >= PACED_STEP) {
+        work = 0;
+        yield null;
+      }
     }
     return keys;
   }
@@ -51,6 +58,28 @@ class PathIds {
  * cumulative columns (the first snapshot is only a baseline).
  */
 export function cumulativeDelta(current: Profile, previous: Profile | null, isCumulative: (sampleTypeIndex: number) => boolean): Float64Array[] {
+  const steps = cumulativeDeltaSteps(current, previous, isCumulative);
+  for (let step = steps.next(); ; step = steps.next()) if (step.done) return step.value;
+}
+
+/**
+ * cumulativeDelta with the event loop's turns in between (~15 ms slices): a 100k-sample profile is
+ * tens of ms of main-thread work, and Push runs it for every cumulative series of a request.
+ */
+export async function cumulativeDeltaPaced(current: Profile, previous: Profile | null, isCumulative: (sampleTypeIndex: number) => boolean): Promise<Float64Array[]> {
+  const pacer = new Pacer(15, 1);
+  const steps = cumulativeDeltaSteps(current, previous, isCumulative);
+  for (let step = steps.next(); ; step = steps.next()) {
+    if (step.done) return step.value;
+    const pause = pacer.tick();
+    if (pause) await pause;
+  }
+}
+
+/** Work units (frames, samples) between two places where cumulativeDeltaSteps may pause. */
+const PACED_STEP = 8192;
+
+function* cumulativeDeltaSteps(current: Profile, previous: Profile | null, isCumulative: (sampleTypeIndex: number) => boolean): Generator<null, Float64Array[], undefined> {
   const sampleTotal = current.stacks.length;
   const columns = current.values.map((column) => Float64Array.from(column));
   const cumulativeTypes = current.sampleTypes.map((_, t) => isCumulative(t));
@@ -63,10 +92,11 @@ export function cumulativeDelta(current: Profile, previous: Profile | null, isCu
     previous.sampleTypes.findIndex((p) => p.type === st.type && p.unit === st.unit),
   );
   const paths = new PathIds();
-  const previousKeys = paths.keysOf(previous);
-  const currentKeys = paths.keysOf(current);
+  const previousKeys = yield* paths.keysOf(previous);
+  const currentKeys = yield* paths.keysOf(current);
   const remaining = new Map<number | string, number[]>();
   for (let s = 0; s < previous.stacks.length; s++) {
+    if (s % PACED_STEP === PACED_STEP - 1) yield null;
     const key = previousKeys[s]!;
     let sums = remaining.get(key);
     if (!sums) {
@@ -79,6 +109,7 @@ export function cumulativeDelta(current: Profile, previous: Profile | null, isCu
     }
   }
   for (let s = 0; s < sampleTotal; s++) {
+    if (s % PACED_STEP === PACED_STEP - 1) yield null;
     const sums = remaining.get(currentKeys[s]!);
     if (!sums) continue;
     for (let t = 0; t < columns.length; t++) {

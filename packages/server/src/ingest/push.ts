@@ -6,7 +6,8 @@ import { maybeGunzipAsync } from './body.js';
 import { codeDecodeOption, recordProfileCode } from './codeHook.js';
 import { ingestDeps, storeValidated, type IngestContext, type IngestDeps } from './context.js';
 import type { DecodedProfile } from './decodePool.js';
-import { cumulativeDelta } from './delta.js';
+import { cumulativeDeltaPaced } from './delta.js';
+import { Pacer } from '../storage/pace.js';
 import { seriesLabels } from './labels.js';
 import { decodeLimitsOf, type IngestLimits } from './limits.js';
 import { validateProfile } from './validate.js';
@@ -179,9 +180,15 @@ export class PushService {
     // Decodes run in parallel on the workers; deltas and validation then go in request order.
     const decoded = await Promise.allSettled(jobs.map((job) => job.decoding));
     for (const outcome of decoded) if (outcome.status === 'rejected') throw outcome.reason;
-    jobs.forEach((job, j) => {
+    // One series' delta and validation can take tens of ms on the main thread; a request of many
+    // series gives the event loop a turn between them once ~15 ms have run.
+    const pacer = new Pacer(15, 1);
+    for (let j = 0; j < jobs.length; j++) {
+      const pause = pacer.tick();
+      if (pause) await pause;
+      const job = jobs[j]!;
       const profile = (decoded[j] as PromiseFulfilledResult<DecodedProfile[]>).value[0]!.profile;
-      if (job.serverSideDelta) this.applyServerSideDelta(tenant, job.labels, profile, nowMs);
+      if (job.serverSideDelta) await this.applyServerSideDelta(tenant, job.labels, profile, nowMs);
       const envelope = {
         tenant,
         labels: job.labels,
@@ -192,12 +199,12 @@ export class PushService {
       const validatedProfiles = validateProfile(profile, envelope, this.limits, nowMs);
       recordProfileCode(this.deps.sink, tenant, job.service, nowMs, profile, validatedProfiles);
       validated.push(...validatedProfiles);
-    });
+    }
     if (sampleCount === 0) throw new CinderError(ErrorCodes.INGEST_NO_PROFILES, 'no profiles received: the push request has no series or no samples');
     return validated;
   }
 
-  private applyServerSideDelta(tenant: string, labels: Map<string, string>, profile: Profile, nowMs: number): void {
+  private async applyServerSideDelta(tenant: string, labels: Map<string, string>, profile: Profile, nowMs: number): Promise<void> {
     const key = tenant + '\u0000' + [...labels].sort().map(([n, v]) => `${n}=${v}`).join(',');
     const entry = this.baselines.get(key);
     this.baselines.delete(key);
@@ -205,12 +212,14 @@ export class PushService {
     const isAlloc = (t: number): boolean => profile.sampleTypes[t]!.type.startsWith('alloc_');
     const current: Profile = { ...profile, values: profile.values.map((c) => Float64Array.from(c)) };
     const decreased = previous !== null && totalDecreased(current, previous, isAlloc);
-    profile.values = cumulativeDelta(profile, decreased ? null : previous, isAlloc);
+    // The new baseline is in place before the paced delta yields, so a Push of the same series
+    // arriving meanwhile takes this snapshot as its previous one, as without pacing.
     this.baselines.set(key, { profile: current, atMs: nowMs });
     for (const oldest of this.baselines.keys()) {
       if (this.baselines.size <= MAX_BASELINES) break;
       this.baselines.delete(oldest);
     }
+    profile.values = await cumulativeDeltaPaced(profile, decreased ? null : previous, isAlloc);
   }
 
   /** For tests and metrics: how many baselines are held. */

@@ -24,7 +24,8 @@ function writeString(writer: ProtoWriter, field: number, text: string): void {
   if (text !== '') writer.bytesField(field, utf8.encode(text));
 }
 
-function writeLabels(out: ProtoWriter, field: number, labels: LabelPairs, pair: ProtoWriter): void {
+/** Label pairs as repeated LabelPair messages (shared with heatmapExport.ts). */
+export function writeLabels(out: ProtoWriter, field: number, labels: LabelPairs, pair: ProtoWriter): void {
   for (const [name, value] of labels) {
     writeString(pair, LABEL_PAIR.name, name);
     writeString(pair, LABEL_PAIR.value, value);
@@ -68,7 +69,7 @@ export function* seriesResponseChunks(sets: readonly LabelPairs[], json: boolean
   if (json ? text !== '' : out.byteLength > 0) yield json ? utf8.encode(text) : out.finish();
 }
 
-function labelsJson(labels: LabelPairs): string {
+export function labelsJson(labels: LabelPairs): string {
   let text = '';
   for (let i = 0; i < labels.length; i++) {
     const [name, value] = labels[i]!;
@@ -82,7 +83,8 @@ function labelsJson(labels: LabelPairs): string {
 const doubleBytes = new Uint8Array(8);
 const doubleView = new DataView(doubleBytes.buffer);
 
-function doubleJson(value: number): string {
+/** A double as protobuf's JSON writes it (NaN and infinities as strings). */
+export function doubleJson(value: number): string {
   if (Number.isNaN(value)) return '"NaN"';
   if (value === Number.POSITIVE_INFINITY) return '"Infinity"';
   if (value === Number.NEGATIVE_INFINITY) return '"-Infinity"';
@@ -143,8 +145,10 @@ export function* selectSeriesResponseChunks(series: readonly SeriesResult[], jso
   if (json ? text !== '' : out.byteLength > 0) yield json ? utf8.encode(text) : out.finish();
 }
 
-function joined(chunks: Iterable<Uint8Array>): Uint8Array {
-  const parts = [...chunks];
+/** The chunks of a paced encoder in one buffer (`null`s are pause points). */
+export function joined(chunks: Iterable<Uint8Array | null>): Uint8Array {
+  const parts: Uint8Array[] = [];
+  for (const chunk of chunks) if (chunk) parts.push(chunk);
   const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
   let at = 0;
   for (const part of parts) {

@@ -331,28 +331,49 @@ export interface CallSiteReadRow {
   seenMs: number;
 }
 
-/** Rows of a range → one entry per name and edge (the choice is the module comment's policy). */
+/**
+ * Rows of a range → one entry per name and edge (the choice is the module comment's policy), fed
+ * row by row so a reader can stream and yield between chunks.
+ */
+export class CodeLinesCollector {
+  private readonly bestFunction = new Map<string, FunctionCodeReadRow>();
+  private readonly bestCall = new Map<string, Map<string, CallSiteReadRow>>();
+
+  addFunction(name: string, file: string, startLine: number, day: number, seenMs: number): void {
+    const best = this.bestFunction.get(name);
+    const started = startLine > 0;
+    if (!best || (started && best.startLine === 0) || (started === best.startLine > 0 && better(day, seenMs, best))) {
+      this.bestFunction.set(name, { name, file, startLine, day, seenMs });
+    }
+  }
+
+  addCall(caller: string, callee: string, line: number, day: number, seenMs: number): void {
+    let callees = this.bestCall.get(caller);
+    if (!callees) this.bestCall.set(caller, (callees = new Map()));
+    const best = callees.get(callee);
+    if (!best || better(day, seenMs, best) || (day === best.day && seenMs === best.seenMs && line < best.line)) callees.set(callee, { caller, callee, line, day, seenMs });
+  }
+
+  result(): CodeLines {
+    const lines = emptyCodeLines();
+    for (const [name, row] of this.bestFunction) lines.functions.set(name, { file: row.file, startLine: row.startLine });
+    for (const [caller, callees] of this.bestCall) {
+      const out = new Map<string, number>();
+      for (const [callee, row] of callees) out.set(callee, row.line);
+      lines.callSites.set(caller, out);
+    }
+    return lines;
+  }
+}
+
+/** A newer day wins; within a day, the first sighting. */
+function better(day: number, seenMs: number, than: { day: number; seenMs: number }): boolean {
+  return day > than.day || (day === than.day && seenMs < than.seenMs);
+}
+
 export function codeLinesFromRows(functions: Iterable<FunctionCodeReadRow>, calls: Iterable<CallSiteReadRow>): CodeLines {
-  const lines = emptyCodeLines();
-  const better = (a: { day: number; seenMs: number }, b: { day: number; seenMs: number }): boolean => a.day > b.day || (a.day === b.day && a.seenMs < b.seenMs);
-  const bestFunction = new Map<string, FunctionCodeReadRow>();
-  for (const row of functions) {
-    const best = bestFunction.get(row.name);
-    const started = row.startLine > 0;
-    if (!best || (started && best.startLine === 0) || (started === best.startLine > 0 && better(row, best))) bestFunction.set(row.name, row);
-  }
-  for (const [name, row] of bestFunction) lines.functions.set(name, { file: row.file, startLine: row.startLine });
-  const bestCall = new Map<string, Map<string, CallSiteReadRow>>();
-  for (const row of calls) {
-    let callees = bestCall.get(row.caller);
-    if (!callees) bestCall.set(row.caller, (callees = new Map()));
-    const best = callees.get(row.callee);
-    if (!best || better(row, best) || (row.day === best.day && row.seenMs === best.seenMs && row.line < best.line)) callees.set(row.callee, row);
-  }
-  for (const [caller, callees] of bestCall) {
-    const out = new Map<string, number>();
-    for (const [callee, row] of callees) out.set(callee, row.line);
-    lines.callSites.set(caller, out);
-  }
-  return lines;
+  const collector = new CodeLinesCollector();
+  for (const row of functions) collector.addFunction(row.name, row.file, row.startLine, row.day, row.seenMs);
+  for (const row of calls) collector.addCall(row.caller, row.callee, row.line, row.day, row.seenMs);
+  return collector.result();
 }

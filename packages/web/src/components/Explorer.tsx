@@ -31,25 +31,31 @@ import { ViewTabs } from './ViewTabs.js';
 import { ProfileTypeSelect, RefreshSelect, ServiceSelect, serviceTypeNames, TimeRangePicker } from './Controls.js';
 import { LabelFilters } from './LabelChips.js';
 import { FlameGraphView, type FrameAction } from './FlameGraphView.js';
-import { CallTree } from './CallTree.js';
 import { ErrorState, Notice, Spinner } from './States.js';
-import { ExportMenu } from './ExportMenu.js';
-import { ShareButton } from './ShareButton.js';
 import { defaultExportTitle } from './exportTitle.js';
 import { ROW_HEIGHT_CSS_PX } from '../flamegraph/renderer.js';
-import { Heatmap } from './Heatmap.js';
 import { ExemplarList, SelectedProfilesBanner, type PickedPoint } from './Exemplars.js';
 import { seriesAsRate, timelineRate, timelineStepSeconds } from '../timeline/timelineData.js';
 import type { HeatmapResponse } from '../api/client.js';
-import { TopTable } from './TopTable.js';
 import { LabelBreakdown } from './LabelBreakdown.js';
-import { Timeline } from './Timeline.js';
+import { Timeline, TimelinePlaceholder } from './Timeline.js';
 import { afterFirstFlamePaint } from '../flamegraph/paintMark.js';
 
-// The frame-filter bar loads after the flame graph's first paint (issue 13: open → painted): it
-// validates filters with the RE2 engine (re2js, ~150 kB of code) and guesses the language from every
-// name, none of which that paint needs. (The timeline's uPlot waits likewise: timeline/uplotLoader.ts.)
-const FrameFilters = lazy(() => afterFirstFlamePaint().then(() => import('./FrameFilters.js')).then((m) => ({ default: m.FrameFilters })));
+/** Loads a panel's code after the flame graph's first paint (at once on a page that opened without one). */
+const afterFlame = <T,>(load: () => Promise<T>): Promise<T> => afterFirstFlamePaint().then(load);
+
+// Panels around the flame graph load after its first paint (issue 13: open → painted, no task > 50 ms):
+// their code is not evaluated in the module graph that paints the graph, and they render in a later
+// task than the graph's commit. The frame-filter bar validates filters with the RE2 engine (re2js,
+// ~150 kB of code) and guesses the language from every name. (The timeline's uPlot waits likewise:
+// timeline/uplotLoader.ts.) The call tree and heatmap are other views, loaded when chosen.
+// packages/web/test/bundleSplit.test.ts checks that none of them is in the graph's module graph.
+const FrameFilters = lazy(() => afterFlame(() => import('./FrameFilters.js')).then((m) => ({ default: m.FrameFilters })));
+const TopTable = lazy(() => afterFlame(() => import('./TopTable.js')).then((m) => ({ default: m.TopTable })));
+const ExportMenu = lazy(() => afterFlame(() => import('./ExportMenu.js')).then((m) => ({ default: m.ExportMenu })));
+const ShareButton = lazy(() => afterFlame(() => import('./ShareButton.js')).then((m) => ({ default: m.ShareButton })));
+const CallTree = lazy(() => import('./CallTree.js').then((m) => ({ default: m.CallTree })));
+const Heatmap = lazy(() => import('./Heatmap.js').then((m) => ({ default: m.Heatmap })));
 
 export interface ExplorerProps {
   client: ApiClient;
@@ -68,6 +74,7 @@ export interface ExplorerProps {
 /** Past this a deep graph scrolls inside its panel (a 100-deep Java stack is 1,800 px). */
 const MAX_FLAME_HEIGHT_CSS_PX = 2400;
 const NO_TOP_ROWS: readonly TopRow[] = [];
+const NO_SERVICES: readonly ServiceInfo[] = [];
 
 /**
  * 1234567 → "1,234,567", as toLocaleString('en-US') writes a count, without it: the first Intl call of
@@ -98,17 +105,24 @@ function ExplorerBody(props: ExplorerProps): JSX.Element {
   const servicesKey = `${range.fromMs}|${range.untilMs}|${clock.generation}`;
   // Usually in before this code runs (a start-up request): then the first render already has it.
   const [initialServices] = useState(() => {
-    const data = takeStartupServicesIfIn(range.fromMs, range.untilMs);
+    // Peeked in the render (which may be thrown away and done again), taken once it is committed.
+    const data = takeStartupServicesIfIn(range.fromMs, range.untilMs, { peek: true });
     return data ? { key: servicesKey, data } : null;
   });
+  useEffect(() => {
+    if (initialServices) takeStartupServicesIfIn(range.fromMs, range.untilMs);
+    // Once, for the first render's answer.
+  }, []);
   const servicesQuery = useQuery(servicesKey, (signal) => takeStartupServices(range.fromMs, range.untilMs) ?? client.services(range.fromMs, range.untilMs, signal), initialServices);
-  const services = servicesQuery.data ?? [];
+  const services = servicesQuery.data ?? NO_SERVICES;
   const { onServices } = props;
   useEffect(() => {
     if (servicesQuery.data) onServices?.(servicesQuery.data);
   }, [servicesQuery.data, onServices]);
 
-  const chosen = state.services.length === 0 ? services : services.filter((s) => state.services.includes(s.serviceName));
+  // Memoised (with everything the panels above the graph take) so the render that brings the flame
+  // graph's answer reuses those panels' elements: React skips them, and that commit is the graph's.
+  const chosen = useMemo(() => (state.services.length === 0 ? services : services.filter((s) => state.services.includes(s.serviceName))), [services, state.services]);
   const availableTypes = useMemo(() => sortProfileTypes(chosen.flatMap((s) => s.profileTypes.map((t) => t.id))), [chosen]);
   const profileType = pickProfileType(availableTypes, state.profileType);
   const unit = profileTypeUnit(profileType);
@@ -165,22 +179,27 @@ function ExplorerBody(props: ExplorerProps): JSX.Element {
   const flameTop = flame?.top ?? NO_TOP_ROWS;
   const flameTotal = flame?.total ?? 0;
   const deferredTop = useDeferredValue(flameTop, NO_TOP_ROWS);
+  // The flame panel's share and export menus likewise come in the deferred render after the graph's (the
+  // graph's commit has inert stand-ins of their size, so the graph does not move when they come).
+  const panelsReady = useDeferredValue(lod.header !== null, false);
   // A click on a frame selects its function too: the table's highlight follows after the graph repainted.
   const tableSelectedFunction = useDeferredValue(state.selectedFunction);
   const tableSearch = useDeferredValue(state.search);
   const topTable = useMemo(
     () =>
       deferredTop === flameTop && flameTop !== NO_TOP_ROWS ? (
-        <TopTable
-          rows={deferredTop}
-          totalValue={flameTotal}
-          unit={unit}
-          caption="Top functions"
-          search={tableSearch}
-          searchRegex={state.searchRegex}
-          selectedFunction={tableSelectedFunction}
-          onSelectFunction={(selectedFunction) => update({ selectedFunction }, { replace: true })}
-        />
+        <Suspense fallback={<div className="placeholder-block" data-testid="top-table-pending" />}>
+          <TopTable
+            rows={deferredTop}
+            totalValue={flameTotal}
+            unit={unit}
+            caption="Top functions"
+            search={tableSearch}
+            searchRegex={state.searchRegex}
+            selectedFunction={tableSelectedFunction}
+            onSelectFunction={(selectedFunction) => update({ selectedFunction }, { replace: true })}
+          />
+        </Suspense>
       ) : (
         <div className="placeholder-block" data-testid="top-table-pending" />
       ),
@@ -203,14 +222,18 @@ function ExplorerBody(props: ExplorerProps): JSX.Element {
 
   const askedFor = `${state.services.length === 0 ? 'all services' : state.services.join(', ')} · ${profileType ? profileTypeDisplayName(profileType) : 'any profile type'} · ${rangeText}`;
 
-  const controls = (
-    <div className="controls" data-testid="explorer-controls">
-      <ServiceSelect services={services} selected={state.services} onChange={(next) => update({ services: next, focus: [], selectedFunction: '', profiles: [] })} />
-      <ProfileTypeSelect types={availableTypes} value={profileType} onChange={(id) => update({ profileType: id, focus: [], selectedFunction: '', profiles: [] })} />
-      <TimeRangePicker range={{ from: state.from, until: state.until }} nowMs={clock.nowMs} onChange={(next) => update({ from: next.from, until: next.until })} />
-      <RefreshSelect value={state.refresh} onChange={(value) => update({ refresh: value })} />
-      <ConfigFacts config={props.config} />
-    </div>
+  const { config } = props;
+  const controls = useMemo(
+    () => (
+      <div className="controls" data-testid="explorer-controls">
+        <ServiceSelect services={services} selected={state.services} onChange={(next) => update({ services: next, focus: [], selectedFunction: '', profiles: [] })} />
+        <ProfileTypeSelect types={availableTypes} value={profileType} onChange={(id) => update({ profileType: id, focus: [], selectedFunction: '', profiles: [] })} />
+        <TimeRangePicker range={{ from: state.from, until: state.until }} nowMs={clock.nowMs} onChange={(next) => update({ from: next.from, until: next.until })} />
+        <RefreshSelect value={state.refresh} onChange={(value) => update({ refresh: value })} />
+        <ConfigFacts config={config} />
+      </div>
+    ),
+    [services, state.services, availableTypes, profileType, state.from, state.until, clock.nowMs, state.refresh, config, update],
   );
 
   const frameFilterBar = frames ? (
@@ -238,6 +261,113 @@ function ExplorerBody(props: ExplorerProps): JSX.Element {
     update({ frameFilters: [...state.frameFilters, filter], focus: action === 'hide' && !state.focus.includes(name) ? state.focus : [] });
   };
 
+  // The panels above the flame graph as one element that changes only with what they show: the render
+  // that brings the graph's answer (or a zoom) reuses it, so React skips them and that commit is the graph's.
+  // Series the timeline will have, for its placeholder's legend: one per service unless grouped otherwise.
+  const timelineSeriesExpected = (state.groupBy || 'service_name') === 'service_name' ? chosen.filter((s) => s.profileTypes.some((t) => t.id === profileType)).length : 1;
+  const abovePanels = useMemo(
+    () =>
+      services.length === 0 || chosen.length === 0 || !profileType ? null : (
+        <>
+          {props.withFilters ? (
+            <LabelFilters
+              client={client}
+              queryFor={(filters) => buildQuery(profileType, state.services, filters)}
+              fromMs={range.fromMs}
+              untilMs={range.untilMs}
+              filters={state.filters}
+              onChange={(filters) => update({ filters, focus: [], selectedFunction: '' })}
+              groupBy={{ value: state.groupBy, onChange: (groupBy) => update({ groupBy }) }}
+            />
+          ) : null}
+          <section className="panel" aria-labelledby="timeline-heading">
+            <div className="panel-head">
+              <h2 id="timeline-heading">
+                Timeline{' '}
+                <span className="muted" data-testid="timeline-units">
+                  {profileTypeDisplayName(profileType)} ·{' '}
+                  {state.timelineView === 'heatmap'
+                    ? 'each profile’s total · click a cell to open its profiles'
+                    : `${rate.kind === 'average' ? 'average per profile' : `per second (${rate.description})`} · drag to zoom, click a point for its profiles`}
+                </span>
+              </h2>
+              <TimelineTabs view={state.timelineView} onChange={(timelineView) => update({ timelineView }, { replace: true })} />
+            </div>
+            {state.timelineView === 'heatmap' ? (
+              <>
+                {heatmapQuery.error ? <ErrorState error={heatmapQuery.error} what="The heatmap query" /> : null}
+                {heatmapQuery.slow ? <Spinner label="Loading heatmap…" /> : null}
+                {heatmapQuery.data ? (
+                  <Suspense fallback={<div className="placeholder-block" />}>
+                  <Heatmap
+                    data={heatmapQuery.data}
+                    fromMs={range.fromMs}
+                    untilMs={range.untilMs}
+                    format={(value) => formatValue(value, unit)}
+                    onPickCell={(cell) =>
+                      setPicked({ kind: 'cell', slotMs: cell.slotMs, row: cell.row, count: cell.count, stepMs: heatmapQuery.data!.stepMs, minValue: cell.minValue, maxValue: cell.maxValue })
+                    }
+                  />
+                  </Suspense>
+                ) : null}
+              </>
+            ) : (
+              <>
+                {timelineQuery.error ? <ErrorState error={timelineQuery.error} what="The timeline query" /> : null}
+                {timelineQuery.data ? (
+                  <Timeline
+                    series={timelineSeries}
+                    fromMs={range.fromMs}
+                    untilMs={range.untilMs}
+                    unit={unit}
+                    format={rate.format}
+                    onSelectRange={(fromMs, untilMs) => update({ from: String(fromMs), until: String(untilMs), focus: [] })}
+                    onPickPoint={(timeMs, seriesIndex) =>
+                      setPicked({ kind: 'point', timeMs, stepMs: timelineQuery.data!.stepMs, labels: timelineQuery.data!.series[seriesIndex]?.labels ?? {}, seriesLabel: timelineSeries[seriesIndex]?.label ?? '' })
+                    }
+                  />
+                ) : timelineQuery.error ? null : (
+                  // The timeline's place is held at its size while its answer (and uPlot) load: the flame
+                  // graph below, usually painted first, does not move when the timeline arrives.
+                  <TimelinePlaceholder legendRows={timelineSeriesExpected}>{timelineQuery.slow ? <Spinner label="Loading timeline…" /> : null}</TimelinePlaceholder>
+                )}
+              </>
+            )}
+            {picked && query ? (
+              <ExemplarList
+                client={client}
+                picked={picked}
+                queryFor={(labels) => buildQuery(profileType, state.services, [...state.filters, ...Object.entries(labels).map(([name, value]) => ({ name, op: '=' as const, value }))])}
+                query={query}
+                range={range}
+                format={(value) => formatValue(value, unit)}
+                onOpen={(ids) => {
+                  setPicked(null);
+                  update({ profiles: ids, focus: [], selectedFunction: '' });
+                }}
+                onClose={() => setPicked(null)}
+              />
+            ) : null}
+          </section>
+          {props.withFilters && query ? (
+            <LabelBreakdown
+              client={client}
+              query={query}
+              fromMs={range.fromMs}
+              untilMs={range.untilMs}
+              stepSeconds={timelineStep}
+              generation={clock.generation}
+              unit={unit}
+              filters={state.filters}
+              onFilters={(filters) => update({ filters, focus: [], selectedFunction: '' })}
+            />
+          ) : null}
+        </>
+      ),
+    // The queries' states are objects that change only when they do (useQuery).
+    [services, chosen, profileType, props.withFilters, client, state.services, state.filters, state.groupBy, state.timelineView, range, rate, heatmapQuery, timelineQuery, timelineSeries, timelineSeriesExpected, unit, picked, query, timelineStep, heatmapStep, clock.generation, update],
+  );
+
   const body = ((): JSX.Element => {
     if (servicesQuery.error) return <ErrorState error={servicesQuery.error} what="The list of services" />;
     if (!servicesQuery.data) return servicesQuery.slow ? <Spinner label="Loading services…" /> : <div className="placeholder-block" />;
@@ -246,94 +376,7 @@ function ExplorerBody(props: ExplorerProps): JSX.Element {
     }
     return (
       <>
-        {props.withFilters ? (
-          <LabelFilters
-            client={client}
-            queryFor={(filters) => buildQuery(profileType, state.services, filters)}
-            fromMs={range.fromMs}
-            untilMs={range.untilMs}
-            filters={state.filters}
-            onChange={(filters) => update({ filters, focus: [], selectedFunction: '' })}
-            groupBy={{ value: state.groupBy, onChange: (groupBy) => update({ groupBy }) }}
-          />
-        ) : null}
-        <section className="panel" aria-labelledby="timeline-heading">
-          <div className="panel-head">
-            <h2 id="timeline-heading">
-              Timeline{' '}
-              <span className="muted" data-testid="timeline-units">
-                {profileTypeDisplayName(profileType)} ·{' '}
-                {state.timelineView === 'heatmap'
-                  ? 'each profile’s total · click a cell to open its profiles'
-                  : `${rate.kind === 'average' ? 'average per profile' : `per second (${rate.description})`} · drag to zoom, click a point for its profiles`}
-              </span>
-            </h2>
-            <TimelineTabs view={state.timelineView} onChange={(timelineView) => update({ timelineView }, { replace: true })} />
-          </div>
-          {state.timelineView === 'heatmap' ? (
-            <>
-              {heatmapQuery.error ? <ErrorState error={heatmapQuery.error} what="The heatmap query" /> : null}
-              {heatmapQuery.slow ? <Spinner label="Loading heatmap…" /> : null}
-              {heatmapQuery.data ? (
-                <Heatmap
-                  data={heatmapQuery.data}
-                  fromMs={range.fromMs}
-                  untilMs={range.untilMs}
-                  format={(value) => formatValue(value, unit)}
-                  onPickCell={(cell) =>
-                    setPicked({ kind: 'cell', slotMs: cell.slotMs, row: cell.row, count: cell.count, stepMs: heatmapQuery.data!.stepMs, minValue: cell.minValue, maxValue: cell.maxValue })
-                  }
-                />
-              ) : null}
-            </>
-          ) : (
-            <>
-              {timelineQuery.error ? <ErrorState error={timelineQuery.error} what="The timeline query" /> : null}
-              {timelineQuery.slow ? <Spinner label="Loading timeline…" /> : null}
-              {timelineQuery.data ? (
-                <Timeline
-                  series={timelineSeries}
-                  fromMs={range.fromMs}
-                  untilMs={range.untilMs}
-                  unit={unit}
-                  format={rate.format}
-                  onSelectRange={(fromMs, untilMs) => update({ from: String(fromMs), until: String(untilMs), focus: [] })}
-                  onPickPoint={(timeMs, seriesIndex) =>
-                    setPicked({ kind: 'point', timeMs, stepMs: timelineQuery.data!.stepMs, labels: timelineQuery.data!.series[seriesIndex]?.labels ?? {}, seriesLabel: timelineSeries[seriesIndex]?.label ?? '' })
-                  }
-                />
-              ) : null}
-            </>
-          )}
-          {picked && query ? (
-            <ExemplarList
-              client={client}
-              picked={picked}
-              queryFor={(labels) => buildQuery(profileType, state.services, [...state.filters, ...Object.entries(labels).map(([name, value]) => ({ name, op: '=' as const, value }))])}
-              query={query}
-              range={range}
-              format={(value) => formatValue(value, unit)}
-              onOpen={(ids) => {
-                setPicked(null);
-                update({ profiles: ids, focus: [], selectedFunction: '' });
-              }}
-              onClose={() => setPicked(null)}
-            />
-          ) : null}
-        </section>
-        {props.withFilters && query ? (
-          <LabelBreakdown
-            client={client}
-            query={query}
-            fromMs={range.fromMs}
-            untilMs={range.untilMs}
-            stepSeconds={timelineStep}
-            generation={clock.generation}
-            unit={unit}
-            filters={state.filters}
-            onFilters={(filters) => update({ filters, focus: [], selectedFunction: '' })}
-          />
-        ) : null}
+        {abovePanels}
         <section className="panel" aria-labelledby="flamegraph-heading" ref={flamePanelRef}>
           <div className="panel-head">
             <h2 id="flamegraph-heading">
@@ -367,9 +410,23 @@ function ExplorerBody(props: ExplorerProps): JSX.Element {
                 maxLength={200}
               />
             ) : null}
-            {query && flame ? <ShareButton client={client} query={query} fromMs={range.fromMs} untilMs={range.untilMs} focus={state.focus} title={exportTitle} /> : null}
+            {query && flame ? (
+              panelsReady ? (
+                <Suspense fallback={<SharePending />}>
+                  <ShareButton client={client} query={query} fromMs={range.fromMs} untilMs={range.untilMs} focus={state.focus} title={exportTitle} />
+                </Suspense>
+              ) : (
+                <SharePending />
+              )
+            ) : null}
             {query && flame && frames && flameData ? (
-              <ExportMenu client={client} query={query} fromMs={range.fromMs} untilMs={range.untilMs} profileTypeId={flame.profileTypeId} unit={unit} data={flameData} frames={frames} title={exportTitle} aggregation={flame.aggregation} profileCount={flame.profileCount} frameFilters={state.frameFilters} />
+              panelsReady ? (
+                <Suspense fallback={<ExportPending />}>
+                  <ExportMenu client={client} query={query} fromMs={range.fromMs} untilMs={range.untilMs} profileTypeId={flame.profileTypeId} unit={unit} data={flameData} frames={frames} title={exportTitle} aggregation={flame.aggregation} profileCount={flame.profileCount} frameFilters={state.frameFilters} />
+                </Suspense>
+              ) : (
+                <ExportPending />
+              )
             ) : null}
             <ViewTabs view={state.view} onChange={(view) => update({ view })} />
           </div>
@@ -416,7 +473,9 @@ function ExplorerBody(props: ExplorerProps): JSX.Element {
                 {state.view === 'calltree' ? (
                   <div className="calltree-view">
                     {frameFilterBar}
-                    <CallTree frames={frames} unit={unit} selectedFunction={state.selectedFunction} onSelectFunction={(selectedFunction) => update({ selectedFunction }, { replace: true })} />
+                    <Suspense fallback={<div className="placeholder-block" />}>
+                      <CallTree frames={frames} unit={unit} selectedFunction={state.selectedFunction} onSelectFunction={(selectedFunction) => update({ selectedFunction }, { replace: true })} />
+                    </Suspense>
                   </div>
                 ) : state.view === 'sandwich' ? (
                   <Sandwich
@@ -442,6 +501,30 @@ function ExplorerBody(props: ExplorerProps): JSX.Element {
       {controls}
       {body}
     </div>
+  );
+}
+
+/**
+ * Inert stand-ins of the share button and export menu (same markup and size) until theirs are rendered
+ * and loaded, after the graph's first paint: the panel head keeps its height, so the graph does not move.
+ */
+function SharePending(): JSX.Element {
+  return (
+    <span className="share" data-testid="share-pending">
+      <button type="button" className="btn btn-small" disabled>
+        Share
+      </button>
+    </span>
+  );
+}
+
+function ExportPending(): JSX.Element {
+  return (
+    <span className="export-menu" data-testid="export-pending">
+      <select aria-label="Export" value="" disabled onChange={() => undefined}>
+        <option value="">Export…</option>
+      </select>
+    </span>
   );
 }
 

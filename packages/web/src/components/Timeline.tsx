@@ -2,7 +2,7 @@
  * Profile timeline (uPlot): one line per series with markers, a legend (mean, max), a hover readout
  * with units; drag to pick a range, click a point to list the profiles behind it (exemplars).
  */
-import { useEffect, useMemo, useRef, type JSX } from 'react';
+import { useEffect, useMemo, useRef, type JSX, type ReactNode } from 'react';
 import type uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { formatValue } from '@cinder/core';
@@ -26,12 +26,64 @@ export interface TimelineProps {
 }
 
 const MIN_DRAG_CSS_PX = 4;
+/** The plot's height when the caller names none: the placeholder below reserves the same. */
+export const TIMELINE_HEIGHT_CSS_PX = 140;
+/** A guess past this is more likely wrong than right (and would reserve a tall empty block). */
+const MAX_PLACEHOLDER_LEGEND_ROWS = 12;
+
+/** The legend's header row, shared by the timeline and its placeholder so both have the same height. */
+function LegendHead(): JSX.Element {
+  return (
+    <thead>
+      <tr>
+        <th scope="col">Series</th>
+        <th scope="col">Mean</th>
+        <th scope="col">Max</th>
+      </tr>
+    </thead>
+  );
+}
+
+/**
+ * What the timeline's place holds until its answer (and uPlot) are in: the same boxes (plot and
+ * legend with `legendRows` rows) at the same size, so the flame graph below does not move when the
+ * timeline arrives (issue 13). `children` (a spinner, say) sits inside the plot's box.
+ */
+export function TimelinePlaceholder(props: { heightCssPx?: number; legendRows?: number; children?: ReactNode }): JSX.Element {
+  const heightCssPx = props.heightCssPx ?? TIMELINE_HEIGHT_CSS_PX;
+  const rows = Math.max(1, Math.min(props.legendRows ?? 1, MAX_PLACEHOLDER_LEGEND_ROWS));
+  return (
+    <div className="timeline" data-testid="timeline-placeholder" aria-busy="true">
+      <div className="timeline-plot">
+        <div className="timeline-canvas-box timeline-canvas-pending" data-testid="timeline-placeholder-plot" style={{ minHeight: heightCssPx }}>
+          {props.children}
+        </div>
+      </div>
+      <table className="legend" aria-hidden="true">
+        <LegendHead />
+        <tbody>
+          {Array.from({ length: rows }, (_, index) => (
+            <tr key={index} data-testid="timeline-placeholder-row">
+              <td>
+                <span className="swatch" style={{ background: 'transparent' }} />
+                {'\u00a0'}
+              </td>
+              <td className="num">{'\u00a0'}</td>
+              <td className="num">{'\u00a0'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
 
 export function Timeline(props: TimelineProps): JSX.Element {
   const boxRef = useRef<HTMLDivElement>(null);
   const hoverRef = useRef<HTMLDivElement>(null);
   const { widthCssPx } = useElementSize(boxRef);
-  const heightCssPx = props.heightCssPx ?? 140;
+  const heightCssPx = props.heightCssPx ?? TIMELINE_HEIGHT_CSS_PX;
   // The latest callbacks, read by uPlot's hooks without re-creating the chart.
   const onSelectRange = useRef(props.onSelectRange);
   onSelectRange.current = props.onSelectRange;
@@ -159,13 +211,7 @@ export function Timeline(props: TimelineProps): JSX.Element {
         <div ref={hoverRef} className="timeline-hover" data-testid="timeline-hover" hidden />
       </div>
       <table className="legend" data-testid="timeline-legend">
-        <thead>
-          <tr>
-            <th scope="col">Series</th>
-            <th scope="col">Mean</th>
-            <th scope="col">Max</th>
-          </tr>
-        </thead>
+        <LegendHead />
         <tbody>
           {series.map((s, index) => (
             <tr key={s.label}>

@@ -179,12 +179,14 @@ export function takeStartupServices(fromMs: number, untilMs: number): Promise<Se
 /**
  * The start-up services answer for exactly this range when it is already in, once: the page's first
  * render then has the services, so the flame panel (and its width) are there one render sooner.
+ * `peek` leaves it there: a render may be thrown away and done again (a transition's render is
+ * restarted when something more urgent comes), so a render only peeks, and its commit takes it.
  */
-export function takeStartupServicesIfIn(fromMs: number, untilMs: number): ServiceInfo[] | null {
+export function takeStartupServicesIfIn(fromMs: number, untilMs: number, options: { peek?: boolean } = {}): ServiceInfo[] | null {
   const current = fresh();
   const services = current?.services;
   if (!current || !services || services.value === null || services.fromMs !== fromMs || services.untilMs !== untilMs) return null;
-  current.services = null;
+  if (!options.peek) current.services = null;
   return services.value;
 }
 

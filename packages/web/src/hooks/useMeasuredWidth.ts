@@ -11,8 +11,13 @@ export function useMeasuredWidth<T extends HTMLElement>(): [ref: (element: T | n
     observer.current?.disconnect();
     observer.current = null;
     if (!element) return;
-    setWidthCssPx(element.clientWidth);
-    if (typeof ResizeObserver === 'undefined') return;
+    if (typeof ResizeObserver === 'undefined') {
+      setWidthCssPx(element.clientWidth);
+      return;
+    }
+    // Not read here: this runs in React's commit, and reading a width there lays the whole new page out
+    // inside that task (25–85 ms of the first commit on this loaded 2-core machine; issue 13: no task
+    // > 50 ms). The observer's first call comes right after the browser's own layout of the frame.
     observer.current = new ResizeObserver(() => setWidthCssPx(element.clientWidth));
     observer.current.observe(element);
   }, []);

@@ -27,7 +27,8 @@ import { ClickHouseDb, isUnavailable, type ClickHouseConnection } from './db.js'
 import { ClickHouseReader } from './reader.js';
 import { ensureSchema, LONG_LIVED_TABLES, probeServer, RAW_TABLES, ROLLUP_TABLES, type ServerFeatures } from './schema.js';
 import { sqlString } from './sql.js';
-import { addProfileRows, emptyRows, mergeRows, seriesIdsOf, SymbolCache, type PendingRows } from './writer.js';
+import { addProfileRows, emptyRows, mergeRows, rememberWritten, seriesIdsOf, type PendingRows } from './writer.js';
+import { DEFAULT_SYMBOL_CACHE_BYTES, SymbolCache } from '../symbolCache.js';
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
@@ -55,8 +56,8 @@ export interface ClickHouseStoreOptions extends ClickHouseConnection {
   activeSeriesWindowMs?: number;
   /** Ranges at least this long read per-minute rollups (per-hour from 48× this). Default 2 h. */
   rollupMinRangeMs?: number;
-  /** Symbol rows remembered as written (names, stack leaves, series per day). Default 1,000,000 (~100 MB at most). */
-  symbolCacheEntries?: number;
+  /** Memory for the ids of symbol rows this process wrote (names, stack nodes, series per day); default 32 MiB. */
+  symbolCacheBytes?: number;
 }
 
 /**
@@ -131,7 +132,7 @@ export class ClickHouseStore implements Store {
     this.now = options.now ?? Date.now;
     this.maxSeriesPerTenant = options.maxSeriesPerTenant ?? Number.POSITIVE_INFINITY;
     this.activeWindowMs = options.activeSeriesWindowMs ?? HOUR_MS;
-    this.cache = new SymbolCache(options.symbolCacheEntries ?? 1_000_000);
+    this.cache = new SymbolCache(options.symbolCacheBytes ?? DEFAULT_SYMBOL_CACHE_BYTES);
     this.reader = new ClickHouseReader({
       db,
       database: options.database,
@@ -292,9 +293,9 @@ export class ClickHouseStore implements Store {
       this.db.insertTsv('series', [...rows.series.values()].join('')),
     ]);
     await this.db.insertTsv('samples', rows.samples.join(''));
-    this.cache.addAll(rows.names.keys());
-    this.cache.addAll(rows.stacks.keys());
-    this.cache.addAll(rows.series.keys());
+    rememberWritten(this.cache, rows.names.keys());
+    rememberWritten(this.cache, rows.stacks.keys());
+    rememberWritten(this.cache, rows.series.keys());
   }
 
   // ---------------------------------------------------------------- maintenance
@@ -342,6 +343,9 @@ export class ClickHouseStore implements Store {
       if (table === 'samples') rawRowsDeleted += Number(rowCount);
       else if ((ROLLUP_TABLES as readonly string[]).includes(table!)) rollupRowsDeleted += Number(rowCount);
     }
+    // Symbol partitions of days before the long cutoff are gone (here or by another server): a late
+    // profile for such a day must write its symbols again.
+    this.cache.dropBefore(Math.floor(longCutoffMs / DAY_MS));
     for (const [tenant, entry] of this.active) {
       for (const [id, lastMs] of entry.lastMs) if (lastMs < nowMs - this.activeWindowMs) entry.lastMs.delete(id);
       if (entry.lastMs.size === 0) this.active.delete(tenant);

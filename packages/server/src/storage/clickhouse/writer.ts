@@ -9,6 +9,7 @@ import type { ValidatedProfile } from '../store.js';
 import { nameId, ROOT_PARENT_ID, seriesId, stackNodeId, type Id64 } from '../ids.js';
 import { withDerivedLabels } from '../labels.js';
 import { dayOf, tsvField, tsvStringArray } from './sql.js';
+import type { SymbolCache } from '../symbolCache.js';
 
 /** Rows of one or more appends, as TabSeparated text per table. */
 export interface PendingRows {
@@ -25,53 +26,24 @@ export function emptyRows(): PendingRows {
   return { samples: [], names: new Map(), stacks: new Map(), series: new Map(), seriesSeen: new Map() };
 }
 
+const DAY_MS = 86_400_000;
+
 /**
- * Which symbol rows this process already wrote, per day partition: exact membership, bounded by
- * an entry budget (the oldest days are forgotten first; forgetting only costs a rewrite).
+ * Symbol rows are per tenant here, the shared cache keys by (day, 64-bit id): a symbol's key is its
+ * id XOR a hash of the tenant, as likely to collide as two ids are (storage/ids.ts).
  */
-export class SymbolCache {
-  private readonly days = new Map<string, Set<string>>();
-  private size = 0;
+function tenantMix(tenant: string): bigint {
+  return tenant === '' ? 0n : nameId(`\u0000tenant\u0000${tenant}`);
+}
 
-  constructor(private readonly budgetEntries: number) {}
-
-  has(day: string, key: string): boolean {
-    return this.days.get(day)?.has(key) ?? false;
-  }
-
-  addAll(keys: Iterable<string>): void {
-    for (const key of keys) {
-      const day = key.slice(0, 10);
-      let set = this.days.get(day);
-      if (!set) {
-        set = new Set();
-        this.days.set(day, set);
-      }
-      if (!set.has(key)) {
-        set.add(key);
-        this.size++;
-      }
-    }
-    while (this.size > this.budgetEntries && this.days.size > 0) {
-      const oldest = [...this.days.keys()].sort()[0]!;
-      const set = this.days.get(oldest)!;
-      if (this.days.size === 1) {
-        // One day over budget: forget half of it (insertion order = oldest first).
-        let drop = Math.ceil(set.size / 2);
-        for (const key of set) {
-          if (drop-- <= 0) break;
-          set.delete(key);
-          this.size--;
-        }
-      } else {
-        this.size -= set.size;
-        this.days.delete(oldest);
-      }
-    }
-  }
-
-  get entries(): number {
-    return this.size;
+/** The cache learns rows a batch wrote (their keys are `${day}\0${tenant}\0${id}`). */
+export function rememberWritten(cache: SymbolCache, keys: Iterable<string>): void {
+  const mixes = new Map<string, bigint>();
+  for (const key of keys) {
+    const [day, tenant, id] = key.split('\u0000') as [string, string, string];
+    let mix = mixes.get(tenant);
+    if (mix === undefined) mixes.set(tenant, (mix = tenantMix(tenant)));
+    cache.add(Date.parse(`${day}T00:00:00Z`) / DAY_MS, BigInt(id) ^ mix);
   }
 }
 
@@ -94,6 +66,9 @@ export function addProfileRows(rows: PendingRows, validated: ValidatedProfile, i
   const tenant = validated.tenant;
   const tenantField = tsvField(tenant);
   const prefix = `${day}\u0000${tenant}\u0000`;
+  const dayNumber = Math.floor(validated.timeMs / DAY_MS);
+  const mix = tenantMix(tenant);
+  const cached = (id: Id64): boolean => cache.has(dayNumber, id ^ mix);
   const nameIds: Id64[] = profile.names.map((name) => nameId(name));
   // Decimal text of each id, computed once (BigInt → string is the costly part of a row).
   const nameIdText = nameIds.map(String);
@@ -136,7 +111,7 @@ export function addProfileRows(rows: PendingRows, validated: ValidatedProfile, i
     if (node < 0 || leafWritten[node] === 1) return;
     leafWritten[node] = 1;
     const key = prefix + nodeIdText[node]!;
-    if (cache.has(day, key) || rows.stacks.has(key)) return;
+    if (cached(nodeId[node]!) || rows.stacks.has(key)) return;
     rows.stacks.set(key, `${day}\t${tenantField}\t${nodeIdText[node]!}\t[${nodePath[node]!}]\n`);
     for (let n = node; n >= 0 && nodeMarked[n] === 0; n = nodeParent[n]!) {
       nodeMarked[n] = 1;
@@ -170,7 +145,7 @@ export function addProfileRows(rows: PendingRows, validated: ValidatedProfile, i
     if (merged.size === 0) return;
     const sid = ids[t]!;
     const seriesKey = prefix + sid;
-    if (!cache.has(day, seriesKey) && !rows.series.has(seriesKey)) {
+    if (!cached(sid) && !rows.series.has(seriesKey)) {
       const labels = withDerivedLabels(validated.seriesLabels, typeId);
       rows.series.set(
         seriesKey,
@@ -190,7 +165,7 @@ export function addProfileRows(rows: PendingRows, validated: ValidatedProfile, i
   for (let nameIndex = 0; nameIndex < nameUsed.length; nameIndex++) {
     if (nameUsed[nameIndex] === 0) continue;
     const nameKey = prefix + nameIdText[nameIndex]!;
-    if (!cache.has(day, nameKey) && !rows.names.has(nameKey)) {
+    if (!cached(nameIds[nameIndex]!) && !rows.names.has(nameKey)) {
       rows.names.set(nameKey, `${day}\t${tenantField}\t${nameIdText[nameIndex]!}\t${tsvField(profile.names[nameIndex]!)}\n`);
     }
   }

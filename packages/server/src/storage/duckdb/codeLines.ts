@@ -6,7 +6,8 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { CodeLines } from '@cinder/core';
-import { codeLinesFromRows, dayOfMs, type CodeBatch, type CallSiteReadRow, type FunctionCodeReadRow } from '../codeLines.js';
+import { CodeLinesCollector, dayOfMs, type CodeBatch } from '../codeLines.js';
+import { Pacer } from '../pace.js';
 import { ChunkAppender } from './chunks.js';
 import { sqlString } from './schema.js';
 
@@ -102,31 +103,39 @@ async function appendInTurns<Row>(
   }
 }
 
-/** service null: every service of the tenant. */
+/**
+ * service null: every service of the tenant. Rows are streamed a chunk at a time and the loop
+ * yields between slices: a tenant's code tables can hold 100k+ rows, and reading them whole in one
+ * turn blocked the event loop ~100 ms per pprof export (issue 10's fuzz).
+ */
 export async function readCodeLines(connection: DuckDBConnection, tenant: string, service: string | null, fromMs: number, toMs: number): Promise<CodeLines> {
   const where = `tenant = ${sqlString(tenant)}${service === null ? '' : ` AND service = ${sqlString(service)}`} AND day BETWEEN ${dayOfMs(fromMs)} AND ${dayOfMs(toMs)}`;
-  // Duplicates (cache misses, two writers' first sightings) collapse here; the choice is codeLinesFromRows'.
-  const functionRows = await connection.runAndReadAll(
-    `SELECT name, file, start_line, day, min(seen_ms) FROM code_functions WHERE ${where} GROUP BY ALL ORDER BY day DESC LIMIT ${MAX_READ_ROWS}`,
+  const collector = new CodeLinesCollector();
+  const pacer = new Pacer(15, 1);
+  // Duplicates (cache misses, two writers' first sightings) collapse here; the choice is the collector's.
+  const functions = await connection.stream(
+    `SELECT name, file, start_line, day, min(seen_ms)::DOUBLE FROM code_functions WHERE ${where} GROUP BY ALL ORDER BY day DESC LIMIT ${MAX_READ_ROWS}`,
   );
-  const functions: FunctionCodeReadRow[] = functionRows.getRows().map(([name, file, startLine, day, seenMs]) => ({
-    name: String(name),
-    file: String(file),
-    startLine: Number(startLine),
-    day: Number(day),
-    seenMs: Number(seenMs),
-  }));
-  const callRows = await connection.runAndReadAll(
-    `SELECT caller, callee, line, day, min(seen_ms) FROM code_calls WHERE ${where} GROUP BY ALL ORDER BY day DESC LIMIT ${MAX_READ_ROWS}`,
+  for (let chunk = await functions.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await functions.fetchChunk()) {
+    const [name, file, startLine, day, seenMs] = [0, 1, 2, 3, 4].map((i) => chunk.getColumnVector(i));
+    for (let i = 0; i < chunk.rowCount; i++) {
+      collector.addFunction(String(name!.getItem(i)), String(file!.getItem(i)), Number(startLine!.getItem(i)), Number(day!.getItem(i)), Number(seenMs!.getItem(i)));
+    }
+    const pause = pacer.tick();
+    if (pause) await pause;
+  }
+  const calls = await connection.stream(
+    `SELECT caller, callee, line, day, min(seen_ms)::DOUBLE FROM code_calls WHERE ${where} GROUP BY ALL ORDER BY day DESC LIMIT ${MAX_READ_ROWS}`,
   );
-  const calls: CallSiteReadRow[] = callRows.getRows().map(([caller, callee, line, day, seenMs]) => ({
-    caller: String(caller),
-    callee: String(callee),
-    line: Number(line),
-    day: Number(day),
-    seenMs: Number(seenMs),
-  }));
-  return codeLinesFromRows(functions, calls);
+  for (let chunk = await calls.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await calls.fetchChunk()) {
+    const [caller, callee, line, day, seenMs] = [0, 1, 2, 3, 4].map((i) => chunk.getColumnVector(i));
+    for (let i = 0; i < chunk.rowCount; i++) {
+      collector.addCall(String(caller!.getItem(i)), String(callee!.getItem(i)), Number(line!.getItem(i)), Number(day!.getItem(i)), Number(seenMs!.getItem(i)));
+    }
+    const pause = pacer.tick();
+    if (pause) await pause;
+  }
+  return collector.result();
 }
 
 /** Retention: the days symbols are deleted for. */

@@ -19,6 +19,8 @@ export interface StoreContext {
   read(sql: string): Promise<DuckDBResultReader>;
   /** Several statements on one reader connection (same failure handling as read). */
   withReader<T>(task: (connection: DuckDBConnection) => Promise<T>): Promise<T>;
+  /** Runs `task` with DuckDB's memory limit raised, for statements known to be big. */
+  withRoom<T>(task: () => Promise<T>): Promise<T>;
   readonly now: () => number;
   readonly retentionMs: number;
   readonly rollupRetentionMs: number;

@@ -13,12 +13,10 @@ import type { Pacer } from '../pace.js';
 
 /**
  * Default memory budget for cached day partitions when the caller gives none (tests, benchmarks);
- * the server passes --merge-cache-size (128MiB, so a 1M-node day fits).
+ * the server passes --merge-cache-size (64MiB, so a 1M-node day fits: ~40 MiB once resolved).
  */
 export const DEFAULT_MERGE_CACHE_BYTES = 32 * 1024 * 1024;
-/** IdIndex keeps ≤ half its slots used, 12 bytes a slot (two halves + index). */
-const INDEX_BYTES_PER_ENTRY = 24;
-/** Four 32-bit words per node: parent and name id halves. */
+/** Four 32-bit words per node not resolved yet: parent and name id halves. */
 const LINK_BYTES_PER_NODE = 16;
 /** A V8 string header and the array slot that holds it. */
 const NAME_OVERHEAD_BYTES = 40;
@@ -48,8 +46,15 @@ export interface DayLayout {
 /** One day partition's symbols. */
 export class DaySymbols {
   readonly nodes: IdIndex;
-  /** Per node row: parent lo, parent hi, name lo, name hi. */
-  links: Uint32Array;
+  /**
+   * Per node row from `linksBase` on: parent lo, parent hi, name lo, name hi. Rows before it are
+   * resolved, and their parent and name ids are read back through parentRow/nameRow and the
+   * indexes (linkOf), so a loaded day keeps 8 bytes a node for its links instead of 24.
+   */
+  private links: Uint32Array;
+  private linksBase = 0;
+  /** Rows before linksBase whose parent or name was not in the day when they were resolved. */
+  private readonly pendingLinks = new Map<number, Uint32Array>();
   readonly names: IdIndex;
   readonly nameText: string[] = [];
   private nameBytes = 0;
@@ -74,7 +79,7 @@ export class DaySymbols {
   /** `expectedNodes`/`expectedNames`: sizes known before a load, so the indexes never rehash 1M ids mid-load. */
   constructor(expectedNodes = 512, expectedNames = 128) {
     this.nodes = new IdIndex(expectedNodes);
-    this.links = new Uint32Array(4 * Math.max(1024, expectedNodes));
+    this.links = new Uint32Array(4 * Math.max(256, expectedNodes));
     this.names = new IdIndex(expectedNames);
   }
 
@@ -100,7 +105,29 @@ export class DaySymbols {
 
   get bytes(): number {
     const layoutBytes = this.dayLayout ? this.dayLayout.posOfRow.byteLength + this.dayLayout.parentPos.byteLength + this.dayLayout.rankPos.byteLength : 0;
-    return (this.nodes.size + this.names.size) * INDEX_BYTES_PER_ENTRY + this.links.length * 4 + this.parentRow.length * RESOLVED_BYTES_PER_NODE + layoutBytes + this.nameBytes;
+    return this.nodes.byteLength + this.names.byteLength + this.links.byteLength + 20 * this.pendingLinks.size + this.parentRow.byteLength + this.nameRow.byteLength + layoutBytes + this.nameBytes;
+  }
+
+  /**
+   * The parent's and the name's id halves of `row`: [parent lo, parent hi, name lo, name hi]
+   * ([0, 0] for the parent of a root child).
+   */
+  linkOf(row: number, into: Uint32Array): void {
+    if (row >= this.linksBase) {
+      into.set(this.links.subarray(4 * (row - this.linksBase), 4 * (row - this.linksBase) + 4));
+      return;
+    }
+    const pending = this.pendingLinks.get(row);
+    if (pending) {
+      into.set(pending);
+      return;
+    }
+    const parent = this.parentRow[row]!;
+    into[0] = parent < 0 ? 0 : this.nodes.loHalf(parent);
+    into[1] = parent < 0 ? 0 : this.nodes.hiHalf(parent);
+    const name = this.nameRow[row]!;
+    into[2] = this.names.loHalf(name);
+    into[3] = this.names.hiHalf(name);
   }
 
   /**
@@ -137,11 +164,29 @@ export class DaySymbols {
       this.resolveRow(row);
     }
     this.resolvedRows = Math.max(this.resolvedRows, count);
+    this.dropResolvedLinks();
+  }
+
+  /** Keeps links only for rows not resolved yet (and for the few whose parent or name is missing). */
+  private dropResolvedLinks(): void {
+    const upTo = this.resolvedRows;
+    if (upTo <= this.linksBase) return;
+    const links = this.links;
+    for (let row = this.linksBase; row < upTo; row++) {
+      if (this.parentRow[row] !== -2 && this.nameRow[row]! >= 0) continue;
+      const at = 4 * (row - this.linksBase);
+      this.pendingLinks.set(row, links.slice(at, at + 4));
+    }
+    const tail = this.nodes.size - upTo;
+    const kept = new Uint32Array(4 * Math.max(256, 2 * tail));
+    kept.set(links.subarray(4 * (upTo - this.linksBase), 4 * (this.nodes.size - this.linksBase)));
+    this.links = kept;
+    this.linksBase = upTo;
   }
 
   private growResolved(count: number): void {
     if (this.parentRow.length < count) {
-      const capacity = Math.max(count, this.links.length / 4);
+      const capacity = Math.max(count, Math.min(2 * count, this.linksBase + this.links.length / 4));
       const parents = new Int32Array(capacity);
       parents.set(this.parentRow.subarray(0, this.resolvedRows));
       const names = new Int32Array(capacity);
@@ -153,25 +198,32 @@ export class DaySymbols {
 
   /** (Re)resolves one row: a parent or name added after the row was first resolved is found now. */
   resolveRow(row: number): void {
-    const links = this.links;
-    const at = 4 * row;
+    let links: Uint32Array;
+    let at = 0;
+    const pending = row < this.linksBase ? this.pendingLinks.get(row) : undefined;
+    if (row >= this.linksBase) {
+      links = this.links;
+      at = 4 * (row - this.linksBase);
+    } else if (pending) links = pending;
+    else return; // resolved for good: its parent and name were found
     const parentLo = links[at]!;
     const parentHi = links[at + 1]!;
     const parent = parentLo === 0 && parentHi === 0 ? -1 : this.nodes.get(parentLo, parentHi);
     this.parentRow[row] = parent === -1 && (parentLo !== 0 || parentHi !== 0) ? -2 : parent;
     this.nameRow[row] = this.names.get(links[at + 2]!, links[at + 3]!);
+    if (pending && this.parentRow[row] !== -2 && this.nameRow[row]! >= 0) this.pendingLinks.delete(row);
   }
 
   addNode(lo: number, hi: number, parentLo: number, parentHi: number, nameLo: number, nameHi: number): void {
     const before = this.nodes.size;
     const row = this.nodes.add(lo, hi);
     if (row < before) return;
-    if (4 * (row + 1) > this.links.length) {
+    const at = 4 * (row - this.linksBase);
+    if (at + 4 > this.links.length) {
       const grown = new Uint32Array(this.links.length * 2);
       grown.set(this.links);
       this.links = grown;
     }
-    const at = 4 * row;
     this.links[at] = parentLo;
     this.links[at + 1] = parentHi;
     this.links[at + 2] = nameLo;
@@ -241,7 +293,8 @@ export class DaySymbolCache {
 
   /** Estimated bytes a day of `rows` node rows and `nameRows` names takes once loaded. */
   static estimate(rows: number, nameRows: number, nameChars: number): number {
-    return rows * (INDEX_BYTES_PER_ENTRY + LAYOUT_BYTES_PER_NODE + (LINK_BYTES_PER_NODE + RESOLVED_BYTES_PER_NODE) * 2) + nameRows * (INDEX_BYTES_PER_ENTRY + NAME_OVERHEAD_BYTES) + 2 * nameChars;
+    // Links are held while a load runs and freed once its rows are resolved; the peak counts them.
+    return indexBytes(rows) + rows * (LAYOUT_BYTES_PER_NODE + LINK_BYTES_PER_NODE + RESOLVED_BYTES_PER_NODE) + indexBytes(nameRows) + nameRows * NAME_OVERHEAD_BYTES + 2 * nameChars;
   }
 
   /**
@@ -332,6 +385,13 @@ export class DaySymbolCache {
       bytes -= symbols.bytes;
     }
   }
+}
+
+/** Bytes of an IdIndex sized for `entries` (4 a slot at ≤ half load, 8 an entry). */
+function indexBytes(entries: number): number {
+  let slots = 1024;
+  while (slots < entries * 2) slots *= 2;
+  return 4 * slots + 8 * Math.max(16, entries);
 }
 
 function apply(symbols: DaySymbols, written: WrittenSymbols): void {

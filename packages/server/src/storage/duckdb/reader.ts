@@ -3,17 +3,18 @@
  *
  * Series selection: tenant, profile type, time (day partitions) and `=` / `!=` matchers run in
  * SQL against series.label_map (a missing label reads as '', as core's matchesLabels has it).
- * Regex matchers (`=~`, `!~`) are applied in JS with core's matchesLabels on the candidate series
- * the SQL part returns: core's RE2 port is the definition of our regex semantics and DuckDB's RE2
- * build differs in corners (flags, invalid UTF-8), so only the JS path is exact. The selected ids
- * then go back as a literal list; without regex the data query takes the series subquery as is.
+ * Regex matchers (`=~`, `!~`) run in JS with core's compileMatcher, but once per DISTINCT value of
+ * their label among the candidate series (SQL finds the values), never per series: core's RE2 port
+ * is the definition of our regex semantics and DuckDB's RE2 build differs in corners (flags,
+ * invalid UTF-8), so only the JS path is exact. The accepted values go back into SQL as an
+ * `IN (…)` set, so label names/values and series lists are DISTINCT queries in DuckDB too.
  *
  * Merges: leaf sums are grouped in SQL (raw rows, or whole rollup buckets for long ranges), then
  * one recursive query walks the touched nodes up to the root through the day partitions of the
  * range (each day's stacks are ancestor-closed) and numbers them densely, so JS handles small
  * integers only.
  */
-import { matchesLabels, type LabelPairs, type Selector, type StackNodeTable } from '@cinder/core';
+import { compileMatcher, type LabelPairs, type Selector, type StackNodeTable } from '@cinder/core';
 import type { ProfilePoints, SelectQuery, SeriesBuckets, StoreStats } from '../store.js';
 import { HOUR_MS, MINUTE_MS, type StoreContext } from './context.js';
 import { DaySymbolCache, type DayLayout, type DaySymbols, type WrittenSymbols } from './daySymbols.js';
@@ -29,6 +30,18 @@ interface SeriesSelection {
 }
 
 const EMPTY_TABLE: StackNodeTable = { names: [], parent: new Int32Array(0), nameIndex: new Int32Array(0), self: new Float64Array(0) };
+
+/** Up to this many values a set is an `IN ('a', 'b')` list; DuckDB tests each literal per row (1,000 values × 100k series: 0.4 s). */
+const MAX_INLINE_VALUES = 32;
+
+/**
+ * A set of texts for `x IN (…)`: a literal list when short; otherwise a list DuckDB unnests into a
+ * hash semi-join (100k values over 100k series: ~0.8 s instead of ~40 s).
+ */
+function sqlValueSet(values: readonly string[]): string {
+  const literals = values.map(sqlString).join(',');
+  return values.length <= MAX_INLINE_VALUES ? literals : `SELECT unnest([${literals}])`;
+}
 
 export class Reader {
   private readonly symbols: DaySymbolCache;
@@ -70,9 +83,9 @@ export class Reader {
   }
 
   private async selectSeries(tenant: string, selector: Selector, fromMs: number, toMs: number, profileTypeId: string | undefined, wantLabels: boolean): Promise<SeriesSelection> {
-    const where = this.seriesWhere(tenant, selector, fromMs, toMs, profileTypeId);
-    const regex = selector.some((m) => m.op === '=~' || m.op === '!~');
-    if (!regex && !wantLabels) {
+    const where = await this.selectionWhere(tenant, selector, fromMs, toMs, profileTypeId);
+    if (where === null) return { idsSql: null, labels: wantLabels ? new Map() : null };
+    if (!wantLabels) {
       // A literal list lets DuckDB filter samples by equality (one series: a pushed-down filter,
       // ~3× faster than the semi-join a subquery plans); past a few thousand ids the subquery wins.
       const ids = await this.ctx.read(`SELECT DISTINCT id FROM series WHERE ${where} LIMIT ${MAX_LITERAL_IDS + 1}`);
@@ -81,58 +94,110 @@ export class Reader {
       if (rows.length <= MAX_LITERAL_IDS) return { idsSql: rows.map(([id]) => String(id)).join(','), labels: null };
       return { idsSql: `SELECT id FROM series WHERE ${where}`, labels: null };
     }
-    const result = await this.ctx.read(`SELECT DISTINCT id, labels FROM series WHERE ${where}`);
     const labels = new Map<bigint, LabelPairs>();
-    for (const [id, text] of result.getRows()) {
-      const pairs = JSON.parse(String(text)) as LabelPairs;
-      if (regex && !matchesLabels(selector, pairs)) continue;
-      labels.set(BigInt(id as bigint), pairs);
-    }
+    await this.forEachRowPaced(`SELECT id, any_value(labels) FROM series WHERE ${where} GROUP BY id`, (row) => {
+      labels.set(BigInt(row[0] as bigint), JSON.parse(String(row[1])) as LabelPairs);
+    });
     if (labels.size === 0) return { idsSql: null, labels };
-    return { idsSql: regex ? [...labels.keys()].join(',') : `SELECT id FROM series WHERE ${where}`, labels };
+    // The ids just read, so every id the data query meets has its labels here.
+    return { idsSql: labels.size <= MAX_LITERAL_IDS ? [...labels.keys()].join(',') : `SELECT id FROM series WHERE ${where}`, labels };
   }
 
-  /** Label sets of matching series with at least one stored profile in [fromMs, toMs]. */
-  private async withData(tenant: string, selector: Selector, fromMs: number, toMs: number): Promise<LabelPairs[]> {
+  /**
+   * seriesWhere with the regex matchers too, as SQL: each regex matcher runs (core's RE2 port, see
+   * the header) once per DISTINCT value of its label among the candidate series — not once per
+   * series — and the values it accepts go back into the WHERE clause. Null when a regex matcher
+   * accepts none of them. The values are read in chunks and matched in paced slices, so a label with
+   * 100k distinct values costs latency, not an event-loop block.
+   */
+  private async selectionWhere(tenant: string, selector: Selector, fromMs: number, toMs: number, profileTypeId: string | undefined): Promise<string | null> {
+    let where = this.seriesWhere(tenant, selector, fromMs, toMs, profileTypeId);
+    const regexMatchers = selector.filter((m) => m.op === '=~' || m.op === '!~');
+    // Compiled before any read: an invalid pattern is a 400 whether or not any series exists.
+    const predicates = regexMatchers.map((matcher) => compileMatcher(matcher));
+    for (let i = 0; i < regexMatchers.length; i++) {
+      const column = `coalesce(label_map[${sqlString(regexMatchers[i]!.name)}], '')`;
+      const matches = predicates[i]!;
+      const accepted: string[] = [];
+      // Each matcher narrows `where`, so the next one reads only the survivors' values.
+      await this.forEachRowPaced(`SELECT DISTINCT ${column} FROM series WHERE ${where}`, (row) => {
+        const value = String(row[0]);
+        if (matches(value)) accepted.push(value);
+      });
+      if (accepted.length === 0) return null;
+      where += ` AND ${column} IN (${sqlValueSet(accepted)})`;
+    }
+    return where;
+  }
+
+  /**
+   * Runs `each` on every row of `sql`, giving the event loop a turn every ~15 ms: per-row JS
+   * (JSON.parse of labels, a regex) over tens of thousands of series was a 90–175 ms block in one
+   * go. Rows are converted a chunk at a time as they stream in (each fetch is a turn of the event
+   * loop) and worked off after the reader connection is handed back, so pauses never hold it.
+   */
+  private async forEachRowPaced(sql: string, each: (row: unknown[]) => void): Promise<void> {
+    const rows: unknown[][] = [];
+    await this.ctx.withReader(async (connection) => {
+      const result = await connection.stream(sql);
+      for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
+        for (const row of chunk.getRows()) rows.push(row);
+      }
+    });
+    const pacer = new Pacer(ROW_SLICE_MS, 64);
+    for (const row of rows) {
+      each(row);
+      const pause = pacer.tick();
+      if (pause) await pause;
+    }
+  }
+
+  /**
+   * Runs `SELECT <select> FROM candidates …` over the series that match `selector` and have at least
+   * one stored profile in [fromMs, toMs], as rows of `candidates(id, label_map, labels)` (one row per
+   * series: a series has a row per day with data). DISTINCT work stays in DuckDB; JS sees each
+   * answer row once, in paced slices.
+   */
+  private async forEachLiveSeries(tenant: string, selector: Selector, fromMs: number, toMs: number, select: string, each: (row: unknown[]) => void): Promise<void> {
     const from = Math.floor(fromMs);
     const to = Math.floor(toMs);
-    const selection = await this.selectSeries(tenant, selector, from, to, undefined, true);
-    if (selection.idsSql === null) return [];
-    const result = await this.ctx.read(`SELECT DISTINCT series_id FROM profiles WHERE time_ms BETWEEN ${from} AND ${to} AND series_id IN (${selection.idsSql})`);
-    const out: LabelPairs[] = [];
-    for (const [id] of result.getRows()) {
-      const labels = selection.labels!.get(BigInt(id as bigint));
-      if (labels) out.push(labels);
-    }
-    return out;
+    const where = await this.selectionWhere(tenant, selector, from, to, undefined);
+    if (where === null) return;
+    await this.forEachRowPaced(
+      `WITH candidates AS (SELECT id, any_value(label_map) AS label_map, any_value(labels) AS labels FROM series WHERE ${where} GROUP BY id)
+       SELECT ${select} FROM candidates
+       WHERE id IN (SELECT series_id FROM profiles WHERE time_ms BETWEEN ${from} AND ${to} AND series_id IN (SELECT id FROM candidates))`,
+      each,
+    );
+  }
+
+  /** The distinct non-null texts of `expression` over the live series, sorted as JS sorts strings. */
+  private async distinctTexts(tenant: string, selector: Selector, fromMs: number, toMs: number, expression: string): Promise<string[]> {
+    const out: string[] = [];
+    await this.forEachLiveSeries(tenant, selector, fromMs, toMs, `DISTINCT ${expression}`, (row) => {
+      if (row[0] !== null && row[0] !== undefined) out.push(String(row[0]));
+    });
+    return out.sort();
   }
 
   async profileTypes(tenant: string, fromMs: number, toMs: number): Promise<string[]> {
-    const types = new Set<string>();
-    for (const labels of await this.withData(tenant, [], fromMs, toMs)) {
-      const type = labels.find(([name]) => name === '__profile_type__');
-      if (type) types.add(type[1]);
-    }
-    return [...types].sort();
+    return this.distinctTexts(tenant, [], fromMs, toMs, `label_map['__profile_type__']`);
   }
 
   async labelNames(tenant: string, selector: Selector, fromMs: number, toMs: number): Promise<string[]> {
-    const names = new Set<string>();
-    for (const labels of await this.withData(tenant, selector, fromMs, toMs)) for (const [name] of labels) names.add(name);
-    return [...names].sort();
+    return this.distinctTexts(tenant, selector, fromMs, toMs, 'unnest(map_keys(label_map))');
   }
 
   async labelValues(tenant: string, name: string, selector: Selector, fromMs: number, toMs: number): Promise<string[]> {
-    const values = new Set<string>();
-    for (const labels of await this.withData(tenant, selector, fromMs, toMs)) {
-      const value = labels.find(([n]) => n === name)?.[1];
-      if (value !== undefined && value !== '') values.add(value);
-    }
-    return [...values].sort();
+    // A missing label and an empty value are the same thing (Prometheus), and neither is a value.
+    return (await this.distinctTexts(tenant, selector, fromMs, toMs, `label_map[${sqlString(name)}]`)).filter((value) => value !== '');
   }
 
-  series(tenant: string, selector: Selector, fromMs: number, toMs: number): Promise<LabelPairs[]> {
-    return this.withData(tenant, selector, fromMs, toMs);
+  /** Label sets of matching series with at least one stored profile in [fromMs, toMs]. */
+  async series(tenant: string, selector: Selector, fromMs: number, toMs: number): Promise<LabelPairs[]> {
+    const out: LabelPairs[] = [];
+    await this.forEachLiveSeries(tenant, selector, fromMs, toMs, 'labels', (row) => out.push(JSON.parse(String(row[0])) as LabelPairs));
+    return out;
   }
 
   private sampleFilters(query: SelectQuery): string {
@@ -301,6 +366,12 @@ export class Reader {
     const selection = await this.selectSeries(query.tenant, query.selector, query.fromMs, query.toMs, query.profileTypeId, false);
     if (selection.idsSql === null) return EMPTY_TABLE;
     const plan = this.planMerge(query, selection.idsSql);
+    // A range long enough for rollups groups many buckets: with DuckDB's idle memory limit its hash
+    // table spilled to disk (30 days: ~3× slower), so it runs with room (memoryLimit.ts).
+    return plan.rawOnly ? this.mergePlanned(query, plan) : this.ctx.withRoom(() => this.mergePlanned(query, plan));
+  }
+
+  private async mergePlanned(query: SelectQuery, plan: { sql: string; firstMs: number }): Promise<StackNodeTable> {
     const days = this.dayList(plan.firstMs, query.toMs);
     const cached = await this.cachedDays(days);
     if (cached !== null) {
@@ -499,6 +570,7 @@ export class Reader {
     });
     const builder = new TableBuilder();
     const pacer = new Pacer();
+    const links = new Uint32Array(4);
     for (let i = 0; i < leafSums.length; i += 3) {
       const pause = pacer.tick();
       if (pause) await pause;
@@ -518,18 +590,17 @@ export class Reader {
       // Up from the leaf until the root or a node already taken; the day's partition holds every
       // ancestor of its nodes.
       for (let steps = 0; steps <= MAX_STACK_DEPTH; steps++) {
-        const at = 4 * row;
-        const links = day.links;
-        const nameLo = links[at + 2]!;
-        const nameHi = links[at + 3]!;
-        builder.addNode(lo, hi, links[at]!, links[at + 1]!, nameLo, nameHi);
+        day.linkOf(row, links);
+        const nameLo = links[2]!;
+        const nameHi = links[3]!;
+        builder.addNode(lo, hi, links[0]!, links[1]!, nameLo, nameHi);
         if (!builder.hasName(nameLo, nameHi)) {
           const name = day.name(nameLo, nameHi);
           if (name === undefined) return null;
           builder.addName(nameLo, nameHi, name);
         }
-        lo = links[at]!;
-        hi = links[at + 1]!;
+        lo = links[0]!;
+        hi = links[1]!;
         if ((lo === 0 && hi === 0) || builder.has(lo, hi)) break;
         row = day.nodes.get(lo, hi);
         if (row < 0) return null;
@@ -550,7 +621,8 @@ export class Reader {
    */
   private async mergeBySql(planSql: string, days: string): Promise<StackNodeTable> {
     const temp = `merge_${++mergeCounter}`;
-    return this.ctx.withReader(async (connection) => {
+    // The walk up a big range's stacks is the biggest statement we run (see withRoom).
+    return this.ctx.withRoom(() => this.ctx.withReader(async (connection) => {
       // Steps each within DuckDB's memory limit: leaf sums, the walk up to the roots, then reading
       // them out. (One statement joining them ran out of 128 MB at a million nodes.)
       await connection.run(`CREATE TEMP TABLE ${temp}_leaves AS SELECT stack_id AS id, sum(value)::DOUBLE AS self FROM (${planSql}) GROUP BY stack_id`);
@@ -596,7 +668,7 @@ export class Reader {
         await connection.run(`DROP TABLE IF EXISTS ${temp}_leaves`).catch(() => undefined);
         await connection.run(`DROP TABLE IF EXISTS ${temp}_nodes`).catch(() => undefined);
       }
-    });
+    }));
   }
 
   /** Where a selection's profiles are: profile rows, or sample rows when spans/traces select samples. */
@@ -689,7 +761,8 @@ export class Reader {
       ? `SELECT s.series_id, s.time_ms, s.value, p.profile_id FROM (SELECT series_id, pid, any_value(time_ms) AS time_ms, sum(value)::DOUBLE AS value FROM ${source.from} GROUP BY series_id, pid) s JOIN profiles p ON p.pid = s.pid ORDER BY s.time_ms LIMIT ${Math.floor(limit)}`
       : `SELECT series_id, time_ms, total, profile_id FROM ${source.from} ORDER BY time_ms LIMIT ${Math.floor(limit)}`;
     const indexOf = new Map<bigint, number>();
-    for (const [id, timeMs, value, profileId] of (await this.ctx.read(sql)).getRows()) {
+    // Up to 200k rows (a heatmap): read in chunks and paced; getRows() of them all was a ~200 ms block.
+    await this.forEachRowPaced(sql, ([id, timeMs, value, profileId]) => {
       const seriesId = BigInt(id as bigint);
       let seriesIndex = indexOf.get(seriesId);
       if (seriesIndex === undefined) {
@@ -698,7 +771,7 @@ export class Reader {
         indexOf.set(seriesId, seriesIndex);
       }
       out.points.push({ seriesIndex, timeMs: Number(timeMs), value: Number(value), profileId: String(profileId) });
-    }
+    });
     return out;
   }
 

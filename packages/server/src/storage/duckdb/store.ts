@@ -32,6 +32,7 @@ import { HOUR_MS, type StoreContext, type StoreState } from './context.js';
 import { DEFAULT_MERGE_CACHE_BYTES } from './daySymbols.js';
 import { Reader } from './reader.js';
 import { deleteExpired, rollUp } from './rollups.js';
+import { IDLE_MEMORY_LIMIT, MemoryLimit, bytesOfSetting } from './memoryLimit.js';
 import { dayOf, migrate } from './schema.js';
 import {
   ActiveSeries,
@@ -54,18 +55,21 @@ export const STORE_FILE_NAME = 'cinder.duckdb';
  * session, not a long-running server sharing a box: memory_limit defaults to 80 % of RAM, and its
  * buffer cache keeps every block it ever read until that limit, so RSS grew with history under a
  * steady load (issue 10). The limit bounds DuckDB's buffer pool (cached blocks and query
- * intermediates; big aggregations spill to <data>/cinder.duckdb.tmp rather than fail);
+ * intermediates; big aggregations spill to <data>/cinder.duckdb.tmp), and big statements raise it
+ * while they run (memoryLimit.ts);
  * preserve_insertion_order=false lets scans and appends stream without holding rows back for
  * ordering (every query that cares has an ORDER BY); two threads are plenty for our GROUP BYs and
  * leave the event loop a core.
  */
 export const DUCKDB_SETTINGS: Readonly<Record<string, string>> = {
   threads: '2',
-  memory_limit: '128MB',
+  memory_limit: IDLE_MEMORY_LIMIT,
   preserve_insertion_order: 'false',
   allocator_flush_threshold: '16MB',
   allocator_background_threads: 'true',
 };
+/** Code-line reads kept for reuse (each holds one selection's names and call sites). */
+const CODE_READS_KEPT = 4;
 /** While degraded, how often the store tries to write again. */
 export const PROBE_INTERVAL_MS = 1_000;
 /**
@@ -158,6 +162,8 @@ interface Handle {
   writer: DuckDBConnection | null;
   maintenance: DuckDBConnection | null;
   readers: DuckDBConnection[];
+  /** Raises DuckDB's memory limit while big statements run (on a connection of its own). */
+  memory: MemoryLimit;
   readOnly: boolean;
   /** Statements running on this handle; a reopen waits for them before closing it. */
   inflight: number;
@@ -168,19 +174,21 @@ async function openHandle(file: string, readOnly: boolean): Promise<Handle> {
   const instance = await DuckDBInstance.create(file, { ...DUCKDB_SETTINGS, ...(readOnly ? { access_mode: 'READ_ONLY' } : {}) });
   const connections: DuckDBConnection[] = [];
   try {
-    for (let i = 0; i < (readOnly ? 2 : 4); i++) connections.push(await instance.connect());
+    for (let i = 0; i < (readOnly ? 3 : 5); i++) connections.push(await instance.connect());
   } catch (error) {
-    closeHandle({ instance, writer: null, maintenance: null, readers: connections, readOnly, inflight: 0, invalidated: true });
+    for (const connection of connections) connection.closeSync();
+    instance.closeSync();
     throw error;
   }
-  if (readOnly) return { instance, writer: null, maintenance: null, readers: connections, readOnly, inflight: 0, invalidated: false };
+  const memory = new MemoryLimit(connections.pop()!);
+  if (readOnly) return { instance, writer: null, maintenance: null, readers: connections, memory, readOnly, inflight: 0, invalidated: false };
   const [writer, maintenance, ...readers] = connections;
-  return { instance, writer: writer!, maintenance: maintenance!, readers, readOnly, inflight: 0, invalidated: false };
+  return { instance, writer: writer!, maintenance: maintenance!, readers, memory, readOnly, inflight: 0, invalidated: false };
 }
 
 function closeHandle(handle: Handle): void {
   if (handle.writer) releaseAppenders(handle.writer);
-  for (const connection of [handle.writer, handle.maintenance, ...handle.readers]) {
+  for (const connection of [handle.writer, handle.maintenance, handle.memory.connection, ...handle.readers]) {
     try {
       connection?.closeSync();
     } catch {
@@ -255,7 +263,20 @@ export class DuckDbStore implements Store {
   private readonly activeSeriesWindowMs: number;
   /** Code metadata (../codeLines.ts): false when its tables could not be created (disk full at upgrade). */
   private codeTables = false;
-  private readonly code = new CodeRecorder((batch) => writeCodeRows(batch, (task) => this.writeLock.run(() => this.withWriteHandle((handle) => task(handle.writer!)))));
+  private readonly code = new CodeRecorder(async (batch) => {
+    try {
+      await writeCodeRows(batch, (task) => this.writeLock.run(() => this.withWriteHandle((handle) => task(handle.writer!))));
+    } finally {
+      this.codeVersion++;
+    }
+  });
+  /**
+   * Code lines of recent reads: pprof exports of the same selection (Grafana's downloads, `cinder
+   * pgo`) read the same rows, and rows change only while a service's code is being learned.
+   * Keyed by selection; an entry read before the last write or retention is not reused.
+   */
+  private codeVersion = 0;
+  private readonly codeReads = new Map<string, { version: number; lines: Promise<CodeLines> }>();
 
   constructor(
     handle: Handle,
@@ -275,6 +296,7 @@ export class DuckDbStore implements Store {
     const context: StoreContext = {
       read: (sql) => this.read(sql),
       withReader: (task) => this.withReader(task),
+      withRoom: (task) => this.withRoom(task),
       now: this.now,
       retentionMs: options.retentionMs,
       rollupRetentionMs: options.rollupRetentionMs,
@@ -287,6 +309,12 @@ export class DuckDbStore implements Store {
   /** How merges ran and what the merge cache holds (tests and tuning). */
   mergeCacheStats(): { inMemory: number; bySql: number; dayLoads: number; warmLoads: number; warmLayouts: number; days: number; bytes: number } {
     return { ...this.reader.mergeCounts, ...this.reader.mergeCacheSize() };
+  }
+
+  /** DuckDB's memory limit in force now, in bytes (tests and tuning; see memoryLimit.ts). */
+  async memoryLimitBytes(): Promise<number> {
+    const result = await this.read(`SELECT value FROM duckdb_settings() WHERE name = 'memory_limit'`);
+    return bytesOfSetting(String(result.getRows()[0]?.[0] ?? ''));
   }
 
   async memoryUsage(): Promise<Record<string, number>> {
@@ -456,7 +484,18 @@ export class DuckDbStore implements Store {
 
   /** A connection of the open handle for one statement: waits out a reopen; a dead instance is reopened once. */
   private read(sql: string): Promise<DuckDBResultReader> {
-    return this.withReader((connection) => connection.runAndReadAll(sql));
+    // One statement, so running it again after "Out of Memory" cannot count anything twice.
+    return this.withRoomOnRetry(() => this.withReader((connection) => connection.runAndReadAll(sql)));
+  }
+
+  /** Runs `task` with DuckDB's memory limit raised (see memoryLimit.ts); `task` as is when closed. */
+  private withRoom<T>(task: () => Promise<T>): Promise<T> {
+    return this.handle ? this.handle.memory.withRoom(task) : task();
+  }
+
+  /** Runs `task`, and once more with room if DuckDB ran out of memory; only for tasks safe to repeat. */
+  private withRoomOnRetry<T>(task: () => Promise<T>): Promise<T> {
+    return this.handle ? this.handle.memory.retryWithRoom(task) : task();
   }
 
   /**
@@ -548,7 +587,8 @@ export class DuckDbStore implements Store {
     if (!handle?.writer || handle.invalidated) throw this.unavailable();
     handle.inflight++;
     try {
-      await writeRows(handle.writer, batches, this.caches, this.state, committedDespite);
+      // A failed batch rolls back before its caches learn anything, so it can be written again.
+      await handle.memory.retryWithRoom(() => writeRows(handle.writer!, batches, this.caches, this.state, committedDespite));
       this.reader.symbolsWritten(batches.flatMap((batch) => batch.symbols));
     } catch (error) {
       if (committedDespite(error)) {
@@ -572,14 +612,21 @@ export class DuckDbStore implements Store {
   async maintain(nowMs: number): Promise<MaintenanceResult> {
     // Rollups and deletes write too; while degraded they wait for the probe to succeed.
     if (this.degradedReason !== null) return { rawRowsDeleted: 0, rollupRowsDeleted: 0, rolledUpRows: 0 };
-    const rolledUpRows = await this.writeLock.run(() => this.withWriteHandle((handle) => rollUp(handle.writer!, this.state, nowMs)));
+    // A rollup's GROUP BY over a backlog needs more than the idle limit (each level is one transaction).
+    const rolledUpRows = await this.writeLock.run(() => this.withWriteHandle((handle) => handle.memory.withRoom(() => rollUp(handle.writer!, this.state, nowMs))));
     const retention = await this.enforceRetention(nowMs);
     return { ...retention, rolledUpRows };
   }
 
   async enforceRetention(nowMs: number): Promise<{ rawRowsDeleted: number; rollupRowsDeleted: number }> {
-    const result = await this.withWriteHandle((handle) => deleteExpired(handle.maintenance!, this.state, nowMs, this.options.retentionMs, this.options.rollupRetentionMs));
-    if (this.codeTables) await this.withWriteHandle((handle) => deleteCodeBefore(handle.maintenance!, result.firstKeptDay));
+    // Each DELETE commits on its own and deletes nothing twice, so a retry is safe.
+    const result = await this.withWriteHandle((handle) =>
+      handle.memory.retryWithRoom(() => deleteExpired(handle.maintenance!, this.state, nowMs, this.options.retentionMs, this.options.rollupRetentionMs)),
+    );
+    if (this.codeTables) {
+      await this.withWriteHandle((handle) => deleteCodeBefore(handle.maintenance!, result.firstKeptDay));
+      this.codeVersion++;
+    }
     for (const cache of Object.values(this.caches)) cache.dropBefore(result.firstKeptDay);
     this.reader.daysDropped(result.firstKeptDay);
     if (result.rawRowsDeleted + result.rollupRowsDeleted > 0) this.announce({ all: true });
@@ -685,7 +732,21 @@ export class DuckDbStore implements Store {
   }
 
   async codeLines(tenant: string, service: string | null, fromMs: number, toMs: number): Promise<CodeLines> {
-    return this.codeTables ? this.withReader((connection) => readCodeLines(connection, tenant, service, fromMs, toMs)) : emptyCodeLines();
+    if (!this.codeTables) return emptyCodeLines();
+    const key = `${tenant}\u0000${service ?? '\u0001'}\u0000${dayOf(fromMs)}\u0000${dayOf(toMs)}`;
+    const version = this.codeVersion;
+    const cached = this.codeReads.get(key);
+    if (cached && cached.version === version) {
+      this.codeReads.delete(key);
+      this.codeReads.set(key, cached);
+      return cached.lines;
+    }
+    const lines = this.withReader((connection) => readCodeLines(connection, tenant, service, fromMs, toMs));
+    this.codeReads.delete(key);
+    this.codeReads.set(key, { version, lines });
+    lines.catch(() => this.codeReads.delete(key));
+    while (this.codeReads.size > CODE_READS_KEPT) this.codeReads.delete(this.codeReads.keys().next().value!);
+    return lines;
   }
 
   async close(): Promise<void> {
