@@ -16,6 +16,7 @@ import { ExemplarType, TimeSeriesAggregationType, type StackTraceSelector } from
 import type { TreeRequest, ReadPath } from '../query/readPath.js';
 import type { SeriesResult } from '../query/service.js';
 import { pprofFromTree } from '../query/pprofExport.js';
+import { int64Of } from '../query/heatmapExport.js';
 import { tenantOf } from './connectIngest.js';
 import { toConnectError } from './errors.js';
 
@@ -66,24 +67,12 @@ export function readSelectSeries(read: ReadPath, tenant: string, request: Select
   });
 }
 
-/**
- * A value for an int64 wire field. Stored values are whole numbers below 2^53 (ingest refuses
- * others), but a merge of many can exceed int64's range in theory: clamp rather than fail encoding.
- */
-function int64(value: number): bigint {
-  if (!Number.isFinite(value)) throw new Error(`cannot encode ${value} as int64`);
-  const rounded = Math.round(value);
-  if (rounded >= 9.223372036854775e18) return 9_223_372_036_854_775_807n;
-  if (rounded <= -9.223372036854775e18) return -9_223_372_036_854_775_808n;
-  return BigInt(rounded);
-}
-
 function flameGraphMessage(data: FlameGraphData) {
   return create(FlameGraphSchema, {
     names: data.names,
-    levels: data.levels.map((values) => ({ values: values.map(int64) })),
-    total: int64(data.total),
-    maxSelf: int64(data.maxSelf),
+    levels: data.levels.map((values) => ({ values: values.map(int64Of) })),
+    total: int64Of(data.total),
+    maxSelf: int64Of(data.maxSelf),
   });
 }
 
@@ -184,7 +173,7 @@ export function registerQuerierService(router: ConnectRouter, read: ReadPath): v
             yMin: slot.yMin,
             counts: slot.counts,
             exemplars: withExemplars
-              ? slot.exemplars.map((exemplar) => ({ timestamp: BigInt(exemplar.timestampMs), profileId: exemplar.profileId, value: int64(exemplar.value), labels: pairs(exemplar.labels) }))
+              ? slot.exemplars.map((exemplar) => ({ timestamp: BigInt(exemplar.timestampMs), profileId: exemplar.profileId, value: int64Of(exemplar.value), labels: pairs(exemplar.labels) }))
               : [],
           })),
         })),
@@ -200,11 +189,11 @@ export function registerQuerierService(router: ConnectRouter, read: ReadPath): v
       return {
         flamegraph: create(FlameGraphDiffSchema, {
           names: flamegraph.names,
-          levels: flamegraph.levels.map((values) => ({ values: values.map(int64) })),
-          total: int64(flamegraph.total),
-          maxSelf: int64(flamegraph.maxSelf),
-          leftTicks: int64(flamegraph.leftTicks),
-          rightTicks: int64(flamegraph.rightTicks),
+          levels: flamegraph.levels.map((values) => ({ values: values.map(int64Of) })),
+          total: int64Of(flamegraph.total),
+          maxSelf: int64Of(flamegraph.maxSelf),
+          leftTicks: int64Of(flamegraph.leftTicks),
+          rightTicks: int64Of(flamegraph.rightTicks),
         }),
       };
     }),

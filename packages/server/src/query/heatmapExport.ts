@@ -25,8 +25,12 @@ const utf8 = new TextEncoder();
 const doubleBytes = new Uint8Array(8);
 const doubleView = new DataView(doubleBytes.buffer);
 
-/** An exemplar value as int64, as connectQuery.ts int64 makes it (rounded, clamped; non-finite refused). */
-function int64Of(value: number): bigint {
+/**
+ * A value for an int64 wire field (the Connect answers' totals and exemplar values). Stored values
+ * are whole numbers below 2^53 (ingest refuses others), but a merge of many can exceed int64's
+ * range in theory: clamp rather than fail encoding; a non-finite value is refused.
+ */
+export function int64Of(value: number): bigint {
   if (!Number.isFinite(value)) throw new Error(`cannot encode ${value} as int64`);
   const rounded = Math.round(value);
   if (rounded >= 9.223372036854775e18) return 9_223_372_036_854_775_807n;

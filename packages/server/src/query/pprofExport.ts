@@ -18,6 +18,7 @@ import { ProtoWriter, ROOT_NODE, StringTable, nodeName, parseSelector, WIRE_LENG
 import type { ProfileReader } from '../storage/store.js';
 import { Pacer } from '../storage/pace.js';
 import { drainPaced } from './flameGraphExport.js';
+import { joined } from './seriesExport.js';
 import { ProfileSchema, type Profile as PprofMessage } from '../gen/google/v1/profile_pb.js';
 
 export interface PprofExportOptions {
@@ -249,20 +250,9 @@ function drainSync<T>(chunks: Iterable<T | null>): T[] {
   return parts;
 }
 
-function concatBytes(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
-
 /** The profile's bytes in one go: for small trees and the paths that need a message (pprofFromTree). */
 export function pprofBytesFromTree(tree: CallTree, options: PprofExportOptions): Uint8Array {
-  return concatBytes(drainSync(pprofByteChunks(tree, options)));
+  return joined(pprofByteChunks(tree, options));
 }
 
 /**
