@@ -25,7 +25,8 @@ export function progress(message) {
  * passing stderr through; options.logLevel overrides the default "error".
  */
 export async function startBenchServer(args = [], options = {}) {
-  const cli = path.join(repoRoot, 'packages/server/dist/cli.js');
+  // options.root: another built checkout (a baseline measured in the same run).
+  const cli = path.join(options.root ?? repoRoot, 'packages/server/dist/cli.js');
   if (!existsSync(cli)) throw new Error('run "npm run build" first');
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'cinder-bench-'));
   // The environment `npm start` gives the server (glibc malloc tunings), so RSS is what users see.

@@ -4,7 +4,11 @@
 // repaint (feedback) and the repaint with the subtree's detail; the longest main-thread task (longtask
 // observer, so only tasks ≥ 50 ms are seen). Times come from the UI's own paint marks
 // (packages/web/src/flamegraph/paintMark.ts), so they include fetch, decode, layout and drawing.
-// Usage: BENCH_UI_CASES=e2e node bench/ui/run.mjs (BENCH_UI_E2E_RUNS=5 browsers). To see what a long task
+// Usage: BENCH_UI_CASES=e2e node bench/ui/run.mjs (BENCH_UI_E2E_RUNS=5 browsers). Against a baseline
+// in the same run: BENCH_UI_E2E_BASELINE=<another built checkout> (e.g. a `git worktree` of main, its
+// node_modules linked to this one's, after `npm run build`) starts its server too and alternates fresh
+// browsers between the two, so both see the same machine load; the medians and their ratios are
+// printed. To see what a long task
 // was: BENCH_UI_E2E_LOAF=1 prints each browser's long animation frames (≥ 50 ms) with the scripts that
 // ran in them (no cost to the page); BENCH_UI_E2E_TRACE=<dir> saves a Chrome trace per browser and
 // prints the main thread's tasks ≥ 30 ms (tracing slows the page: not for comparing with targets).
@@ -260,7 +264,7 @@ export async function oneBrowser(url, target, progress) {
       zoomWorkMs: result.steps.zoomLaidOut?.workMs ?? NaN,
       openLaidOutMs: result.steps.openLaidOut ? result.steps.openLaidOut.at : NaN,
       // Phases of the open (absent on a UI without these marks): the page's code asks for the answer;
-      // the start-up worker has laid the answer out (before the page asked, when the page was slower).
+      // start-up has laid the answer out (before the page asked, when the page was slower).
       openPageReadyMs: result.steps.openPageReady ? result.steps.openPageReady.at : NaN,
       openPredecodedMs: result.steps.openPredecoded ? result.steps.openPredecoded.at : NaN,
       // When the page had the bytes: the later of "answer in" and "page ready" (on any UI with the marks).
@@ -286,24 +290,32 @@ export async function oneBrowser(url, target, progress) {
 }
 
 /** Returns printable rows; throws when the server or the page does not get there. */
-export async function runEndToEnd({ runs = Number(process.env.BENCH_UI_E2E_RUNS ?? 5), progress = () => undefined } = {}) {
+export async function runEndToEnd({ runs = Number(process.env.BENCH_UI_E2E_RUNS ?? 5), progress = () => undefined, baselineRoot = process.env.BENCH_UI_E2E_BASELINE || null } = {}) {
   progress('generating the ~1M-node profile (cached under bench/.out)');
   const bytes = bigPprof();
   const tree = bigTree();
   const target = depth3Target(tree);
   progress(`target: depth ${target.depth} (3 below the ${target.chainDepth}-frame common chain) ${target.path.slice(target.chainDepth).join(' › ')} (${((100 * target.total) / target.rootTotal).toFixed(1)}% of total, ${tree.nodeCount - 1} nodes)`);
-  const server = await startBenchServer(['--max-profile-size', '64MiB', '--max-samples', '2000000', '--max-frames-per-profile', '10000000']);
+  const serverArgs = ['--max-profile-size', '64MiB', '--max-samples', '2000000', '--max-frames-per-profile', '10000000'];
+  const server = await startBenchServer(serverArgs);
+  const baseline = baselineRoot ? await startBenchServer(serverArgs, { root: path.resolve(baselineRoot) }) : null;
   try {
     const { ingestMs, nowSec } = await ingestBig(server.baseUrl, bytes);
     progress(`ingested ${(bytes.length / 1048576).toFixed(1)} MiB in ${ingestMs.toFixed(0)} ms`);
     // An absolute range: every browser asks for the same selection.
-    const url = `${server.baseUrl}/explore?service=big&from=${(nowSec - 300) * 1000}&until=${(nowSec + 60) * 1000}`;
+    const explore = (baseUrl, atSec) => `${baseUrl}/explore?service=big&from=${(atSec - 300) * 1000}&until=${(atSec + 60) * 1000}`;
+    const url = explore(server.baseUrl, nowSec);
+    const baselineUrl = baseline ? explore(baseline.baseUrl, (await ingestBig(baseline.baseUrl, bytes)).nowSec) : null;
+    const baselineResults = [];
     const results = [];
     // Other work on this 2-core machine stretches every task: the load is printed with the figures.
     const loadBefore = os.loadavg()[0];
     for (let run = 0; run < runs; run++) {
       progress(`e2e browser ${run + 1}/${runs}`);
+      // With a baseline: one browser each, in alternating order.
+      if (baselineUrl && run % 2 === 1) baselineResults.push(await oneBrowser(baselineUrl, target, progress));
       const result = await oneBrowser(url, target, progress);
+      if (baselineUrl && run % 2 === 0) baselineResults.push(await oneBrowser(baselineUrl, target, progress));
       if (result.openTotal !== target.rootTotal) throw new Error(`painted root total ${result.openTotal} ≠ the profile's ${target.rootTotal}`);
       if (result.errors.length > 0) throw new Error(`page errors: ${result.errors.join('; ')}`);
       progress(
@@ -318,19 +330,35 @@ export async function runEndToEnd({ runs = Number(process.env.BENCH_UI_E2E_RUNS 
       const m = median(values);
       return [label, m.toFixed(digits), values.map((v) => v.toFixed(digits)).join(' '), target === undefined ? '' : `< ${target}`, target === undefined ? '' : m < target ? 'ok' : 'MISSED'];
     };
+    const versus = (label, key) => {
+      const ours = median(results.map((r) => r[key]));
+      const theirs = median(baselineResults.map((r) => r[key]));
+      return [label, ours.toFixed(0), theirs.toFixed(0), theirs > 0 ? `${(ours / theirs).toFixed(2)}×` : '', ''];
+    };
+    const baselineRows = baselineUrl
+      ? [
+          [`same run, alternating with the baseline ${baselineRoot}`, 'this tree', 'baseline', 'ratio', ''],
+          versus('open /explore → flame graph painted (ms)', 'openMs'),
+          versus('click depth-3 frame → first repaint (ms)', 'zoomFirstMs'),
+          versus('click depth-3 frame → repaint with detail (ms)', 'zoomFinalMs'),
+          versus('longest main-thread task (ms; 0 = none ≥ 50)', 'longestTaskMs'),
+          ['browsers with a main-thread task ≥ 50 ms', String(results.filter((r) => r.longestTaskMs >= 50).length), String(baselineResults.filter((r) => r.longestTaskMs >= 50).length), '', ''],
+        ]
+      : [];
     return {
       results,
+      baselineResults,
       ingestMs,
       rows: [
         ['end to end (1M-node profile, ' + runs + ' fresh browsers)', 'median', 'runs', 'target', ''],
         row('open /explore → flame graph painted (ms)', 'openMs', TARGETS.openMs),
         row('  flame-graph request sent at (ms)', 'flameAskedMs'),
         row('  flame-graph answer in at (ms)', 'flameAnswerMs'),
-        row('  start-up worker laid the answer out at (ms)', 'openPredecodedMs'),
+        row('  start-up decode laid the answer out at (ms)', 'openPredecodedMs'),
         row('  page ready for the answer at (ms)', 'openPageReadyMs'),
         row('  page had the answer at (ms)', 'openTakenMs'),
         row('  frames back from the worker at (ms)', 'openLaidOutMs'),
-        row('  worker: decode + layout (ms)', 'openWorkMs', undefined, 1),
+        row('  decode + layout of the open (ms)', 'openWorkMs', undefined, 1),
         row('click depth-3 frame → first repaint (ms)', 'zoomFirstMs', TARGETS.zoomFirstMs),
         row('click depth-3 frame → repaint with detail (ms)', 'zoomFinalMs', TARGETS.zoomFinalMs),
         row('  zoom answer in at (ms after the click)', 'zoomAnswerMs'),
@@ -343,10 +371,12 @@ export async function runEndToEnd({ runs = Number(process.env.BENCH_UI_E2E_RUNS 
         row('frames under the zoomed frame: with detail', 'zoomFinalFramesUnder'),
         ['ingest of the 11.4 MiB pprof (ms, once)', ingestMs.toFixed(0), '', '', ''],
         ['machine load average (1 min) before → after', `${loadBefore.toFixed(1)} → ${os.loadavg()[0].toFixed(1)}`, '', '', ''],
+        ...baselineRows,
       ],
     };
   } finally {
     await server.stop();
+    await baseline?.stop();
   }
 }
 

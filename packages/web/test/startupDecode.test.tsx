@@ -7,7 +7,8 @@ import { fakeFetch, settle, tree } from './lodFakeServer.js';
 import { ApiClient } from '../src/api/client.js';
 import { LodEngine } from '../src/flamegraph/lodEngine.js';
 import { forEachFrameUnder, type LodRequest } from '../src/flamegraph/lodView.js';
-import { GUESSED_PROFILE_TYPE, resetStartupPrefetch, startStartupPrefetch, STARTUP_GENERATION, takeStartupFlame } from '../src/flamegraph/startupPrefetch.js';
+import { GUESSED_PROFILE_TYPE, peekStartupFlameLaidOut, resetStartupPrefetch, startStartupPrefetch, STARTUP_GENERATION, takeStartupFlame } from '../src/flamegraph/startupPrefetch.js';
+import { createLodWorker } from '../src/flamegraph/lodWorker.js';
 import { useLodFlameGraph, type LodFlameGraph, type LodSelection } from '../src/hooks/useLodFlameGraph.js';
 import { useQuery, type QueryState } from '../src/hooks/useQuery.js';
 import { loadUPlot, useUPlot } from '../src/timeline/uplotLoader.js';
@@ -18,11 +19,15 @@ import { buildQuery } from '../src/state/selector.js';
 /** A Worker running flame.worker.ts's engine in this thread, asynchronously, recording what it was sent. */
 const posted: LodRequest[] = [];
 class FakeWorker {
+  static started = 0;
   onmessage: ((event: { data: unknown }) => void) | null = null;
   onerror: ((event: unknown) => void) | null = null;
   onmessageerror: (() => void) | null = null;
   private readonly engine = new LodEngine();
   private stopped = false;
+  constructor() {
+    FakeWorker.started++;
+  }
   postMessage(data: LodRequest): void {
     posted.push(data);
     setTimeout(() => {
@@ -40,6 +45,20 @@ const selection: LodSelection = { query: buildQuery(GUESSED_PROFILE_TYPE, ['x'],
 const explorerUrl = { pathname: '/explore', search: `?service=x&from=${selection.fromMs}&until=${selection.untilMs}` };
 
 let root: Root | null = null;
+
+/** Renders useLodFlameGraph over `selection` as the explorer does; `show(focus)` renders a zoom. */
+function mountHook(client: ApiClient, widthCssPx: number): { states: LodFlameGraph[]; last: () => LodFlameGraph; show: (focus: string[]) => void } {
+  const states: LodFlameGraph[] = [];
+  function Probe(props: { focus: string[] }): JSX.Element | null {
+    states.push(useLodFlameGraph(client, 'a', selection, props.focus, widthCssPx));
+    return null;
+  }
+  root = createRoot(document.createElement('div'));
+  const show = (focus: string[]): void => act(() => root!.render(<Probe focus={focus} />));
+  show([]);
+  return { states, last: () => states[states.length - 1]!, show };
+}
+
 afterEach(() => {
   act(() => root?.unmount());
   root = null;
@@ -59,14 +78,7 @@ describe('start-up decode (issue 13: the answer is laid out while the page code 
     expect(posted.map((request) => [request.kind, request.generation])).toEqual([['open', STARTUP_GENERATION]]);
 
     const client = new ApiClient({ fetchImpl: fakeFetch(requests) });
-    const states: LodFlameGraph[] = [];
-    function Probe(props: { focus: string[] }): JSX.Element | null {
-      states.push(useLodFlameGraph(client, 'a', selection, props.focus, 1000));
-      return null;
-    }
-    const last = (): LodFlameGraph => states[states.length - 1]!;
-    root = createRoot(document.createElement('div'));
-    act(() => root!.render(<Probe focus={[]} />));
+    const { last, show } = mountHook(client, 1000);
     await settle(() => last().frames !== null);
     // One full-view request (the start-up one) and one decode of it: the page sent neither again.
     expect(requests.filter((url) => url.pathname === '/api/v1/flamegraph')).toHaveLength(1);
@@ -75,7 +87,7 @@ describe('start-up decode (issue 13: the answer is laid out while the page code 
     expect(last().complete).toBe(true);
 
     // A zoom that lacks detail is spliced by the same worker into the tree it decoded at start-up.
-    act(() => root!.render(<Probe focus={['main', 'busy']} />));
+    show(['main', 'busy']);
     await settle(() => last().complete);
     expect(posted.map((request) => [request.kind, request.generation])).toEqual([
       ['open', STARTUP_GENERATION],
@@ -86,6 +98,58 @@ describe('start-up decode (issue 13: the answer is laid out while the page code 
     let under = 0;
     forEachFrameUnder(spliced, frameAtPath(spliced, ['main', 'busy']), false, () => (under++, true));
     expect(under).toBe(200);
+  });
+
+  it("lays the answer out before the page's code asks: the page's first render has the graph, and asks for nothing", async () => {
+    vi.stubGlobal('Worker', FakeWorker);
+    const requests: URL[] = [];
+    vi.stubGlobal('fetch', fakeFetch(requests));
+    const startedBefore = FakeWorker.started;
+    startStartupPrefetch(explorerUrl, 1000);
+    // The worker starts in a task of its own, after the requests are out (not in the entry's task).
+    expect(FakeWorker.started).toBe(startedBefore);
+    await settle(() => peekStartupFlameLaidOut(selection) !== null);
+    expect(FakeWorker.started).toBe(startedBefore + 1);
+    const client = new ApiClient({ fetchImpl: fakeFetch(requests) });
+    // Width 0: the graph has not measured itself yet; the start-up width (the window's) stands in.
+    const { states } = mountHook(client, 0);
+    expect(states[0]!.frames?.totalValue).toBe(tree.total[ROOT_NODE]);
+    expect(states[0]!.loading).toBe(false);
+    // The effect took the start-up answer: nobody else can, and the page asked for nothing.
+    expect(peekStartupFlameLaidOut(selection)).toBeNull();
+    await act(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    });
+    expect(requests.filter((url) => url.pathname === '/api/v1/flamegraph')).toHaveLength(1);
+    expect(states.every((state) => state.frames !== null && !state.loading)).toBe(true);
+  });
+
+  it('an adopter on a worker other than the start-up one sends it the bytes, and zooms splice there', async () => {
+    vi.stubGlobal('Worker', FakeWorker);
+    const requests: URL[] = [];
+    vi.stubGlobal('fetch', fakeFetch(requests));
+    startStartupPrefetch(explorerUrl, 1000);
+    await settle(() => peekStartupFlameLaidOut(selection) !== null);
+    // Someone else (another graph) took the start-up worker, which holds the start-up tree.
+    const other = createLodWorker();
+    const client = new ApiClient({ fetchImpl: fakeFetch(requests) });
+    const { last, show } = mountHook(client, 1000);
+    expect(last().frames).not.toBeNull();
+    await settle(() => posted.length === 2);
+    // The start-up worker got its copy; the hook's own worker got the bytes (no second decode asked of the page).
+    expect(posted.map((request) => [request.kind, request.generation])).toEqual([
+      ['open', STARTUP_GENERATION],
+      ['open', STARTUP_GENERATION],
+    ]);
+    show(['main', 'busy']);
+    await settle(() => last().complete);
+    expect(posted.map((request) => request.kind)).toEqual(['open', 'open', 'splice']);
+    const spliced = last().frames!;
+    let under = 0;
+    forEachFrameUnder(spliced, frameAtPath(spliced, ['main', 'busy']), false, () => (under++, true));
+    expect(under).toBe(200);
+    expect(requests.filter((url) => url.pathname === '/api/v1/flamegraph' && !url.searchParams.has('focus'))).toHaveLength(1);
+    other.terminate();
   });
 
   it('keeps the bytes for an adopter on another worker: the decode is sent a copy', async () => {

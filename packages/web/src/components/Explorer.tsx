@@ -18,7 +18,8 @@ import {
 } from '@cinder/core';
 import type { ApiClient, ApiError } from '../api/client.js';
 import { useQuery } from '../hooks/useQuery.js';
-import { useExactSearch, useLodFlameGraph } from '../hooks/useLodFlameGraph.js';
+import { requestWidthFor, useExactSearch, useLodFlameGraph } from '../hooks/useLodFlameGraph.js';
+import { windowWidthGuessCssPx } from '../flamegraph/startupPrefetch.js';
 import { useMeasuredWidth } from '../hooks/useMeasuredWidth.js';
 import { lazyFlameData } from '../flamegraph/lodView.js';
 import { takeStartupServices, takeStartupServicesIfIn } from '../flamegraph/startupPrefetch.js';
@@ -154,7 +155,11 @@ function ExplorerBody(props: ExplorerProps): JSX.Element {
   // Level of detail (issue 13): the server sends every node at least one pixel wide at the flame panel's
   // width, with exact values and the exact top table; a worker decodes and lays it out, and a zoom that
   // needs more fetches its subtree in the background and splices it in. Nothing is folded into "other".
-  const [flamePanelRef, flamePanelWidthCssPx] = useMeasuredWidth<HTMLElement>();
+  // Kept in the steps the graph asks the server for, starting from the window's (the panel is inside it):
+  // the graph's first request need not wait for a measurement, and measuring renders the page again only
+  // when the panel is wider than that.
+  const [windowRequestWidth] = useState(() => requestWidthFor(windowWidthGuessCssPx()));
+  const [flamePanelRef, flamePanelWidthCssPx] = useMeasuredWidth<HTMLElement>(requestWidthFor, windowRequestWidth);
   const flameSelection = query ? { query, fromMs: range.fromMs, untilMs: range.untilMs, profileIds, frameFilters: state.frameFilters } : null;
   const lod = useLodFlameGraph(client, baseKey, flameSelection, state.focus, flamePanelWidthCssPx);
   const exactSearch = useExactSearch(client, baseKey, flameSelection, { text: state.search, regex: state.searchRegex });

@@ -2,7 +2,7 @@
  * Thin React shell around the canvas renderer: owns events (hover, click, keys, scroll, resize) and
  * the accessible mirror; all geometry comes from core's layout and all pixels from renderer.ts.
  */
-import { useCallback, useEffect, useMemo, useRef, useState, type JSX, type KeyboardEvent, type MouseEvent, type ReactNode } from 'react';
+import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState, type JSX, type KeyboardEvent, type MouseEvent, type ReactNode } from 'react';
 import {
   breadcrumbs,
   colorForPackage,
@@ -161,9 +161,13 @@ export function FlameGraphView(props: FlameGraphViewProps): JSX.Element {
   }, [frames, viewport, viewHeightCssPx, scrollTopCssPx, search, cursorFrame, hovered, props.selectedFunction, props.colorOf, widthCssPx, paintState, shownFocusPath, focusFrame, inverted]);
 
   // A flame starts at its root: scroll to the bottom when switching to it (or when a new profile arrives).
+  // An icicle already at the top is left alone: touching scrollTop lays the page out in this task, and
+  // on the page's first commit that is the whole page (issue 13: no task > 50 ms).
+  const scrollTopRef = useRef(scrollTopCssPx);
+  scrollTopRef.current = scrollTopCssPx;
   useEffect(() => {
     const scroller = scrollRef.current;
-    if (!scroller) return;
+    if (!scroller || (!inverted && scrollTopRef.current === 0)) return;
     scroller.scrollTop = inverted ? scroller.scrollHeight : 0;
     setScrollTopCssPx(scroller.scrollTop);
   }, [inverted, frames]);
@@ -231,7 +235,11 @@ export function FlameGraphView(props: FlameGraphViewProps): JSX.Element {
 
   const crumbs = useMemo(() => breadcrumbs(frames, focusFrame), [frames, focusFrame]);
   const tooltip = hovered && hovered.frame >= 0 ? frameDetails(frames, hovered.frame, unit) : null;
-  const mirrorRows = useMemo(() => topFramesUnder(frames, focusFrame, MIRROR_ROWS), [frames, focusFrame]);
+  // The screen-reader mirror comes in a deferred render after the graph's: its table is most of the
+  // graph's DOM, and laying it out with the page's first commit made that frame's task > 50 ms (issue 13).
+  const mirrorFrames = useDeferredValue<FlameFrames | null>(frames, null);
+  const mirrorFocus = useDeferredValue(focusFrame, 0);
+  const mirrorRows = useMemo(() => (mirrorFrames ? topFramesUnder(mirrorFrames, mirrorFocus, MIRROR_ROWS) : []), [mirrorFrames, mirrorFocus]);
   const cursorDetails = cursorFrame >= 0 ? frameDetails(frames, cursorFrame, unit) : null;
   const legend = useMemo(() => packageLegend(frames, LEGEND_ENTRIES), [frames]);
 
@@ -430,15 +438,17 @@ export function FlameGraphView(props: FlameGraphViewProps): JSX.Element {
           </tr>
         </thead>
         <tbody>
-          {mirrorRows.map((frame) => (
-            <tr key={frame}>
-              <th scope="row">{frameName(frames, frame)}</th>
-              <td>{frames.depth[frame]}</td>
-              <td>{formatValue(frames.totalValues[frame]!, unit)}</td>
-              <td>{formatPercent(frames.totalValue > 0 ? frames.totalValues[frame]! / frames.totalValue : 0)}</td>
-              <td>{formatValue(frames.selfValues[frame]!, unit)}</td>
-            </tr>
-          ))}
+          {mirrorFrames
+            ? mirrorRows.map((frame) => (
+                <tr key={frame}>
+                  <th scope="row">{frameName(mirrorFrames, frame)}</th>
+                  <td>{mirrorFrames.depth[frame]}</td>
+                  <td>{formatValue(mirrorFrames.totalValues[frame]!, unit)}</td>
+                  <td>{formatPercent(mirrorFrames.totalValue > 0 ? mirrorFrames.totalValues[frame]! / mirrorFrames.totalValue : 0)}</td>
+                  <td>{formatValue(mirrorFrames.selfValues[frame]!, unit)}</td>
+                </tr>
+              ))
+            : null}
         </tbody>
       </table>
     </div>

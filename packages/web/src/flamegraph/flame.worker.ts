@@ -5,6 +5,7 @@
  */
 import { LodEngine } from './lodEngine.js';
 import { framesTransferList, type LodRequest } from './lodView.js';
+import { warmFlameFont } from './font.js';
 
 const engine = new LodEngine();
 const scope = self as unknown as DedicatedWorkerGlobalScope;
@@ -13,3 +14,6 @@ scope.onmessage = (event: MessageEvent<LodRequest>) => {
   const answer = engine.handle(event.data);
   scope.postMessage(answer, answer.ok ? framesTransferList(answer.frames) : []);
 };
+
+// Off the page's main thread, long before the first answer is in (font.ts says why).
+warmFlameFont();

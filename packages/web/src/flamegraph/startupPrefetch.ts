@@ -5,11 +5,11 @@
  * and the width measurement (~0.5 s later on this machine). The hooks then adopt the request in flight
  * when it is exactly what they would have sent (same query, range, profiles, filters and a width at
  * least theirs); anything else is left to the normal path, so a wrong guess costs one request, never a
- * wrong graph. The answer is also decoded and laid out in the flame-graph worker as soon as it is in
- * (the page's code is usually still loading then), so the page that adopts it gets frames, not bytes.
+ * wrong graph. The answer is also decoded and laid out as soon as it is in (the page's code is usually
+ * still loading then), so the page that adopts it gets frames, not bytes, in its first render.
  *
  * This module is loaded by the entry chunk: it must stay small (no React, no components, no core
- * decoder: that runs in the worker).
+ * decoder: that comes with the page's chunk, imported when the answer is in).
  */
 import { ApiClient } from '../api/client.js';
 import { matchRoute } from '../routes.js';
@@ -20,7 +20,7 @@ import type { ServiceInfo } from '@cinder/core';
 import { workerLodWorker, type LodWorker } from './lodWorkerClient.js';
 import type { LodAnswer } from './lodView.js';
 import { expectFlamePaint, FLAME_PREDECODED_MARK, markTiming } from './paintMark.js';
-import { warmFlameFont } from './font.js';
+import { mainThreadMustWarmFont, warmFlameFont } from './font.js';
 
 /**
  * The type the explorer opens on when the URL names none and the service has CPU time (core's
@@ -40,8 +40,11 @@ export const STARTUP_GENERATION = 0;
 
 /** The start-up answer laid out by `worker` (which holds its tree for zoom splices). */
 export interface StartupDecode {
-  worker: LodWorker;
+  /** The worker sent a copy of the answer (it holds the tree zooms splice into); null = none. */
+  worker: LodWorker | null;
   answer: Promise<LodAnswer>;
+  /** The answer once the worker has laid it out (null before, or when it failed). */
+  laidOut: LodAnswer | null;
 }
 
 export interface StartupFlameRequest {
@@ -58,15 +61,19 @@ interface Startup {
   /** "Now" used to resolve the URL's range: the page's clock starts from it so the keys match. */
   nowMs: number;
   services: { fromMs: number; untilMs: number; promise: Promise<ServiceInfo[]>; value: ServiceInfo[] | null } | null;
-  flame: { request: StartupFlameRequest; promise: Promise<ArrayBuffer>; decode: StartupDecode | null; taken: boolean } | null;
+  flame: { request: StartupFlameRequest; promise: Promise<ArrayBuffer>; decode: StartupDecode; taken: boolean } | null;
 }
 
 let startup: Startup | null = null;
+/** The window's width when the page started (what the start-up request asked at), 0 = not known. */
+let startupWindowWidthCssPx = 0;
 /**
- * The flame-graph worker, started with the page: a module worker takes ~100–300 ms to load its script
- * and core on this loaded 2-core machine, which otherwise came after the answer was in.
+ * The flame-graph worker, started with the page (in a task of its own): it takes ~200 ms to start on
+ * this loaded 2-core machine, and is then ready for the first zoom, with the label font warmed (font.ts).
  */
 let startupWorker: LodWorker | null = null;
+/** The worker start-up started, whoever took it since (the start-up decode sends it the answer). */
+let startedWorker: LodWorker | null = null;
 let workerTaken = false;
 
 /** Starts the flame-graph worker now (where workers exist); the first useLodFlameGraph takes it. */
@@ -79,6 +86,7 @@ export function startStartupWorker(): void {
   } catch {
     startupWorker = null;
   }
+  startedWorker = startupWorker;
 }
 
 /** The worker started with the page, once; null when there is none (the caller starts its own). */
@@ -94,6 +102,15 @@ function fresh(): Startup | null {
   return startup && Date.now() - startup.startedMs < ADOPT_WITHIN_MS ? startup : null;
 }
 
+/**
+ * A width the flame panel is not wider than, before it is measured: the window's as the page started
+ * (so the graph's first request is the start-up one), else the window's now.
+ */
+export function windowWidthGuessCssPx(): number {
+  if (startupWindowWidthCssPx > 0) return startupWindowWidthCssPx;
+  return typeof window === 'undefined' ? 0 : window.innerWidth;
+}
+
 /** The width a flame graph `widthCssPx` wide asks for (here so the entry chunk need not load the hook). */
 export function requestWidthFor(widthCssPx: number): number {
   return widthCssPx <= 0 ? 0 : Math.min(16384, Math.ceil(widthCssPx / WIDTH_STEP_CSS_PX) * WIDTH_STEP_CSS_PX);
@@ -105,14 +122,17 @@ export function requestWidthFor(widthCssPx: number): number {
  */
 export function startStartupPrefetch(location: { pathname: string; search: string }, widthCssPx: number): void {
   startup = null;
+  startupWindowWidthCssPx = widthCssPx;
   const route = matchRoute(location.pathname);
   if (route !== 'explore' && route !== 'profiling') return;
-  // Now, in the entry's task: deferred to a task of its own it started after the bundle's evaluation
-  // (~0.2 s later), and the first answer then waited for the worker's start.
-  startStartupWorker();
+  // In a task of its own, after the requests are out: the start-up answer is laid out on this thread
+  // (startupDecode), so the worker is only needed for the zooms and to warm the label font, and
+  // starting it in the entry's task made that task > 50 ms on this loaded 2-core machine.
+  setTimeout(startStartupWorker, 0);
   expectFlamePaint();
-  // In the gap while the page's code downloads (a task of its own, after the requests are out).
-  setTimeout(warmFlameFont, 0);
+  // The worker warms the label font as it starts (font.ts); without one, in the gap while the page's
+  // code downloads (a task of its own, after the requests are out).
+  if (mainThreadMustWarmFont()) setTimeout(warmFlameFont, 0);
   const params = new URLSearchParams(location.search);
   // A host app's config may point elsewhere; the page's own client decides then.
   if (params.has('config') || widthCssPx <= 0) return;
@@ -142,20 +162,30 @@ export function startStartupPrefetch(location: { pathname: string; search: strin
 }
 
 /**
- * Decodes and lays out the answer in the start-up worker when it is in, whoever takes the worker in
- * the meantime (its handle is kept here). A copy is sent: the page may still need the bytes (another
- * worker, or this one stopped before it answered), and copying ~150 kB is far below a millisecond.
+ * Lays the answer out as soon as it is in, on this thread: the start-up worker is usually not up yet
+ * then (a worker's thread, isolate and script take ~200 ms to start on this loaded 2-core machine, the
+ * answer is in after ~100–250 ms), and the page's first render can only start from frames it has. The
+ * engine's code comes with the page's own chunk (a dynamic import: the entry stays small). The worker
+ * gets a copy of the answer too, and holds the tree the zooms splice into (its frames are not waited for).
  */
-function startupDecode(promise: Promise<ArrayBuffer>): StartupDecode | null {
-  const worker = startupWorker;
-  if (!worker) return null;
-  const answer = promise.then(async (buffer) => {
-    const decoded = await worker.run({ kind: 'open', generation: STARTUP_GENERATION, buffer: buffer.slice(0) });
-    if (decoded.ok) markTiming(FLAME_PREDECODED_MARK, { focus: '', frames: decoded.frames.count, workMs: decoded.workMs });
+function startupDecode(promise: Promise<ArrayBuffer>): StartupDecode {
+  const decode: StartupDecode = { worker: null, answer: Promise.resolve(null as unknown as LodAnswer), laidOut: null };
+  decode.answer = Promise.all([promise, import('./lodEngine.js')]).then(([buffer, { LodEngine }]) => {
+    startStartupWorker();
+    const worker = startedWorker;
+    if (worker) {
+      decode.worker = worker;
+      void worker.run({ kind: 'open', generation: STARTUP_GENERATION, buffer: buffer.slice(0) }).catch(() => undefined);
+    }
+    const decoded = new LodEngine().handle({ id: 0, kind: 'open', generation: STARTUP_GENERATION, buffer: buffer.slice(0) });
+    if (decoded.ok) {
+      decode.laidOut = decoded;
+      markTiming(FLAME_PREDECODED_MARK, { focus: '', frames: decoded.frames.count, workMs: decoded.workMs });
+    }
     return decoded;
   });
-  answer.catch(() => undefined);
-  return { worker, answer };
+  decode.answer.catch(() => undefined);
+  return decode;
 }
 
 /**
@@ -196,13 +226,13 @@ const sameList = (a: readonly string[] | undefined, b: readonly string[]): boole
  * The start-up flame-graph answer when it is what `request` asks for (a width at least the asked
  * one). An adopter that gives up (its signal aborts, as a React effect cleanup does) puts it back, so
  * the next one can still use it; an adopter that gets it owns the buffer (it is transferred on).
- * `decode` is the same answer laid out by the start-up worker, usable by an adopter that runs on
- * that worker (it holds the tree the zooms splice into).
+ * `decode` is the same answer laid out, and the worker that was sent a copy (it holds the tree the
+ * zooms splice into; an adopter on another worker sends its own the bytes).
  */
 export function takeStartupFlame(
   request: { query: string; fromMs: number; untilMs: number; widthCssPx: number; profileIds?: readonly string[]; frameFilters?: readonly string[] },
   signal: AbortSignal,
-): { promise: Promise<ArrayBuffer>; widthCssPx: number; decode: StartupDecode | null } | null {
+): { promise: Promise<ArrayBuffer>; widthCssPx: number; decode: StartupDecode } | null {
   const current = fresh();
   const flame = current?.flame;
   if (!current || !flame || flame.taken) return null;
@@ -229,10 +259,41 @@ export function takeStartupFlame(
   return { promise, widthCssPx: held.widthCssPx, decode: flame.decode };
 }
 
+type FlameSelection = { query: string; fromMs: number; untilMs: number; profileIds?: readonly string[]; frameFilters?: readonly string[] };
+
+/** The start-up flame request when it asks for `selection` (at any width) and nobody has taken it. */
+function startupFlameFor(selection: FlameSelection): NonNullable<Startup['flame']> | null {
+  const flame = fresh()?.flame;
+  if (!flame || flame.taken) return null;
+  const held = flame.request;
+  if (held.query !== selection.query || held.fromMs !== selection.fromMs || held.untilMs !== selection.untilMs) return null;
+  return sameList(selection.profileIds, held.profileIds) && sameList(selection.frameFilters, held.frameFilters) ? flame : null;
+}
+
+/**
+ * The width the start-up request asked `selection` at (the window's, in steps), 0 when it did not ask
+ * for it: the page's graph, which is inside the window, can adopt it before it has measured itself.
+ */
+export function startupFlameWidth(selection: FlameSelection): number {
+  return startupFlameFor(selection)?.request.widthCssPx ?? 0;
+}
+
+/**
+ * The start-up answer for `selection`, already laid out by the start-up worker, for a first render to
+ * start from (so the page's first commit has the graph). A peek: the render may be thrown away, so the
+ * effect that follows the commit takes the request (takeStartupFlame).
+ */
+export function peekStartupFlameLaidOut(selection: FlameSelection): { answer: LodAnswer & { ok: true }; widthCssPx: number } | null {
+  const flame = startupFlameFor(selection);
+  const laidOut = flame?.decode?.laidOut;
+  return flame && laidOut?.ok ? { answer: laidOut, widthCssPx: flame.request.widthCssPx } : null;
+}
+
 /** Tests: forget what start-up asked and the worker it started (stopped when nobody took it). */
 export function resetStartupPrefetch(): void {
   startup = null;
   startupWorker?.terminate();
   startupWorker = null;
+  startedWorker = null;
   workerTaken = false;
 }

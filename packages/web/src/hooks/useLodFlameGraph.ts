@@ -9,7 +9,7 @@ import { startTransition, useCallback, useEffect, useMemo, useRef, useState } fr
 import { decodeTreeWire, frameAtPath, type TreeWireSearch } from '@cinder/core';
 import { ApiError, isAbort, type ApiClient } from '../api/client.js';
 import { createLodWorker, type LodWorker } from '../flamegraph/lodWorker.js';
-import { requestWidthFor, takeStartupFlame } from '../flamegraph/startupPrefetch.js';
+import { peekStartupFlameLaidOut, requestWidthFor, startupFlameWidth, STARTUP_GENERATION, takeStartupFlame } from '../flamegraph/startupPrefetch.js';
 import { FLAME_ANSWER_MARK, FLAME_LAID_OUT_MARK, FLAME_PAGE_READY_MARK, markTiming } from '../flamegraph/paintMark.js';
 import { averagingFactor, pathKey, scaleHeader, viewIsComplete, type LodAnswer, type LodHeader, type ViewFrames } from '../flamegraph/lodView.js';
 import { SLOW_AFTER_MS, useQuery } from './useQuery.js';
@@ -66,14 +66,19 @@ export function useLodFlameGraph(client: ApiClient, key: string | null, selectio
   const generationRef = useRef(0);
   const selectionRef = useRef(selection);
   selectionRef.current = selection;
-  const [held, setHeld] = useState<Held | null>(null);
+  // The request the page sent at start-up, when it is for this selection: its width (the window's, so at
+  // least the graph's) counts as asked before the graph has measured itself, and when the start-up worker
+  // has laid its answer out already, the first render has the graph (one commit, not three, before the
+  // first paint: issue 13). Only peeked here (a render may be thrown away); the effect below takes it.
+  const [startup] = useState(() => (key !== null && selection ? { widthCssPx: startupFlameWidth(selection), laidOut: peekStartupFlameLaidOut(selection) } : null));
+  const [held, setHeld] = useState<Held | null>(() => (startup?.laidOut ? heldFrom(startup.laidOut.answer, key!, startup.laidOut.widthCssPx) : null));
   const heldRef = useRef(held);
   heldRef.current = held;
-  const [status, setStatus] = useState<{ loading: boolean; slow: boolean; error: ApiError | null }>({ loading: key !== null, slow: false, error: null });
+  const [status, setStatus] = useState<{ loading: boolean; slow: boolean; error: ApiError | null }>({ loading: key !== null && held === null, slow: false, error: null });
   const [detailLoading, setDetailLoading] = useState(false);
   const pendingDetailRef = useRef<{ generation: number; focusKey: string; controller: AbortController; promise: Promise<ArrayBuffer> } | null>(null);
   // Only grows: a narrower graph is drawn exactly from a wider answer.
-  const widestRef = useRef(0);
+  const widestRef = useRef(startup?.widthCssPx ?? 0);
   widestRef.current = Math.max(widestRef.current, requestWidthFor(widthCssPx));
   const requestWidth = widestRef.current;
 
@@ -97,8 +102,22 @@ export function useLodFlameGraph(client: ApiClient, key: string | null, selectio
     }
     if (requestWidth === 0 || !selectionRef.current) return;
     const controller = new AbortController();
-    const generation = ++generationRef.current;
     const request = { ...selectionRef.current, widthCssPx: requestWidth };
+    // The first render started from the start-up answer: take it (and make sure this hook's worker
+    // holds its tree, which the zooms splice into).
+    const first = heldRef.current;
+    if (first && first.key === key && first.generation === STARTUP_GENERATION && first.widthCssPx >= requestWidth) {
+      const adopted = takeStartupFlame(request, controller.signal);
+      if (adopted?.decode?.laidOut?.ok) {
+        if (adopted.decode.worker !== worker()) void adopted.promise.then((buffer) => worker().run({ kind: 'open', generation: STARTUP_GENERATION, buffer })).catch(() => undefined);
+        markTiming(FLAME_PAGE_READY_MARK, { focus: '', adopted: true });
+        markTiming(FLAME_ANSWER_MARK, { focus: '', adopted: true });
+        markTiming(FLAME_LAID_OUT_MARK, { focus: '', frames: first.frames.count, workMs: adopted.decode.laidOut.workMs, early: true, firstRender: true });
+        setStatus((previous) => (previous.loading || previous.slow || previous.error ? { loading: false, slow: false, error: null } : previous));
+        return () => controller.abort();
+      }
+    }
+    const generation = ++generationRef.current;
     setStatus((previous) => ({ ...previous, loading: true, slow: false }));
     const slowTimer = setTimeout(() => setStatus((previous) => (previous.loading ? { ...previous, slow: true } : previous)), SLOW_AFTER_MS);
     void (async () => {
@@ -110,13 +129,15 @@ export function useLodFlameGraph(client: ApiClient, key: string | null, selectio
         const answerWidthCssPx = adopted ? adopted.widthCssPx : requestWidth;
         if (controller.signal.aborted) return;
         markTiming(FLAME_ANSWER_MARK, { focus: '', bytes: buffer.byteLength, adopted: adopted !== null });
-        // Usually laid out already: the start-up worker decoded the answer while this code loaded. Only
-        // when it ran on this hook's worker, which then holds the tree that zooms splice into.
+        // Usually laid out already: start-up decoded the answer while this code loaded. This hook's
+        // worker must then hold its tree (zooms splice into it): the start-up worker has it, another
+        // worker is sent the bytes.
         let answer: LodAnswer | null = null;
-        if (adopted?.decode && adopted.decode.worker === worker()) {
+        if (adopted?.decode) {
           const early = await adopted.decode.answer.catch(() => null);
-          if (early && (early.ok || !early.stale)) answer = early;
           if (controller.signal.aborted) return;
+          if (early && (early.ok || !early.stale)) answer = early;
+          if (early?.ok && adopted.decode.worker !== worker()) void worker().run({ kind: 'open', generation: STARTUP_GENERATION, buffer }).catch(() => undefined);
         }
         answer ??= await worker().run({ kind: 'open', generation, buffer });
         if (answer.ok) markTiming(FLAME_LAID_OUT_MARK, { focus: '', frames: answer.frames.count, workMs: answer.workMs, early: answer.generation !== generation });
@@ -124,12 +145,11 @@ export function useLodFlameGraph(client: ApiClient, key: string | null, selectio
           if (!controller.signal.aborted && !answer.ok && !answer.stale) throw new ApiError('malformed', answer.message);
           return;
         }
-        const rootTotal = answer.frames.totalValue;
         // Not a transition (unlike a zoom's splice below): at start-up the timeline's and labels' answers
         // land at the same time and each interrupted and restarted it, painting the graph 130–250 ms after
         // its frames were back instead of 55–110 ms (1M-node profile, headless Chromium, 5 browsers each).
         // The answer's generation: the start-up decode's when it was adopted (zooms splice into that tree).
-        setHeld({ generation: answer.generation, key, frames: answer.frames, openNames: answer.frames.names, header: answer.header, fetched: new Map([[pathKey([]), rootTotal / answerWidthCssPx]]), widthCssPx: answerWidthCssPx });
+        setHeld(heldFrom(answer, key, answerWidthCssPx));
         setStatus({ loading: false, slow: false, error: null });
       } catch (error) {
         if (controller.signal.aborted || isAbort(error)) return;
@@ -242,6 +262,12 @@ export function useLodFlameGraph(client: ApiClient, key: string | null, selectio
     loading: status.loading,
     slow: status.slow,
   };
+}
+
+/** What is held after a full view's answer laid out at `widthCssPx`: its root is fetched to a pixel. */
+function heldFrom(answer: LodAnswer & { ok: true }, key: string, widthCssPx: number): Held {
+  const fetched = new Map([[pathKey([]), answer.frames.totalValue / widthCssPx]]);
+  return { generation: answer.generation, key, frames: answer.frames, openNames: answer.frames.names, header: answer.header, fetched, widthCssPx };
 }
 
 function viewTotal(frames: ViewFrames, path: readonly string[]): number {
