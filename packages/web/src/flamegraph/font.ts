@@ -13,9 +13,10 @@ const WARM_HEIGHT_CSS_PX = 16;
  * Resolves the label font and draws its glyphs once on a scratch canvas. The first use of a font list
  * looks each family up (fontconfig on Linux: misses for the macOS and Windows names), and the first
  * fillText sets up shaping and rasterizes glyphs: 10–60 ms on this loaded 2-core machine, otherwise
- * paid inside the first paint. The flame-graph worker does it on an OffscreenCanvas as it starts (the lookups fill the
- * process's font caches, which the page's canvas then finds warm: ~2 ms instead of 5–17 in a probe
- * of fresh headless Chromiums), so the page's main thread only does it where workers cannot.
+ * paid inside the first paint. The flame-graph worker does it on an OffscreenCanvas as it starts: the
+ * lookups fill the process's font caches, which the page's canvas then finds warm (~2 ms instead of
+ * 5–17 in a probe of fresh headless Chromiums), so the page's main thread only does it where workers
+ * cannot.
  */
 export function warmFlameFont(): void {
   try {

@@ -38,12 +38,12 @@ export const WIDTH_STEP_CSS_PX = 128;
  */
 export const STARTUP_GENERATION = 0;
 
-/** The start-up answer laid out by `worker` (which holds its tree for zoom splices). */
+/** The start-up answer laid out on the page's thread, and the worker sent a copy (for zoom splices). */
 export interface StartupDecode {
   /** The worker sent a copy of the answer (it holds the tree zooms splice into); null = none. */
   worker: LodWorker | null;
   answer: Promise<LodAnswer>;
-  /** The answer once the worker has laid it out (null before, or when it failed). */
+  /** The answer once laid out (null before, or when it failed). */
   laidOut: LodAnswer | null;
 }
 
@@ -279,7 +279,7 @@ export function startupFlameWidth(selection: FlameSelection): number {
 }
 
 /**
- * The start-up answer for `selection`, already laid out by the start-up worker, for a first render to
+ * The start-up answer for `selection`, already laid out, for a first render to
  * start from (so the page's first commit has the graph). A peek: the render may be thrown away, so the
  * effect that follows the commit takes the request (takeStartupFlame).
  */

@@ -67,9 +67,9 @@ export function useLodFlameGraph(client: ApiClient, key: string | null, selectio
   const selectionRef = useRef(selection);
   selectionRef.current = selection;
   // The request the page sent at start-up, when it is for this selection: its width (the window's, so at
-  // least the graph's) counts as asked before the graph has measured itself, and when the start-up worker
-  // has laid its answer out already, the first render has the graph (one commit, not three, before the
-  // first paint: issue 13). Only peeked here (a render may be thrown away); the effect below takes it.
+  // least the graph's) counts as asked before the graph has measured itself, and when start-up has laid
+  // its answer out already, the first render has the graph (one commit, not three, before the first
+  // paint: issue 13). Only peeked here (a render may be thrown away); the effect below takes it.
   const [startup] = useState(() => (key !== null && selection ? { widthCssPx: startupFlameWidth(selection), laidOut: peekStartupFlameLaidOut(selection) } : null));
   const [held, setHeld] = useState<Held | null>(() => (startup?.laidOut ? heldFrom(startup.laidOut.answer, key!, startup.laidOut.widthCssPx) : null));
   const heldRef = useRef(held);
