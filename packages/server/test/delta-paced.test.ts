@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { decodePprof, type Profile } from '@cinder/core';
 import { cumulativeDelta, cumulativeDeltaPaced } from '../src/ingest/delta.js';
 import { testdataDir } from './helpers/startServer.js';
+import { withLoopTurns } from './helpers/loopTurns.js';
 
 function load(file: string): Profile {
   const raw = readFileSync(path.join(testdataDir, file));
@@ -48,15 +49,7 @@ describe('cumulativeDeltaPaced', () => {
   it('gives the event loop turns on a big profile and answers the same columns', async () => {
     const previous = wide(150_000);
     const current = grown(previous);
-    let turns = 0;
-    let counting = true;
-    const count = (): void => {
-      turns++;
-      if (counting) setImmediate(count);
-    };
-    setImmediate(count);
-    const paced = await cumulativeDeltaPaced(current, previous, isCumulative);
-    counting = false;
+    const { result: paced, turns } = await withLoopTurns(() => cumulativeDeltaPaced(current, previous, isCumulative));
     expect(turns).toBeGreaterThan(2);
     const once = cumulativeDelta(current, previous, isCumulative);
     expect(paced.map((column) => [...column])).toEqual(once.map((column) => [...column]));

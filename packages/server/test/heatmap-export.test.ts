@@ -6,13 +6,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { create, toBinary, toJsonString } from '@bufbuild/protobuf';
+import { toBinary, toJsonString } from '@bufbuild/protobuf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProfileBuilder, type LabelPairs } from '@cinder/core';
 import { SelectHeatmapResponseSchema } from '../src/gen/querier/v1/querier_pb.js';
-import { heatmapResponseBytes, heatmapResponseChunks, heatmapResponseJson } from '../src/query/heatmapExport.js';
+import { heatmapResponseBytes, heatmapResponseChunks, heatmapResponseJson, int64Of } from '../src/query/heatmapExport.js';
 import { drainPaced } from '../src/query/flameGraphExport.js';
+import { withLoopTurns } from './helpers/loopTurns.js';
 import { heatmapJsonChunks } from '../src/http/heatmapRoute.js';
+import { heatmapMessage } from '../src/http/connectQuery.js';
 import { QueryService, type HeatmapResult } from '../src/query/service.js';
 import { openDuckDbStore } from '../src/storage/duckdb/store.js';
 import type { Store, ValidatedProfile } from '../src/storage/store.js';
@@ -21,31 +23,9 @@ const CPU = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
 const NOW_MS = Date.UTC(2026, 0, 15, 12, 0, 0);
 const DAY_MS = 86_400_000;
 
-/** The message as connectQuery.ts selectHeatmap builds it. */
-function reference(series: readonly HeatmapResult[], withExemplars: boolean) {
-  const int64 = (value: number): bigint => {
-    const rounded = Math.round(value);
-    if (rounded >= 9.223372036854775e18) return 9_223_372_036_854_775_807n;
-    if (rounded <= -9.223372036854775e18) return -9_223_372_036_854_775_808n;
-    return BigInt(rounded);
-  };
-  const pairs = (labels: LabelPairs) => labels.map(([name, value]) => ({ name, value }));
-  return create(SelectHeatmapResponseSchema, {
-    series: series.map((entry) => ({
-      labels: pairs(entry.labels),
-      slots: entry.slots.map((slot) => ({
-        timestamp: BigInt(slot.timestampMs),
-        yMin: slot.yMin,
-        counts: slot.counts,
-        exemplars: withExemplars ? slot.exemplars.map((e) => ({ timestamp: BigInt(e.timestampMs), profileId: e.profileId, value: int64(e.value), labels: pairs(e.labels) })) : [],
-      })),
-    })),
-  });
-}
-
 function expectSame(series: readonly HeatmapResult[]): void {
   for (const withExemplars of [true, false]) {
-    const message = reference(series, withExemplars);
+    const message = heatmapMessage(series, withExemplars);
     expect(Buffer.from(heatmapResponseBytes(series, withExemplars)).equals(Buffer.from(toBinary(SelectHeatmapResponseSchema, message)))).toBe(true);
     expect(heatmapResponseJson(series, withExemplars)).toBe(toJsonString(SelectHeatmapResponseSchema, message));
   }
@@ -106,6 +86,11 @@ describe('SelectHeatmap answer written directly', () => {
     expect(Buffer.concat([...heatmapJsonChunks(1, [])]).toString('utf8')).toBe(JSON.stringify({ stepMs: 1, series: [] }));
   });
 
+  it('exemplar values are whole int64s: rounded, clamped past the range, and never NaN or Infinity', () => {
+    expect([2.5, -2.5, 0.4, 1e300, -1e300, 2 ** 63, -(2 ** 63)].map(int64Of)).toEqual([3n, -2n, 0n, 2n ** 63n - 1n, -(2n ** 63n), 2n ** 63n - 1n, -(2n ** 63n)]);
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY]) expect(() => int64Of(bad)).toThrow(/int64/);
+  });
+
   it('hostile values: empty, negative, huge, NaN/Infinity rows, -0, empty names and texts', () => {
     expectSame([]);
     expectSame([{ labels: [], slots: [] }]);
@@ -140,15 +125,7 @@ describe('SelectHeatmap answer written directly', () => {
     }));
     const series: HeatmapResult[] = [{ labels: [['service_name', 'api']], slots }];
     for (const json of [false, true]) {
-      let turns = 0;
-      let counting = true;
-      const count = (): void => {
-        turns++;
-        if (counting) setImmediate(count);
-      };
-      setImmediate(count);
-      const drained = await drainPaced(heatmapResponseChunks(series, true, json));
-      counting = false;
+      const { result: drained, turns } = await withLoopTurns(() => drainPaced(heatmapResponseChunks(series, true, json)));
       expect(turns).toBeGreaterThan(2);
       expect(drained.equals(Buffer.from(json ? new TextEncoder().encode(heatmapResponseJson(series, true)) : heatmapResponseBytes(series, true)))).toBe(true);
     }

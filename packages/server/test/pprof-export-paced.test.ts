@@ -13,6 +13,7 @@ import { callTreeFromProfile, codeLinesOfProfile, decodePprof, type CallTree } f
 import { ProfileSchema } from '../src/gen/google/v1/profile_pb.js';
 import { pprofBytesFromTree, pprofBytesFromTreePaced, pprofJsonFromTree, pprofJsonFromTreePaced, type PprofExportOptions } from '../src/query/pprofExport.js';
 import { testdataDir } from './helpers/startServer.js';
+import { withLoopTurns } from './helpers/loopTurns.js';
 
 const OPTIONS: PprofExportOptions = { sampleType: 'cpu', sampleUnit: 'nanoseconds', periodType: 'cpu', periodUnit: 'nanoseconds', timeNanos: 1_764_000_000_123_456_789n, durationNanos: 10_000_000_000n };
 
@@ -76,16 +77,10 @@ describe('paced pprof exports', () => {
 
   it('gives the event loop turns while it encodes a big tree, and still writes the same output', async () => {
     const tree = bigTree(300_000);
-    let turns = 0;
-    let counting = true;
-    const count = (): void => {
-      turns++;
-      if (counting) setImmediate(count);
-    };
-    setImmediate(count);
-    const paced = await pprofBytesFromTreePaced(tree, OPTIONS);
-    const pacedJson = await pprofJsonFromTreePaced(tree, OPTIONS);
-    counting = false;
+    const {
+      result: [paced, pacedJson],
+      turns,
+    } = await withLoopTurns(async () => [await pprofBytesFromTreePaced(tree, OPTIONS), await pprofJsonFromTreePaced(tree, OPTIONS)] as const);
     // Each encoder is well over 15 ms of work for 300k nodes, so each yields more than once.
     expect(turns).toBeGreaterThan(4);
     expect(Buffer.from(paced).equals(Buffer.from(pprofBytesFromTree(tree, OPTIONS)))).toBe(true);

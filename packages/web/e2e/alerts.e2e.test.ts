@@ -1,7 +1,6 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { BrowserContext } from 'playwright-core';
@@ -26,7 +25,6 @@ const doubled = fixture
 describe('alert rules in Chromium', () => {
   let server: StartedServer;
   let context: BrowserContext;
-  let userDataDir: string;
   let hook: http.Server;
   let hookUrl: string;
   const received: { status?: string }[] = [];
@@ -53,8 +51,7 @@ describe('alert rules in Chromium', () => {
     });
     await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
     hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
-    userDataDir = mkdtempSync(path.join(os.tmpdir(), 'cinder-chromium-'));
-    context = await launchChromium(userDataDir, { viewport: { width: 1400, height: 1000 } });
+    context = await launchChromium({ viewport: { width: 1400, height: 1000 } });
     const nowS = Math.floor(Date.now() / 1000);
     for (let i = 0; i < 4; i++) await ingest('v1', fixture, nowS - 100 + i * 10);
   });
@@ -63,7 +60,6 @@ describe('alert rules in Chromium', () => {
     await context?.close();
     await server?.stop();
     await new Promise<void>((resolve) => (hook ? hook.close(() => resolve()) : resolve()));
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
   });
 
   it('create, edit, send a test and delete a rule; a firing alert shows on the Profiling page with its diff', async () => {

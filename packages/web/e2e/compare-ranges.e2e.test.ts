@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -21,7 +20,6 @@ const MIN = 60_000;
 describe('Compare: brushed ranges, label selectors, type carry-over', () => {
   let server: StartedServer;
   let context: BrowserContext;
-  let userDataDir: string;
   // Profiles: two in the baseline window (50 and 45 minutes ago), one in the comparison window (20 minutes ago).
   const nowMs = Date.now();
   const profileTimesMs = [nowMs - 50 * MIN, nowMs - 45 * MIN, nowMs - 20 * MIN];
@@ -42,14 +40,12 @@ describe('Compare: brushed ranges, label selectors, type carry-over', () => {
     const other = multipartBody([{ name: 'profile', data: readFixture(testdataDir, 'go/go.cpu.labels.pprof') }]);
     const otherResponse = await ingest(server.baseUrl, { name: 'other', spyName: 'gospy', from: String(Math.floor((nowMs - 10 * MIN) / 1000)) }, other.body, other.contentType);
     expect(otherResponse.status, otherResponse.text).toBe(200);
-    userDataDir = mkdtempSync(path.join(os.tmpdir(), 'cinder-chromium-'));
-    context = await launchChromium(userDataDir, { viewport: { width: 1400, height: 1000 } });
+    context = await launchChromium({ viewport: { width: 1400, height: 1000 } });
   });
 
   afterAll(async () => {
     await context?.close();
     await server?.stop();
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
   });
 
   const getJson = async <T>(route: string, params: Record<string, string | number>): Promise<T> => {

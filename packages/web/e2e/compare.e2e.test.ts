@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -14,7 +13,6 @@ const artifacts = path.join(path.dirname(fileURLToPath(import.meta.url)), 'artif
 describe('Compare view in Chromium', () => {
   let server: StartedServer;
   let context: BrowserContext;
-  let userDataDir: string;
 
   beforeAll(async () => {
     mkdirSync(artifacts, { recursive: true });
@@ -23,14 +21,12 @@ describe('Compare view in Chromium', () => {
     const { body, contentType } = multipartBody([{ name: 'profile', data: readFixture(testdataDir, 'go/go.cpu.labels.pprof') }]);
     const response = await ingest(server.baseUrl, { name: 'backend', spyName: 'gospy', from: String(Math.floor(Date.now() / 1000) - 120) }, body, contentType);
     expect(response.status, response.text).toBe(200);
-    userDataDir = mkdtempSync(path.join(os.tmpdir(), 'cinder-chromium-'));
-    context = await launchChromium(userDataDir, { viewport: { width: 1400, height: 1000 } });
+    context = await launchChromium({ viewport: { width: 1400, height: 1000 } });
   });
 
   afterAll(async () => {
     await context?.close();
     await server?.stop();
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
   });
 
   const open = async (query: string): Promise<Page> => {

@@ -16,7 +16,6 @@ const CPU_TOTAL_NS = 470_000_000; // go/cpu.pb.gz, expected.json
 describe('exports and file upload in Chromium', () => {
   let server: StartedServer;
   let context: BrowserContext;
-  let userDataDir: string;
   let downloads: string;
 
   beforeAll(async () => {
@@ -24,15 +23,14 @@ describe('exports and file upload in Chromium', () => {
     server = await startServer();
     const { body, contentType } = multipartBody([{ name: 'profile', data: readFixture(testdataDir, 'go/cpu.pb.gz') }]);
     expect((await ingest(server.baseUrl, { name: 'shop', from: String(Math.floor(Date.now() / 1000) - 60) }, body, contentType)).status).toBe(200);
-    userDataDir = mkdtempSync(path.join(os.tmpdir(), 'cinder-chromium-'));
     downloads = mkdtempSync(path.join(os.tmpdir(), 'cinder-downloads-'));
-    context = await launchChromium(userDataDir, { viewport: { width: 1300, height: 900 }, acceptDownloads: true });
+    context = await launchChromium({ viewport: { width: 1300, height: 900 }, acceptDownloads: true });
   });
 
   afterAll(async () => {
     await context?.close();
     await server?.stop();
-    for (const dir of [userDataDir, downloads]) if (dir) rmSync(dir, { recursive: true, force: true });
+    if (downloads) rmSync(downloads, { recursive: true, force: true });
   });
 
   const exportAs = async (page: Page, format: string): Promise<{ name: string; bytes: Buffer }> => {

@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -23,7 +22,6 @@ const poll = <T,>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 15
 describe('Flame graph frame filters in Chromium', () => {
   let server: StartedServer;
   let context: BrowserContext;
-  let userDataDir: string;
 
   beforeAll(async () => {
     mkdirSync(artifacts, { recursive: true });
@@ -31,14 +29,12 @@ describe('Flame graph frame filters in Chromium', () => {
     const { body, contentType } = multipartBody([{ name: 'profile', data: readFixture(testdataDir, 'go/cpu.pb.gz') }]);
     const response = await ingest(server.baseUrl, { name: 'checkout', spyName: 'gospy', from: String(Math.floor(Date.now() / 1000) - 120) }, body, contentType);
     expect(response.status, response.text).toBe(200);
-    userDataDir = mkdtempSync(path.join(os.tmpdir(), 'cinder-chromium-'));
-    context = await launchChromium(userDataDir, { viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
+    context = await launchChromium({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
   });
 
   afterAll(async () => {
     await context?.close();
     await server?.stop();
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
   });
 
   const open = async (urlPath: string, options: { graph?: boolean } = {}): Promise<Page> => {

@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, testdataDir, type StartedServer } from '../../server/test/helpers/startServer.js';
@@ -24,7 +21,6 @@ const WIDEST_X_LABEL = '11-29 03:00';
 describe('header and timeline layout at both viewport sizes', () => {
   let server: StartedServer;
   const contexts: BrowserContext[] = [];
-  const dirs: string[] = [];
 
   beforeAll(async () => {
     server = await startServer();
@@ -37,7 +33,6 @@ describe('header and timeline layout at both viewport sizes', () => {
   afterAll(async () => {
     for (const context of contexts) await context.close();
     await server?.stop();
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
   const centreY = async (page: Page, testId: string): Promise<number> => {
@@ -47,9 +42,7 @@ describe('header and timeline layout at both viewport sizes', () => {
 
   for (const size of SIZES) {
     it(`${size.width}×${size.height}`, async () => {
-      const dir = mkdtempSync(path.join(os.tmpdir(), 'cinder-chromium-'));
-      dirs.push(dir);
-      const context = await launchChromium(dir, { viewport: size });
+      const context = await launchChromium({ viewport: size });
       contexts.push(context);
       const errors: string[] = [];
 

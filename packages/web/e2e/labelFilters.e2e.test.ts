@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -17,7 +16,6 @@ const artifacts = path.join(path.dirname(fileURLToPath(import.meta.url)), 'artif
 describe('label filters in Chromium', () => {
   let server: StartedServer;
   let context: BrowserContext;
-  let userDataDir: string;
 
   const upload = async (name: string, ageSec: number): Promise<void> => {
     const { body, contentType } = multipartBody([{ name: 'profile', data: readFixture(testdataDir, 'go/cpu.pb.gz') }]);
@@ -31,14 +29,12 @@ describe('label filters in Chromium', () => {
     await upload('shop{region=eu}', 120);
     await upload('shop{region=eu}', 600);
     await upload('shop{region=us}', 300);
-    userDataDir = mkdtempSync(path.join(os.tmpdir(), 'cinder-chromium-'));
-    context = await launchChromium(userDataDir, { viewport: { width: 1400, height: 1000 } });
+    context = await launchChromium({ viewport: { width: 1400, height: 1000 } });
   });
 
   afterAll(async () => {
     await context?.close();
     await server?.stop();
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
   });
 
   const open = async (urlPath: string): Promise<Page & { errors: string[] }> => {

@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext } from 'playwright-core';
@@ -16,17 +15,14 @@ const artifacts = path.join(path.dirname(fileURLToPath(import.meta.url)), 'artif
 describe('not-found page and favicon in Chromium', () => {
   let server: StartedServer;
   let context: BrowserContext;
-  let userDataDir: string;
 
   beforeAll(async () => {
     server = await startServer();
-    userDataDir = mkdtempSync(path.join(os.tmpdir(), 'cinder-chromium-'));
-    context = await launchChromium(userDataDir, { viewport: { width: 1280, height: 800 } });
+    context = await launchChromium({ viewport: { width: 1280, height: 800 } });
   });
   afterAll(async () => {
     await context?.close();
     await server?.stop();
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
   });
 
   it('an unknown URL opens the app’s not-found page with a 404, under the CSP', async () => {

@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, testdataDir, type StartedServer } from '../../server/test/helpers/startServer.js';
@@ -15,7 +12,6 @@ import { launchChromium } from './browser.js';
 describe('profile-type names in Chromium', () => {
   let server: StartedServer;
   let context: BrowserContext;
-  let userDataDir: string;
   const NODE_CPU = 'wall:cpu:nanoseconds:wall:nanoseconds';
 
   const uploadMultipart = async (file: string, name: string, spyName: string): Promise<void> => {
@@ -38,14 +34,12 @@ describe('profile-type names in Chromium', () => {
     await uploadMultipart('nodejs/nodejs-wall.pb.gz', 'old-node-app', 'nodespy');
     await uploadMultipart('java/profile_java', 'java-app', 'javaspy');
     await uploadMultipart('python/pyspy-1.pb.gz', 'py-app', 'pyspy');
-    userDataDir = mkdtempSync(path.join(os.tmpdir(), 'cinder-chromium-'));
-    context = await launchChromium(userDataDir, { viewport: { width: 1400, height: 1000 } });
+    context = await launchChromium({ viewport: { width: 1400, height: 1000 } });
   });
 
   afterAll(async () => {
     await context?.close();
     await server?.stop();
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
   });
 
   const open = async (urlPath: string): Promise<Page> => {

@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -18,7 +17,6 @@ const artifacts = path.join(path.dirname(fileURLToPath(import.meta.url)), 'artif
 describe('Profiling page in Chromium', () => {
   let server: StartedServer;
   let context: BrowserContext;
-  let userDataDir: string;
 
   const upload = async (file: string, name: string, ageSec: number): Promise<void> => {
     const { body, contentType } = multipartBody([{ name: 'profile', data: readFixture(testdataDir, file) }]);
@@ -37,15 +35,13 @@ describe('Profiling page in Chromium', () => {
     await upload('go/heap', 'loki', 200);
     // An hour earlier backend did far less: the previous-period baseline for regression detection.
     await upload('go/cpu.pb.gz', 'backend', 3900);
-    userDataDir = mkdtempSync(path.join(os.tmpdir(), 'cinder-chromium-'));
-    // A fresh user-data-dir per run: no profile state leaks between runs.
-    context = await launchChromium(userDataDir, { viewport: { width: 1400, height: 1000 } });
+    // A fresh user-data-dir per run (launchChromium): no profile state leaks between runs.
+    context = await launchChromium({ viewport: { width: 1400, height: 1000 } });
   });
 
   afterAll(async () => {
     await context?.close();
     await server?.stop();
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
   });
 
   const open = async (urlPath: string): Promise<Page> => {

@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProfileBuilder, encodePprof } from '@cinder/core';
@@ -15,7 +12,6 @@ const SPAN = '00000000000000b2';
 describe('request-level view in Chromium', () => {
   let server: StartedServer;
   let context: BrowserContext;
-  let userDataDir: string;
   const profileMs = Date.now() - 60_000;
 
   beforeAll(async () => {
@@ -30,14 +26,12 @@ describe('request-level view in Chromium', () => {
       series: [{ labels: [{ name: '__name__', value: 'process_cpu' }, { name: 'service_name', value: 'api' }], samples: [{ rawProfile: Buffer.from(encodePprof(profile)).toString('base64') }] }],
     });
     expect(push.status).toBe(200);
-    userDataDir = mkdtempSync(path.join(os.tmpdir(), 'cinder-chromium-'));
-    context = await launchChromium(userDataDir, { viewport: { width: 1300, height: 900 } });
+    context = await launchChromium({ viewport: { width: 1300, height: 900 } });
   });
 
   afterAll(async () => {
     await context?.close();
     await server?.stop();
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
   });
 
   const open = async (params: Record<string, string>): Promise<Page> => {

@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -25,7 +24,6 @@ describe('every page at both viewport sizes', () => {
   let server: StartedServer;
   let snapshotPath = '';
   const contexts: BrowserContext[] = [];
-  const dirs: string[] = [];
 
   const upload = async (file: string, name: string, ageSec: number, spyName = 'gospy'): Promise<void> => {
     const { body, contentType } = multipartBody([{ name: 'profile', data: readFixture(testdataDir, file) }]);
@@ -53,7 +51,6 @@ describe('every page at both viewport sizes', () => {
   afterAll(async () => {
     for (const context of contexts) await context.close();
     await server?.stop();
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
   const pages: { name: string; path: () => string; ready: (page: Page) => Promise<void>; prepare?: (page: Page) => Promise<void> }[] = [
@@ -83,9 +80,7 @@ describe('every page at both viewport sizes', () => {
 
   for (const size of SIZES) {
     it(`${size.width}×${size.height}: every page, one scroll area, the whole top table`, async () => {
-      const dir = mkdtempSync(path.join(os.tmpdir(), 'cinder-chromium-'));
-      dirs.push(dir);
-      const context = await launchChromium(dir, { viewport: size });
+      const context = await launchChromium({ viewport: size });
       contexts.push(context);
       for (const entry of pages) {
         const page = await context.newPage();

@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, testdataDir, type StartedServer } from '../../server/test/helpers/startServer.js';
@@ -15,20 +12,17 @@ import { launchChromium } from './browser.js';
 describe('the app runs under its Content-Security-Policy', () => {
   let server: StartedServer;
   let context: BrowserContext;
-  let userDataDir: string;
 
   beforeAll(async () => {
     server = await startServer();
     const { body, contentType } = multipartBody([{ name: 'profile', data: readFixture(testdataDir, 'go/cpu.pb.gz') }]);
     const response = await ingest(server.baseUrl, { name: 'csp-app', spyName: 'gospy' }, body, contentType);
     expect(response.status, response.text).toBe(200);
-    userDataDir = mkdtempSync(path.join(os.tmpdir(), 'cinder-chromium-'));
-    context = await launchChromium(userDataDir, { viewport: { width: 1280, height: 800 } });
+    context = await launchChromium({ viewport: { width: 1280, height: 800 } });
   });
   afterAll(async () => {
     await context?.close();
     await server?.stop();
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
   });
 
   it('no page triggers a violation, and each one draws', async () => {

@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, testdataDir, type StartedServer } from '../../server/test/helpers/startServer.js';
@@ -18,7 +15,6 @@ type Snapshot = { viewUrl: string; result: { flamegraph: { names: string[]; tota
 describe('Share keeps frame filters and opened profiles in Chromium', () => {
   let server: StartedServer;
   let context: BrowserContext;
-  let userDataDir: string;
   const nowSec = Math.floor(Date.now() / 1000);
 
   beforeAll(async () => {
@@ -28,14 +24,12 @@ describe('Share keeps frame filters and opened profiles in Chromium', () => {
       const response = await ingest(server.baseUrl, { name: 'shop', spyName: 'gospy', from: String(nowSec - ageSec) }, body, contentType);
       expect(response.status, response.text).toBe(200);
     }
-    userDataDir = mkdtempSync(path.join(os.tmpdir(), 'cinder-chromium-'));
-    context = await launchChromium(userDataDir, { viewport: { width: 1400, height: 1000 } });
+    context = await launchChromium({ viewport: { width: 1400, height: 1000 } });
   });
 
   afterAll(async () => {
     await context?.close();
     await server?.stop();
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
   });
 
   const open = async (urlPath: string): Promise<Page & { errors: string[] }> => {

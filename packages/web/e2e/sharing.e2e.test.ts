@@ -21,7 +21,6 @@ const CPU = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
 describe('sharing, upload, regressions and navigation in Chromium', () => {
   let server: StartedServer;
   let context: BrowserContext;
-  let userDataDir: string;
   let downloads: string;
 
   const upload = async (file: string, name: string, ageSec: number, spyName = 'gospy'): Promise<void> => {
@@ -36,15 +35,14 @@ describe('sharing, upload, regressions and navigation in Chromium', () => {
     await upload('go/cpu.pb.gz', 'shop{region=eu}', 120);
     await upload('java/profile_java', 'shop{region=us}', 300);
     await upload('nodejs-sdk/pyroscope-nodejs-0.6.4-wall-cpu.pprof.gz', 'node-api', 200, 'nodespy');
-    userDataDir = mkdtempSync(path.join(os.tmpdir(), 'cinder-chromium-'));
     downloads = mkdtempSync(path.join(os.tmpdir(), 'cinder-downloads-'));
-    context = await launchChromium(userDataDir, { viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
+    context = await launchChromium({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
   });
 
   afterAll(async () => {
     await context?.close();
     await server?.stop();
-    for (const dir of [userDataDir, downloads]) if (dir) rmSync(dir, { recursive: true, force: true });
+    if (downloads) rmSync(downloads, { recursive: true, force: true });
   });
 
   const open = async (urlPath: string): Promise<Page & { errors: string[] }> => {

@@ -1,5 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,12 +10,9 @@ import { launchChromium } from './browser.js';
 
 describe('snapshots in Chromium', () => {
   let server: StartedServer;
-  const dirs: string[] = [];
   const contexts: BrowserContext[] = [];
   const freshContext = async (): Promise<BrowserContext> => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'cinder-chromium-'));
-    dirs.push(dir);
-    const context = await launchChromium(dir, { viewport: { width: 1300, height: 900 } });
+    const context = await launchChromium({ viewport: { width: 1300, height: 900 } });
     contexts.push(context);
     return context;
   };
@@ -31,7 +27,6 @@ describe('snapshots in Chromium', () => {
     for (const context of contexts) await context.close();
     await server?.stop();
     if (server) rmSync(server.dataDir, { recursive: true, force: true });
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
   it('Share stores the view; the link opens read-only in a fresh browser; snapshots are listed and deleted', async () => {

@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -18,7 +17,6 @@ const artifacts = path.join(path.dirname(fileURLToPath(import.meta.url)), 'artif
 describe('time range in Chromium', () => {
   let server: StartedServer;
   let context: BrowserContext;
-  let userDataDir: string;
   const HOUR_MS = 3_600_000;
 
   beforeAll(async () => {
@@ -27,13 +25,11 @@ describe('time range in Chromium', () => {
     // One profile 90 minutes ago: inside "last 2h", outside "last 1h" and outside the 2 h before that.
     const response = await ingest(server.baseUrl, { name: 'clock-app', spyName: 'gospy', from: String(Math.floor(Date.now() / 1000) - 90 * 60) }, body, contentType);
     expect(response.status, response.text).toBe(200);
-    userDataDir = mkdtempSync(path.join(os.tmpdir(), 'cinder-chromium-'));
-    context = await launchChromium(userDataDir, { viewport: { width: 1280, height: 800 } });
+    context = await launchChromium({ viewport: { width: 1280, height: 800 } });
   });
   afterAll(async () => {
     await context?.close();
     await server?.stop();
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
   });
 
   const param = (page: Page, name: string): string | null => new URL(page.url()).searchParams.get(name);

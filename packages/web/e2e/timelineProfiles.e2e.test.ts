@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -20,7 +19,6 @@ const CPU = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
 describe('timeline, exemplars, heatmap and gauges in Chromium', () => {
   let server: StartedServer;
   let context: BrowserContext;
-  let userDataDir: string;
   const nowMs = Date.now();
   const atSec = (minutesAgo: number): number => Math.floor((nowMs - minutesAgo * 60_000) / 1000);
   const heapUploads: [string, number][] = [
@@ -47,14 +45,12 @@ describe('timeline, exemplars, heatmap and gauges in Chromium', () => {
     server = await startServer();
     for (const [file, minutesAgo] of heapUploads) await upload(file, 'mem', minutesAgo);
     for (const [file, minutesAgo] of cpuUploads) await upload(file, 'shop', minutesAgo);
-    userDataDir = mkdtempSync(path.join(os.tmpdir(), 'cinder-chromium-'));
-    context = await launchChromium(userDataDir, { viewport: { width: 1400, height: 1000 } });
+    context = await launchChromium({ viewport: { width: 1400, height: 1000 } });
   });
 
   afterAll(async () => {
     await context?.close();
     await server?.stop();
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
   });
 
   const open = async (urlPath: string): Promise<Page & { errors: string[] }> => {

@@ -6,7 +6,7 @@ import { ROOT_NODE, frameAtPath } from '@cinder/core';
 import { fakeFetch, settle, tree } from './lodFakeServer.js';
 import { ApiClient } from '../src/api/client.js';
 import { LodEngine } from '../src/flamegraph/lodEngine.js';
-import { forEachFrameUnder, type LodRequest } from '../src/flamegraph/lodView.js';
+import { forEachFrameUnder, type LodHoldRequest, type LodRequest } from '../src/flamegraph/lodView.js';
 import { GUESSED_PROFILE_TYPE, peekStartupFlameLaidOut, resetStartupPrefetch, startStartupPrefetch, STARTUP_GENERATION, takeStartupFlame } from '../src/flamegraph/startupPrefetch.js';
 import { createLodWorker } from '../src/flamegraph/lodWorker.js';
 import { useLodFlameGraph, type LodFlameGraph, type LodSelection } from '../src/hooks/useLodFlameGraph.js';
@@ -17,7 +17,7 @@ import { buildQuery } from '../src/state/selector.js';
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
 
 /** A Worker running flame.worker.ts's engine in this thread, asynchronously, recording what it was sent. */
-const posted: LodRequest[] = [];
+const posted: Array<LodRequest | LodHoldRequest> = [];
 class FakeWorker {
   static started = 0;
   onmessage: ((event: { data: unknown }) => void) | null = null;
@@ -28,10 +28,12 @@ class FakeWorker {
   constructor() {
     FakeWorker.started++;
   }
-  postMessage(data: LodRequest): void {
+  postMessage(data: LodRequest | LodHoldRequest): void {
     posted.push(data);
     setTimeout(() => {
-      if (!this.stopped) this.onmessage?.({ data: this.engine.handle(data) });
+      if (this.stopped) return;
+      if (data.kind === 'hold') this.engine.hold(data);
+      else this.onmessage?.({ data: this.engine.handle(data) });
     }, 1);
   }
   terminate(): void {
@@ -68,14 +70,14 @@ afterEach(() => {
 });
 
 describe('start-up decode (issue 13: the answer is laid out while the page code loads)', () => {
-  it('lays out the start-up answer in the start-up worker; the page adopts those frames and zooms splice into that tree', async () => {
+  it('lays out the start-up answer as it comes in and gives the start-up worker its tree; the page adopts the frames and zooms splice into that tree', async () => {
     vi.stubGlobal('Worker', FakeWorker);
     const requests: URL[] = [];
     vi.stubGlobal('fetch', fakeFetch(requests));
     startStartupPrefetch(explorerUrl, 1000);
-    // The worker decodes as soon as the bytes are in, before any page asked.
+    // As soon as the bytes are in, before any page asked, the worker is sent them to hold (not to lay out).
     for (let i = 0; i < 100 && posted.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 2));
-    expect(posted.map((request) => [request.kind, request.generation])).toEqual([['open', STARTUP_GENERATION]]);
+    expect(posted.map((request) => [request.kind, request.generation])).toEqual([['hold', STARTUP_GENERATION]]);
 
     const client = new ApiClient({ fetchImpl: fakeFetch(requests) });
     const { last, show } = mountHook(client, 1000);
@@ -90,7 +92,7 @@ describe('start-up decode (issue 13: the answer is laid out while the page code 
     show(['main', 'busy']);
     await settle(() => last().complete);
     expect(posted.map((request) => [request.kind, request.generation])).toEqual([
-      ['open', STARTUP_GENERATION],
+      ['hold', STARTUP_GENERATION],
       ['splice', STARTUP_GENERATION],
     ]);
     const spliced = last().frames!;
@@ -138,12 +140,12 @@ describe('start-up decode (issue 13: the answer is laid out while the page code 
     await settle(() => posted.length === 2);
     // The start-up worker got its copy; the hook's own worker got the bytes (no second decode asked of the page).
     expect(posted.map((request) => [request.kind, request.generation])).toEqual([
-      ['open', STARTUP_GENERATION],
-      ['open', STARTUP_GENERATION],
+      ['hold', STARTUP_GENERATION],
+      ['hold', STARTUP_GENERATION],
     ]);
     show(['main', 'busy']);
     await settle(() => last().complete);
-    expect(posted.map((request) => request.kind)).toEqual(['open', 'open', 'splice']);
+    expect(posted.map((request) => request.kind)).toEqual(['hold', 'hold', 'splice']);
     const spliced = last().frames!;
     let under = 0;
     forEachFrameUnder(spliced, frameAtPath(spliced, ['main', 'busy']), false, () => (under++, true));
@@ -170,6 +172,18 @@ describe('start-up decode (issue 13: the answer is laid out while the page code 
     expect(engine.handle({ id: 1, kind: 'open', generation: 1, buffer: await answer() })).toMatchObject({ ok: true, generation: 1 });
     const late = engine.handle({ id: 2, kind: 'open', generation: STARTUP_GENERATION, buffer: await answer() });
     expect(late).toMatchObject({ ok: false, stale: true });
+    // Nor does a late hold replace the tree: a zoom of the start-up generation is stale, one of the page's is not.
+    engine.hold({ kind: 'hold', generation: STARTUP_GENERATION, buffer: await answer() });
+    expect(engine.handle({ id: 3, kind: 'splice', generation: STARTUP_GENERATION, buffer: await answer() })).toMatchObject({ ok: false, stale: true });
+    expect(engine.handle({ id: 4, kind: 'splice', generation: 1, buffer: await answer() })).toMatchObject({ ok: true });
+  });
+
+  it('a start-up answer that does not decode is not held, and the worker goes on answering', async () => {
+    const engine = new LodEngine();
+    engine.hold({ kind: 'hold', generation: STARTUP_GENERATION, buffer: new Uint8Array([1, 2, 3]).buffer });
+    expect(engine.handle({ id: 1, kind: 'splice', generation: STARTUP_GENERATION, buffer: new ArrayBuffer(0) })).toMatchObject({ ok: false, stale: true });
+    const answer = await fakeFetch([])('/api/v1/flamegraph?width=1000').then((response) => response.arrayBuffer());
+    expect(engine.handle({ id: 2, kind: 'open', generation: 1, buffer: answer })).toMatchObject({ ok: true, generation: 1 });
   });
 
   it('useQuery starts from an answer already in for its key and does not ask again; a new key asks', async () => {

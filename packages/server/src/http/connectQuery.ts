@@ -10,11 +10,12 @@ import {
   FlameGraphSchema,
   ProfileFormat,
   QuerierService,
+  SelectHeatmapResponseSchema,
   type SelectSeriesRequest,
 } from '../gen/querier/v1/querier_pb.js';
 import { ExemplarType, TimeSeriesAggregationType, type StackTraceSelector } from '../gen/types/v1/types_pb.js';
 import type { TreeRequest, ReadPath } from '../query/readPath.js';
-import type { SeriesResult } from '../query/service.js';
+import type { HeatmapResult, SeriesResult } from '../query/service.js';
 import { pprofFromTree } from '../query/pprofExport.js';
 import { int64Of } from '../query/heatmapExport.js';
 import { tenantOf } from './connectIngest.js';
@@ -77,6 +78,25 @@ function flameGraphMessage(data: FlameGraphData) {
 }
 
 /** stack_trace_selector.call_site: keep only stacks under that root-first prefix. */
+/**
+ * SelectHeatmapResponse as a message, for the Connect handler (gRPC clients); Connect unary proto and
+ * JSON are written directly by query/heatmapExport.ts, which its test checks against this.
+ */
+export function heatmapMessage(series: readonly HeatmapResult[], withExemplars: boolean) {
+  const pairs = (labels: LabelPairs) => labels.map(([name, value]) => ({ name, value }));
+  return create(SelectHeatmapResponseSchema, {
+    series: series.map((entry) => ({
+      labels: pairs(entry.labels),
+      slots: entry.slots.map((slot) => ({
+        timestamp: BigInt(slot.timestampMs),
+        yMin: slot.yMin,
+        counts: slot.counts,
+        exemplars: withExemplars ? slot.exemplars.map((exemplar) => ({ timestamp: BigInt(exemplar.timestampMs), profileId: exemplar.profileId, value: int64Of(exemplar.value), labels: pairs(exemplar.labels) })) : [],
+      })),
+    })),
+  });
+}
+
 function callSitePath(selector: StackTraceSelector | undefined): string[] {
   return selector?.callSite.map((location) => location.name) ?? [];
 }
@@ -163,21 +183,7 @@ export function registerQuerierService(router: ConnectRouter, read: ReadPath): v
     selectHeatmap: guarded(async (request, context) => {
       const series = await read.heatmap(tenantOf(context), { ...selectionOf(request), groupBy: request.groupBy, stepSec: request.step, limit: optionalCount(request.limit) ?? 0 });
       // Exemplars unless the caller asked for none (span exemplars: profiles are the finest grain kept).
-      const withExemplars = request.exemplarType !== ExemplarType.NONE;
-      const pairs = (labels: readonly (readonly [string, string])[]) => labels.map(([name, value]) => ({ name, value }));
-      return {
-        series: series.map((entry) => ({
-          labels: pairs(entry.labels),
-          slots: entry.slots.map((slot) => ({
-            timestamp: BigInt(slot.timestampMs),
-            yMin: slot.yMin,
-            counts: slot.counts,
-            exemplars: withExemplars
-              ? slot.exemplars.map((exemplar) => ({ timestamp: BigInt(exemplar.timestampMs), profileId: exemplar.profileId, value: int64Of(exemplar.value), labels: pairs(exemplar.labels) }))
-              : [],
-          })),
-        })),
-      };
+      return heatmapMessage(series, request.exemplarType !== ExemplarType.NONE);
     }),
 
     diff: guarded(async (request, context) => {

@@ -4,14 +4,19 @@
  * thread never blocks on a big answer. Frames go back as transferred typed arrays (no copy).
  */
 import { LodEngine } from './lodEngine.js';
-import { framesTransferList, type LodRequest } from './lodView.js';
+import { framesTransferList, type LodHoldRequest, type LodRequest } from './lodView.js';
 import { warmFlameFont } from './font.js';
 
 const engine = new LodEngine();
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 
-scope.onmessage = (event: MessageEvent<LodRequest>) => {
-  const answer = engine.handle(event.data);
+scope.onmessage = (event: MessageEvent<LodRequest | LodHoldRequest>) => {
+  const request = event.data;
+  if (request.kind === 'hold') {
+    engine.hold(request);
+    return;
+  }
+  const answer = engine.handle(request);
   scope.postMessage(answer, answer.ok ? framesTransferList(answer.frames) : []);
 };
 

@@ -5,7 +5,7 @@
  * Worker (tests, old browsers). Holds one tree: the latest selection's.
  */
 import { colorForFrameName, decodeTreeWire, framesFromLodTree, spliceLod, type LodTree } from '@cinder/core';
-import { averagingFactor, scaleFrames, scaleHeader, withHiddenValues, type LodAnswer, type LodRequest } from './lodView.js';
+import { averagingFactor, scaleFrames, scaleHeader, withHiddenValues, type LodAnswer, type LodHoldRequest, type LodRequest } from './lodView.js';
 
 export class LodEngine {
   private generation = -1;
@@ -25,12 +25,8 @@ export class LodEngine {
       if (request.kind === 'open' && request.generation < this.generation) {
         return { id: request.id, ok: false, generation: request.generation, message: 'stale answer', stale: true };
       }
-      const decoded = decodeTreeWire(request.buffer);
-      const tree = request.kind === 'open' ? decoded.tree : spliceLod(this.tree!, decoded);
-      if (request.kind === 'open') this.factor = averagingFactor(decoded.header);
-      this.tree = tree;
-      this.generation = request.generation;
-      const frames = scaleFrames(withHiddenValues(framesFromLodTree(tree)), this.factor);
+      const decoded = this.take(request);
+      const frames = scaleFrames(withHiddenValues(framesFromLodTree(this.tree!)), this.factor);
       // Colours with an open only: it is laid out while the page's code loads (start-up decode), whereas
       // a zoom's answer is waited for and the renderer derives colours just for the frames it draws.
       const colored = request.kind === 'open' ? { ...frames, ...this.colorsOf(frames.names) } : frames;
@@ -38,6 +34,29 @@ export class LodEngine {
     } catch (error) {
       return { id: request.id, ok: false, generation: request.generation, message: error instanceof Error ? error.message : String(error), stale: false };
     }
+  }
+
+  /**
+   * Keeps a full view's tree for the zooms that splice into it, without laying it out: the page
+   * already has its frames (the start-up answer, laid out on the page's thread). Answers nothing.
+   */
+  hold(request: LodHoldRequest): void {
+    if (request.generation < this.generation) return;
+    try {
+      this.take({ kind: 'open', generation: request.generation, buffer: request.buffer });
+    } catch {
+      // An answer that does not decode is not held: the page's own decode of it failed the same way.
+    }
+  }
+
+  /** Decodes an answer and makes it (or its splice) the tree held. */
+  private take(request: Pick<LodRequest, 'kind' | 'generation' | 'buffer'>): ReturnType<typeof decodeTreeWire> {
+    const decoded = decodeTreeWire(request.buffer);
+    const tree = request.kind === 'open' ? decoded.tree : spliceLod(this.tree!, decoded);
+    if (request.kind === 'open') this.factor = averagingFactor(decoded.header);
+    this.tree = tree;
+    this.generation = request.generation;
+    return decoded;
   }
 
   private colorsOf(names: readonly string[]): { nameColorIndex: Uint32Array; colorPalette: string[] } {

@@ -184,6 +184,13 @@ export type LodRequest =
   /** A zoom answer for the current generation: spliced into what the worker holds. */
   | { id: number; kind: 'splice'; generation: number; buffer: ArrayBuffer };
 
+/** A full view whose frames the page already has: the worker only keeps its tree (no answer). */
+export interface LodHoldRequest {
+  kind: 'hold';
+  generation: number;
+  buffer: ArrayBuffer;
+}
+
 export type LodAnswer =
   | { id: number; ok: true; generation: number; frames: ViewFrames; header: LodHeader; workMs: number }
   | { id: number; ok: false; generation: number; message: string; stale: boolean };

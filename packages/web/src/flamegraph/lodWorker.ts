@@ -34,6 +34,9 @@ export function inThreadLodWorker(engine = new LodEngine()): LodWorker {
       if (terminated) return Promise.reject(new Error('the flame-graph worker was stopped'));
       return Promise.resolve(engine.handle({ ...request, id: nextId++ } as LodRequest));
     },
+    hold(request) {
+      if (!terminated) engine.hold(request);
+    },
     terminate() {
       terminated = true;
     },

@@ -3,11 +3,13 @@
  * answer. Kept apart from lodWorker.ts (which can run the engine in-thread and so pulls in core's
  * decoder) so the entry chunk's start-up code can talk to the worker without loading that code.
  */
-import type { LodAnswer, LodRequest } from './lodView.js';
+import type { LodAnswer, LodHoldRequest, LodRequest } from './lodView.js';
 
 export interface LodWorker {
   /** The request's buffer is transferred (the caller must not use it afterwards). */
   run(request: Omit<LodRequest, 'id'>): Promise<LodAnswer>;
+  /** Keeps a full view's tree for zoom splices, without an answer (the buffer is transferred). */
+  hold(request: LodHoldRequest): void;
   terminate(): void;
 }
 
@@ -41,6 +43,9 @@ export function workerLodWorker(worker: Worker): LodWorker {
         pending.set(id, { resolve, reject });
         worker.postMessage({ ...request, id }, [request.buffer]);
       });
+    },
+    hold(request) {
+      if (stopped === null) worker.postMessage(request, [request.buffer]);
     },
     terminate() {
       failAll('the flame-graph worker was stopped');

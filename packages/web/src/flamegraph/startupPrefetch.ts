@@ -70,32 +70,30 @@ let startupWindowWidthCssPx = 0;
 /**
  * The flame-graph worker, started with the page (in a task of its own): it takes ~200 ms to start on
  * this loaded 2-core machine, and is then ready for the first zoom, with the label font warmed (font.ts).
+ * The start-up decode sends it the answer whoever has taken it since.
  */
-let startupWorker: LodWorker | null = null;
-/** The worker start-up started, whoever took it since (the start-up decode sends it the answer). */
 let startedWorker: LodWorker | null = null;
+/** Handed to the first useLodFlameGraph (or refused to it, when not started by then): once. */
 let workerTaken = false;
 
 /** Starts the flame-graph worker now (where workers exist); the first useLodFlameGraph takes it. */
 export function startStartupWorker(): void {
-  if (startupWorker || workerTaken || typeof Worker === 'undefined') return;
+  if (startedWorker || workerTaken || typeof Worker === 'undefined') return;
   try {
     // A classic worker (one bundled script): a module worker took 60–280 ms to answer its first message
-    // on this loaded 2-core machine, a classic one 20–75 ms, and the first paint waits for that answer.
-    startupWorker = workerLodWorker(new Worker(new URL('./flame.worker.ts', import.meta.url)));
+    // on this loaded 2-core machine, a classic one 20–75 ms.
+    startedWorker = workerLodWorker(new Worker(new URL('./flame.worker.ts', import.meta.url)));
   } catch {
-    startupWorker = null;
+    startedWorker = null;
   }
-  startedWorker = startupWorker;
 }
 
 /** The worker started with the page, once; null when there is none (the caller starts its own). */
 export function takeStartupWorker(): LodWorker | null {
+  if (workerTaken) return null;
   // Asked once: a start-up worker not yet started by then would be nobody's.
   workerTaken = true;
-  const worker = startupWorker;
-  startupWorker = null;
-  return worker;
+  return startedWorker;
 }
 
 function fresh(): Startup | null {
@@ -166,7 +164,7 @@ export function startStartupPrefetch(location: { pathname: string; search: strin
  * then (a worker's thread, isolate and script take ~200 ms to start on this loaded 2-core machine, the
  * answer is in after ~100–250 ms), and the page's first render can only start from frames it has. The
  * engine's code comes with the page's own chunk (a dynamic import: the entry stays small). The worker
- * gets a copy of the answer too, and holds the tree the zooms splice into (its frames are not waited for).
+ * gets a copy of the answer too, to hold the tree the zooms splice into (it lays nothing out: LodEngine.hold).
  */
 function startupDecode(promise: Promise<ArrayBuffer>): StartupDecode {
   const decode: StartupDecode = { worker: null, answer: Promise.resolve(null as unknown as LodAnswer), laidOut: null };
@@ -175,7 +173,7 @@ function startupDecode(promise: Promise<ArrayBuffer>): StartupDecode {
     const worker = startedWorker;
     if (worker) {
       decode.worker = worker;
-      void worker.run({ kind: 'open', generation: STARTUP_GENERATION, buffer: buffer.slice(0) }).catch(() => undefined);
+      worker.hold({ kind: 'hold', generation: STARTUP_GENERATION, buffer: buffer.slice(0) });
     }
     const decoded = new LodEngine().handle({ id: 0, kind: 'open', generation: STARTUP_GENERATION, buffer: buffer.slice(0) });
     if (decoded.ok) {
@@ -292,8 +290,7 @@ export function peekStartupFlameLaidOut(selection: FlameSelection): { answer: Lo
 /** Tests: forget what start-up asked and the worker it started (stopped when nobody took it). */
 export function resetStartupPrefetch(): void {
   startup = null;
-  startupWorker?.terminate();
-  startupWorker = null;
+  if (!workerTaken) startedWorker?.terminate();
   startedWorker = null;
   workerTaken = false;
 }

@@ -109,7 +109,7 @@ export function useLodFlameGraph(client: ApiClient, key: string | null, selectio
     if (first && first.key === key && first.generation === STARTUP_GENERATION && first.widthCssPx >= requestWidth) {
       const adopted = takeStartupFlame(request, controller.signal);
       if (adopted?.decode?.laidOut?.ok) {
-        if (adopted.decode.worker !== worker()) void adopted.promise.then((buffer) => worker().run({ kind: 'open', generation: STARTUP_GENERATION, buffer })).catch(() => undefined);
+        if (adopted.decode.worker !== worker()) adopted.promise.then((buffer) => worker().hold({ kind: 'hold', generation: STARTUP_GENERATION, buffer }), () => undefined);
         markTiming(FLAME_PAGE_READY_MARK, { focus: '', adopted: true });
         markTiming(FLAME_ANSWER_MARK, { focus: '', adopted: true });
         markTiming(FLAME_LAID_OUT_MARK, { focus: '', frames: first.frames.count, workMs: adopted.decode.laidOut.workMs, early: true, firstRender: true });
@@ -137,7 +137,7 @@ export function useLodFlameGraph(client: ApiClient, key: string | null, selectio
           const early = await adopted.decode.answer.catch(() => null);
           if (controller.signal.aborted) return;
           if (early && (early.ok || !early.stale)) answer = early;
-          if (early?.ok && adopted.decode.worker !== worker()) void worker().run({ kind: 'open', generation: STARTUP_GENERATION, buffer }).catch(() => undefined);
+          if (early?.ok && adopted.decode.worker !== worker()) worker().hold({ kind: 'hold', generation: STARTUP_GENERATION, buffer });
         }
         answer ??= await worker().run({ kind: 'open', generation, buffer });
         if (answer.ok) markTiming(FLAME_LAID_OUT_MARK, { focus: '', frames: answer.frames.count, workMs: answer.workMs, early: answer.generation !== generation });

@@ -112,29 +112,23 @@ export async function readCodeLines(connection: DuckDBConnection, tenant: string
   const where = `tenant = ${sqlString(tenant)}${service === null ? '' : ` AND service = ${sqlString(service)}`} AND day BETWEEN ${dayOfMs(fromMs)} AND ${dayOfMs(toMs)}`;
   const collector = new CodeLinesCollector();
   const pacer = new Pacer(15, 1);
+  // Both tables are (text, text, line, day, seen_ms) rows, streamed a chunk at a time.
+  const readTable = async (sql: string, add: (a: string, b: string, line: number, day: number, seenMs: number) => void): Promise<void> => {
+    const result = await connection.stream(sql);
+    for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
+      const [first, second, line, day, seenMs] = [0, 1, 2, 3, 4].map((i) => chunk.getColumnVector(i));
+      for (let i = 0; i < chunk.rowCount; i++) add(String(first!.getItem(i)), String(second!.getItem(i)), Number(line!.getItem(i)), Number(day!.getItem(i)), Number(seenMs!.getItem(i)));
+      const pause = pacer.tick();
+      if (pause) await pause;
+    }
+  };
   // Duplicates (cache misses, two writers' first sightings) collapse here; the choice is the collector's.
-  const functions = await connection.stream(
-    `SELECT name, file, start_line, day, min(seen_ms)::DOUBLE FROM code_functions WHERE ${where} GROUP BY ALL ORDER BY day DESC LIMIT ${MAX_READ_ROWS}`,
+  await readTable(`SELECT name, file, start_line, day, min(seen_ms)::DOUBLE FROM code_functions WHERE ${where} GROUP BY ALL ORDER BY day DESC LIMIT ${MAX_READ_ROWS}`, (name, file, startLine, day, seenMs) =>
+    collector.addFunction(name, file, startLine, day, seenMs),
   );
-  for (let chunk = await functions.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await functions.fetchChunk()) {
-    const [name, file, startLine, day, seenMs] = [0, 1, 2, 3, 4].map((i) => chunk.getColumnVector(i));
-    for (let i = 0; i < chunk.rowCount; i++) {
-      collector.addFunction(String(name!.getItem(i)), String(file!.getItem(i)), Number(startLine!.getItem(i)), Number(day!.getItem(i)), Number(seenMs!.getItem(i)));
-    }
-    const pause = pacer.tick();
-    if (pause) await pause;
-  }
-  const calls = await connection.stream(
-    `SELECT caller, callee, line, day, min(seen_ms)::DOUBLE FROM code_calls WHERE ${where} GROUP BY ALL ORDER BY day DESC LIMIT ${MAX_READ_ROWS}`,
+  await readTable(`SELECT caller, callee, line, day, min(seen_ms)::DOUBLE FROM code_calls WHERE ${where} GROUP BY ALL ORDER BY day DESC LIMIT ${MAX_READ_ROWS}`, (caller, callee, line, day, seenMs) =>
+    collector.addCall(caller, callee, line, day, seenMs),
   );
-  for (let chunk = await calls.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await calls.fetchChunk()) {
-    const [caller, callee, line, day, seenMs] = [0, 1, 2, 3, 4].map((i) => chunk.getColumnVector(i));
-    for (let i = 0; i < chunk.rowCount; i++) {
-      collector.addCall(String(caller!.getItem(i)), String(callee!.getItem(i)), Number(line!.getItem(i)), Number(day!.getItem(i)), Number(seenMs!.getItem(i)));
-    }
-    const pause = pacer.tick();
-    if (pause) await pause;
-  }
   return collector.result();
 }
 
