@@ -22,6 +22,7 @@ import {
 import { ROW_HEIGHT_CSS_PX, canvasBackingSize, graphHeightCssPx, icicleCssY, renderFlameGraph } from '../flamegraph/renderer.js';
 import { ContextMenu, copyText } from './ContextMenu.js';
 import { frameDetails } from '../flamegraph/tooltip.js';
+import { scheduleDraw } from '../flamegraph/drawTask.js';
 import { framesUnder, markPainted, type PaintState } from '../flamegraph/paintMark.js';
 import { useElementSize } from '../hooks/useElementSize.js';
 import { loadedRegexEngine, loadRegexEngine, searchFramesWith, substringTest } from '../flamegraph/search.js';
@@ -127,19 +128,23 @@ export function FlameGraphView(props: FlameGraphViewProps): JSX.Element {
   const graphHeight = graphHeightCssPx(frames);
   const viewHeightCssPx = Math.min(graphHeight, props.maxHeightCssPx ?? 520);
 
-  // Draw after layout; the canvas is only as tall as the visible area (rows are virtualized).
+  // A new graph is drawn in a task of its own, a redraw in the next frame (drawTask.ts); the canvas is
+  // only as tall as the visible area (rows are virtualized).
+  const drawnFramesRef = useRef<FlameFrames | null>(null);
   useEffect(() => {
     const canvas = canvasRef.current;
     if (!canvas || widthCssPx <= 0) return;
-    const devicePixelRatio = window.devicePixelRatio || 1;
-    const backing = canvasBackingSize(widthCssPx, viewHeightCssPx, devicePixelRatio);
-    if (canvas.width !== backing.width) canvas.width = backing.width;
-    if (canvas.height !== backing.height) canvas.height = backing.height;
-    canvas.style.width = `${widthCssPx}px`;
-    canvas.style.height = `${viewHeightCssPx}px`;
-    const ctx = canvas.getContext('2d');
-    if (!ctx) return;
-    const frameRequest = requestAnimationFrame(() => {
+    return scheduleDraw(() => {
+      drawnFramesRef.current = frames;
+      // Resized where it is drawn: resizing clears the canvas, and a frame between the two would show it blank.
+      const devicePixelRatio = window.devicePixelRatio || 1;
+      const backing = canvasBackingSize(widthCssPx, viewHeightCssPx, devicePixelRatio);
+      if (canvas.width !== backing.width) canvas.width = backing.width;
+      if (canvas.height !== backing.height) canvas.height = backing.height;
+      canvas.style.width = `${widthCssPx}px`;
+      canvas.style.height = `${viewHeightCssPx}px`;
+      const ctx = canvas.getContext('2d');
+      if (!ctx) return;
       renderFlameGraph(ctx, {
         frames,
         viewport,
@@ -156,8 +161,7 @@ export function FlameGraphView(props: FlameGraphViewProps): JSX.Element {
       if (paintState) {
         markPainted(canvas, { state: paintState, frames: frames.count, totalValue: frames.totalValue, focus: shownFocusPath.join(';'), framesUnderFocus: framesUnder(frames, focusFrame) });
       }
-    });
-    return () => cancelAnimationFrame(frameRequest);
+    }, drawnFramesRef.current === frames ? 'frame' : 'task');
   }, [frames, viewport, viewHeightCssPx, scrollTopCssPx, search, cursorFrame, hovered, props.selectedFunction, props.colorOf, widthCssPx, paintState, shownFocusPath, focusFrame, inverted]);
 
   // A flame starts at its root: scroll to the bottom when switching to it (or when a new profile arrives).
