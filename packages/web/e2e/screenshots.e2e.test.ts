@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, testdataDir, type StartedServer } from '../../server/test/helpers/startServer.js';
 import { ingest, multipartBody, readFixture } from '../../server/test/helpers/client.js';
 import { launchChromium } from './browser.js';
+import { pageFonts } from '../src/flamegraph/font.js';
 
 /**
  * Every page at 1280×800 and 1920×1080, saved as `artifacts/page-<name>-<w>x<h>.png` (committed, and
@@ -19,6 +20,19 @@ const SIZES = [
   { width: 1920, height: 1080 },
 ] as const;
 const CPU = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
+
+/** Faces ("weight|size|family list", as computed styles give them) no warmed font string covers. */
+function unwarmedFaces(used: readonly string[]): string[] {
+  const names = (list: string): string[] => list.split(',').map((name) => name.trim().replace(/["']/g, ''));
+  const warmed = pageFonts().map((font) => {
+    const match = /^(?:(\d+) )?([\d.]+)px (.*)$/.exec(font)!;
+    return { weight: Number(match[1] ?? 400), sizeCssPx: Number(match[2]), names: new Set(names(match[3]!)) };
+  });
+  return used.filter((face) => {
+    const [weight, size, family] = face.split('|') as [string, string, string];
+    return !warmed.some((font) => font.weight === Number(weight) && font.sizeCssPx === Number(size) && names(family).every((name) => font.names.has(name)));
+  });
+}
 
 describe('every page at both viewport sizes', () => {
   let server: StartedServer;
@@ -109,6 +123,20 @@ describe('every page at both viewport sizes', () => {
           }),
         );
         expect(clipped, `${entry.name}: top-table columns cut off`).toEqual([]);
+
+        // Pages that warm their fonts before the first layout (font.ts) warm every face their text uses.
+        if (entry.name === 'explore' || entry.name === 'profiling') {
+          const used = await page.evaluate(() => {
+            const faces = new Set<string>();
+            for (const element of document.querySelectorAll('body *')) {
+              if (![...element.childNodes].some((node) => node.nodeType === Node.TEXT_NODE && node.textContent!.trim() !== '')) continue;
+              const style = getComputedStyle(element);
+              faces.add(`${style.fontWeight}|${parseFloat(style.fontSize)}|${style.fontFamily}`);
+            }
+            return [...faces];
+          });
+          expect(unwarmedFaces(used), `${entry.name}: faces the start-up does not warm`).toEqual([]);
+        }
 
         await page.screenshot({ path: path.join(artifacts, `page-${entry.name}-${size.width}x${size.height}.png`) });
         expect(errors, entry.name).toEqual([]);

@@ -4,23 +4,43 @@ export const FLAME_FONT = '11px ui-monospace, SFMono-Regular, Menlo, Consolas, m
 /** The families the page's text is set in (styles.css: the page's own, and `code`'s). */
 export const PAGE_TEXT_FAMILY = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
 export const PAGE_MONOSPACE_FAMILY = 'ui-monospace, SFMono-Regular, Menlo, Consolas, monospace';
-/** The sizes (css px; 12.6 = 0.9em of 14) and weights styles.css and the browser's defaults (th, strong) use. */
-export const PAGE_FONT_SIZES_CSS_PX = [11, 12, 12.6, 13, 13.5, 14, 15, 16, 22];
-export const PAGE_FONT_WEIGHTS = [400, 600, 700];
+/**
+ * The explorer's and the Profiling page's text faces: [weight, size in css px] of the page's text font,
+ * and the sizes of its monospace one (the top table's names). The pages' e2e test checks that every
+ * face their text uses is here (screenshots.e2e.test.ts); each face warmed costs ~1.5 ms of the page's
+ * start-up, so the list is the pages' faces, not every size and weight styles.css could give.
+ */
+export const PAGE_TEXT_FACES: ReadonlyArray<readonly [weight: number, sizeCssPx: number]> = [
+  [400, 14],
+  [700, 14],
+  [400, 12],
+  [400, 11],
+  [400, 13.5],
+  [400, 12.6],
+  [600, 15],
+  [600, 22],
+  [700, 12],
+  [400, 13],
+  [700, 13],
+  [400, 11.7],
+  [400, 10.8],
+  [600, 12],
+  [600, 11],
+];
+export const PAGE_MONOSPACE_SIZES_CSS_PX: readonly number[] = [12];
 
 /**
- * The page's fonts as canvas font strings. A thread's first use of a family, size
- * and weight looks it up (FontCache::GetFontPlatformData: fontconfig and an IPC to the browser on
- * Linux), and each thread has its own cache: the worker's warm-up does not serve the page. Traced,
- * that was 12 of the explorer's first 13.6 ms Layout (217 boxes, 16 lookups), inside the frame that
- * first shows the page.
+ * The page's fonts as canvas font strings. A thread's first use of a family, size and weight looks
+ * it up (FontCache::GetFontPlatformData: fontconfig and an IPC to the browser on Linux), and each
+ * thread has its own cache: the worker's warm-up does not serve the page. Traced, that was 12 of the
+ * explorer's first 13.6 ms Layout (217 boxes, 16 lookups), inside the frame that first shows the page.
  */
 export function pageFonts(): string[] {
-  const fonts: string[] = [];
-  for (const weight of PAGE_FONT_WEIGHTS) for (const size of PAGE_FONT_SIZES_CSS_PX) fonts.push(`${weight} ${size}px ${PAGE_TEXT_FAMILY}`);
-  for (const size of [11, 12, 13, 14]) fonts.push(`${size}px ${PAGE_MONOSPACE_FAMILY}`);
-  fonts.push(FLAME_FONT);
-  return fonts;
+  return [
+    ...PAGE_TEXT_FACES.map(([weight, size]) => `${weight} ${size}px ${PAGE_TEXT_FAMILY}`),
+    ...PAGE_MONOSPACE_SIZES_CSS_PX.map((size) => `400 ${size}px ${PAGE_MONOSPACE_FAMILY}`),
+    FLAME_FONT,
+  ];
 }
 
 /**
