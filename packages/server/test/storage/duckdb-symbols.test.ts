@@ -60,6 +60,21 @@ describe('duckdb symbol cache', () => {
     expect(await mergedText(store, NOW_MS - HOUR_MS, NOW_MS)).toBe(want);
   });
 
+  it('learns a batch after acknowledging it, before the next batch is planned: back-to-back sends write symbols once', async () => {
+    const { store } = await open();
+    const stacks = { 'main;a;b': 3, 'main;a;c': 2, 'main;d': 1 };
+    await store.append([makeProfile({ timeMs: NOW_MS - 2 * MINUTE_MS, stacks })]);
+    // At once, as an SDK's next upload would: the cache's lesson from the first is still pending.
+    await store.append([makeProfile({ timeMs: NOW_MS - MINUTE_MS, stacks })]);
+    await Promise.all([store.append([makeProfile({ timeMs: NOW_MS - 30_000, stacks })]), store.append([makeProfile({ timeMs: NOW_MS - 20_000, stacks })])]);
+    const counts = await store.symbolCounts();
+    // main, a, b, c, d: 5 nodes and 5 names, each written once.
+    expect({ names: counts.names, stacks: counts.stacks }).toEqual({ names: 5, stacks: 5 });
+    // Every stored symbol is cached (once), so the next send of the same stacks writes none.
+    expect(counts.cachedIds).toBe(counts.names + counts.stacks + counts.series);
+    expect(await mergedText(store, NOW_MS - HOUR_MS, NOW_MS)).toBe('main;a;b 12\nmain;a;c 8\nmain;d 4');
+  });
+
   it('frees symbol rows and cached ids of dropped days', async () => {
     let clockMs = NOW_MS;
     const { store } = await open({ now: () => clockMs });

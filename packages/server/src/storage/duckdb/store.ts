@@ -439,6 +439,7 @@ export class DuckDbStore implements Store {
    */
   private async reconcile(handle: Handle): Promise<void> {
     await handle.readers[0]!.runAndReadAll('SELECT 1');
+    await this.cachesCaughtUp();
     for (const cache of Object.values(this.caches)) cache.clear();
   }
 
@@ -580,16 +581,36 @@ export class DuckDbStore implements Store {
     for (const [tenant, range] of ranges) this.announce({ tenant, ...range });
   }
 
+  /** The symbol caches' lesson from the last committed batch (writeBatch), while it is pending. */
+  private learning: Promise<void> = Promise.resolve();
+
+  /** Resolves when the symbol caches know every committed batch's ids. */
+  private cachesCaughtUp(): Promise<void> {
+    return this.learning;
+  }
+
   /** Writes queued batches in one transaction; a disk failure becomes STORE_UNAVAILABLE. */
   private async writeBatch(batches: PendingRows[]): Promise<void> {
+    await this.cachesCaughtUp();
     if (this.reopening) await this.reopening.catch(() => undefined);
     const handle = this.handle;
     if (!handle?.writer || handle.invalidated) throw this.unavailable();
     handle.inflight++;
     try {
       // A failed batch rolls back before its caches learn anything, so it can be written again.
-      await handle.memory.retryWithRoom(() => writeRows(handle.writer!, batches, this.caches, this.state, committedDespite));
+      const learn = await handle.memory.retryWithRoom(() => writeRows(handle.writer!, batches, this.caches, this.state, committedDespite));
       this.reader.symbolsWritten(batches.flatMap((batch) => batch.symbols));
+      // The caches learn this batch's ids after its requests are answered (setImmediate: their
+      // responses are written first); the next batch, retention and a reopen wait for it (cachesCaughtUp).
+      this.learning = new Promise((resolve) =>
+        setImmediate(() => {
+          try {
+            learn();
+          } finally {
+            resolve();
+          }
+        }),
+      );
     } catch (error) {
       if (committedDespite(error)) {
         // DuckDB states the COMMIT is in the WAL (only the checkpoint after it failed): the batch is
@@ -627,6 +648,7 @@ export class DuckDbStore implements Store {
       await this.withWriteHandle((handle) => deleteCodeBefore(handle.maintenance!, result.firstKeptDay));
       this.codeVersion++;
     }
+    await this.cachesCaughtUp();
     for (const cache of Object.values(this.caches)) cache.dropBefore(result.firstKeptDay);
     this.reader.daysDropped(result.firstKeptDay);
     if (result.rawRowsDeleted + result.rollupRowsDeleted > 0) this.announce({ all: true });
@@ -699,6 +721,7 @@ export class DuckDbStore implements Store {
   /** Rows in the symbol tables and ids in the symbol cache (tests: retention must shrink both). */
   async symbolCounts(): Promise<{ names: number; stacks: number; series: number; cachedIds: number }> {
     const counts = await this.reader.symbolCounts();
+    await this.cachesCaughtUp();
     return { ...counts, cachedIds: this.caches.names.size + this.caches.stacks.size + this.caches.series.size };
   }
 
