@@ -1,6 +1,7 @@
 import './styles.css';
 import { startStartupPrefetch } from './flamegraph/startupPrefetch.js';
 import { matchRoute } from './routes.js';
+import { pageFonts, warmPageFonts } from './flamegraph/font.js';
 
 const rootElement = document.getElementById('root');
 if (!rootElement) throw new Error('index.html has no #root element');
@@ -14,6 +15,9 @@ const route = matchRoute(window.location.pathname);
 const page = route === 'explore' ? import('./pages/ExplorePage.js') : route === 'profiling' ? import('./pages/ProfilingPage.js') : null;
 const code = Promise.all([import('react'), import('react-dom/client'), import('./App.js'), page]);
 startStartupPrefetch(window.location, document.documentElement.clientWidth);
+// These pages' fonts are looked up while the page waits for its code and answer, not in its first
+// layout (font.ts); once the first render is in, that layout has come.
+if (route === 'explore' || route === 'profiling') warmPageFonts(pageFonts(), { done: () => root.hasChildNodes() });
 void code.then(async ([{ StrictMode, createElement, startTransition }, { createRoot }, { App, preloadPage }]) => {
   // The page's module is in (asked above): this only hands it to App, so the first render does not suspend.
   await preloadPage(window.location.pathname).catch(() => undefined);

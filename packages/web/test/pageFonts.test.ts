@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { FLAME_FONT, PAGE_MONOSPACE_FAMILY, PAGE_TEXT_FAMILY, pageFonts, warmPageFonts } from '../src/flamegraph/font.js';
 
 /**
- * Issue 13: the page's fonts are looked up on its main thread before its first layout, one per task
+ * Issue 13: the page's fonts are looked up on its main thread before its first layout, one per idle task
  * (font.ts). Its families must follow styles.css; its faces are checked against the pages themselves
  * (screenshots.e2e.test.ts).
  */
@@ -21,7 +21,7 @@ describe("the page's fonts", () => {
     for (const family of families) for (const name of names(family)) expect(warmed).toContain(name);
   });
 
-  it('are looked up one per task, all of them, the label font included', () => {
+  it('are looked up one per idle task (none in the calling task), all of them, the label font included', () => {
     const set: string[] = [];
     const ctx = {
       get font(): string {
@@ -33,9 +33,10 @@ describe("the page's fonts", () => {
       measureText: () => ({ width: 1 }) as TextMetrics,
     };
     const queued: Array<() => void> = [];
-    warmPageFonts(pageFonts(), ctx, (next) => queued.push(next));
-    expect(set).toHaveLength(1);
-    let tasks = 1;
+    warmPageFonts(pageFonts(), { ctx, later: (next) => queued.push(next) });
+    // Nothing in the caller's task.
+    expect(set).toHaveLength(0);
+    let tasks = 0;
     while (queued.length > 0) {
       queued.shift()!();
       tasks++;
@@ -44,5 +45,20 @@ describe("the page's fonts", () => {
     expect(set).toEqual(pageFonts());
     expect(set).toContain(FLAME_FONT);
     expect(set).toContain(`700 14px ${PAGE_TEXT_FAMILY}`);
+  });
+
+  it('stop once the layout they are for has come', () => {
+    const set: string[] = [];
+    const ctx = { font: '', measureText: () => ({ width: 1 }) as TextMetrics };
+    Object.defineProperty(ctx, 'font', { set: (font: string) => void set.push(font), get: () => set.at(-1) ?? '' });
+    const queued: Array<() => void> = [];
+    let rendered = false;
+    warmPageFonts(pageFonts(), { ctx, later: (next) => queued.push(next), done: () => rendered });
+    queued.shift()!();
+    queued.shift()!();
+    expect(set).toHaveLength(2);
+    rendered = true;
+    while (queued.length > 0) queued.shift()!();
+    expect(set).toHaveLength(2);
   });
 });

@@ -44,13 +44,23 @@ export function pageFonts(): string[] {
 }
 
 /**
- * Looks `fonts` up on this thread, one per task: while the browser is starting, one lookup took up to
- * ~6 ms here (a batch of nine made a 61 ms task). A measure is enough: nothing is drawn.
+ * Looks `fonts` up on this thread, one per idle period: while the browser is starting, one lookup
+ * took up to ~6 ms here (a batch of nine made a 61 ms task), and with the machine's other core busy,
+ * lookups in ordinary tasks held the page's own code back (the explorer painted ~100 ms later than
+ * without them). In idle periods they only use the gaps while the page waits for its code and its
+ * answer; a page that has none left before its first layout looks the rest up there, as without this.
+ * A measure is enough: nothing is drawn.
  */
-export function warmPageFonts(fonts: readonly string[], ctx: Pick<CanvasRenderingContext2D, 'font' | 'measureText'> | null = scratchContext(), later: (next: () => void) => void = (next) => setTimeout(next, 0)): void {
+export function warmPageFonts(
+  fonts: readonly string[],
+  options: { done?: () => boolean; ctx?: Pick<CanvasRenderingContext2D, 'font' | 'measureText'> | null; later?: (next: () => void) => void } = {},
+): void {
+  const { done = () => false, later = whenIdle } = options;
+  const ctx = options.ctx === undefined ? scratchContext() : options.ctx;
   if (!ctx) return;
   const warmFrom = (index: number): void => {
-    if (index >= fonts.length) return;
+    // `done`: the layout the warm-up is for has come (the rest would only take idle time from input).
+    if (index >= fonts.length || done()) return;
     try {
       ctx.font = fonts[index]!;
       ctx.measureText('Cinder 0123');
@@ -59,7 +69,12 @@ export function warmPageFonts(fonts: readonly string[], ctx: Pick<CanvasRenderin
     }
     later(() => warmFrom(index + 1));
   };
-  warmFrom(0);
+  later(() => warmFrom(0));
+}
+
+function whenIdle(next: () => void): void {
+  if (typeof requestIdleCallback === 'function') requestIdleCallback(() => next());
+  else setTimeout(next, 0);
 }
 
 function scratchContext(): CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D | null {

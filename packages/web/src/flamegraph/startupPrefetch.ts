@@ -20,7 +20,7 @@ import type { ServiceInfo } from '@cinder/core';
 import { workerLodWorker, type LodWorker } from './lodWorkerClient.js';
 import type { LodAnswer } from './lodView.js';
 import { expectFlamePaint, FLAME_PREDECODED_MARK, markTiming } from './paintMark.js';
-import { mainThreadMustWarmFont, pageFonts, warmFlameFont, warmPageFonts } from './font.js';
+import { mainThreadMustWarmFont, warmFlameFont } from './font.js';
 
 /**
  * The type the explorer opens on when the URL names none and the service has CPU time (core's
@@ -129,10 +129,7 @@ export function startStartupPrefetch(location: { pathname: string; search: strin
   setTimeout(startStartupWorker, 0);
   expectFlamePaint();
   // The worker warms the label font's glyphs as it starts (font.ts); without one, this thread does.
-  // The page's fonts are looked up here in the gap while the page's code downloads (tasks of their
-  // own, after the requests are out), not in the first layout.
   if (mainThreadMustWarmFont()) setTimeout(warmFlameFont, 0);
-  setTimeout(() => warmPageFonts(pageFonts()), 0);
   const params = new URLSearchParams(location.search);
   // A host app's config may point elsewhere; the page's own client decides then.
   if (params.has('config') || widthCssPx <= 0) return;
