@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { FLAME_FONT, PAGE_MONOSPACE_FAMILY, PAGE_TEXT_FAMILY, pageFonts, warmPageFonts } from '../src/flamegraph/font.js';
 
 /**
@@ -45,6 +45,32 @@ describe("the page's fonts", () => {
     expect(set).toEqual(pageFonts());
     expect(set).toContain(FLAME_FONT);
     expect(set).toContain(`700 14px ${PAGE_TEXT_FAMILY}`);
+  });
+
+  it('make their canvas in the first idle task, not in the calling one (the entry of the page)', () => {
+    const made: number[] = [];
+    const fontsSet: string[] = [];
+    class CountingCanvas {
+      constructor() {
+        made.push(1);
+      }
+      getContext(): object {
+        return { set font(font: string) { fontsSet.push(font); }, measureText: () => ({ width: 1 }) };
+      }
+    }
+    vi.stubGlobal('OffscreenCanvas', CountingCanvas);
+    try {
+      const queued: Array<() => void> = [];
+      warmPageFonts(pageFonts(), { later: (next) => queued.push(next) });
+      expect(made).toHaveLength(0);
+      queued.shift()!();
+      expect(made).toHaveLength(1);
+      while (queued.length > 0) queued.shift()!();
+      expect(made).toHaveLength(1);
+      expect(fontsSet).toEqual(pageFonts());
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 
   it('stop once the layout they are for has come', () => {

@@ -56,11 +56,13 @@ export function warmPageFonts(
   options: { done?: () => boolean; ctx?: Pick<CanvasRenderingContext2D, 'font' | 'measureText'> | null; later?: (next: () => void) => void } = {},
 ): void {
   const { done = () => false, later = whenIdle } = options;
-  const ctx = options.ctx === undefined ? scratchContext() : options.ctx;
-  if (!ctx) return;
+  // Made in the first idle period, not in the caller's task (the page's entry, already the longest).
+  let ctx: Pick<CanvasRenderingContext2D, 'font' | 'measureText'> | null | undefined = options.ctx;
   const warmFrom = (index: number): void => {
     // `done`: the layout the warm-up is for has come (the rest would only take idle time from input).
     if (index >= fonts.length || done()) return;
+    if (ctx === undefined) ctx = scratchContext();
+    if (!ctx) return;
     try {
       ctx.font = fonts[index]!;
       ctx.measureText('Cinder 0123');
