@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, testdataDir, type StartedServer } from '../../server/test/helpers/startServer.js';
 import { ingest, multipartBody, readFixture } from '../../server/test/helpers/client.js';
 import { launchChromium } from './browser.js';
-import { pageFonts } from '../src/flamegraph/font.js';
+import { familyNames, pageFaces } from '../src/flamegraph/font.js';
 
 /**
  * Every page at 1280×800 and 1920×1080, saved as `artifacts/page-<name>-<w>x<h>.png` (committed, and
@@ -21,16 +21,12 @@ const SIZES = [
 ] as const;
 const CPU = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
 
-/** Faces ("weight|size|family list", as computed styles give them) no warmed font string covers. */
+/** Faces ("weight|size|family list", as computed styles give them) that no warmed face covers. */
 function unwarmedFaces(used: readonly string[]): string[] {
-  const names = (list: string): string[] => list.split(',').map((name) => name.trim().replace(/["']/g, ''));
-  const warmed = pageFonts().map((font) => {
-    const match = /^(?:(\d+) )?([\d.]+)px (.*)$/.exec(font)!;
-    return { weight: Number(match[1] ?? 400), sizeCssPx: Number(match[2]), names: new Set(names(match[3]!)) };
-  });
+  const warmed = pageFaces().map((face) => ({ ...face, names: new Set(familyNames(face.family)) }));
   return used.filter((face) => {
     const [weight, size, family] = face.split('|') as [string, string, string];
-    return !warmed.some((font) => font.weight === Number(weight) && font.sizeCssPx === Number(size) && names(family).every((name) => font.names.has(name)));
+    return !warmed.some((warm) => warm.weight === Number(weight) && warm.sizeCssPx === Number(size) && familyNames(family).every((name) => warm.names.has(name)));
   });
 }
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
-import { FLAME_FONT, PAGE_MONOSPACE_FAMILY, PAGE_TEXT_FAMILY, pageFonts, warmPageFonts } from '../src/flamegraph/font.js';
+import { FLAME_FONT, PAGE_MONOSPACE_FAMILY, PAGE_TEXT_FAMILY, familyNames, pageFonts, warmPageFonts } from '../src/flamegraph/font.js';
 
 /**
  * Issue 13: the page's fonts are looked up on its main thread before its first layout, one per idle task
@@ -9,16 +9,15 @@ import { FLAME_FONT, PAGE_MONOSPACE_FAMILY, PAGE_TEXT_FAMILY, pageFonts, warmPag
  */
 const css = readFileSync(new URL('../src/styles.css', import.meta.url), 'utf8');
 const declared = (property: string): string[] => [...css.matchAll(new RegExp(`(?:^|[;{\\s])${property}:\\s*([^;}]+)`, 'g'))].map((m) => m[1]!.trim());
-const sameFamilies = (a: string, b: string): boolean => a.replace(/["']/g, '') === b.replace(/["']/g, '');
+const sameFamilies = (a: string, b: string): boolean => familyNames(a).join(',') === familyNames(b).join(',');
 
 describe("the page's fonts", () => {
   it('name every family styles.css uses (a lookup is per name in a list, misses included)', () => {
     const families = declared('font-family');
     expect(families.some((family) => sameFamilies(family, PAGE_TEXT_FAMILY))).toBe(true);
     expect(families.some((family) => sameFamilies(family, PAGE_MONOSPACE_FAMILY))).toBe(true);
-    const names = (list: string): string[] => list.split(',').map((name) => name.trim().replace(/["']/g, ''));
-    const warmed = new Set([...names(PAGE_TEXT_FAMILY), ...names(PAGE_MONOSPACE_FAMILY)]);
-    for (const family of families) for (const name of names(family)) expect(warmed).toContain(name);
+    const warmed = new Set([...familyNames(PAGE_TEXT_FAMILY), ...familyNames(PAGE_MONOSPACE_FAMILY)]);
+    for (const family of families) for (const name of familyNames(family)) expect(warmed).toContain(name);
   });
 
   it('are looked up one per idle task (none in the calling task), all of them, the label font included', () => {

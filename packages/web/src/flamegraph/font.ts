@@ -1,9 +1,9 @@
-/** The flame graph's label font, here (not in renderer.ts) so the page's start-up script can warm it without loading the renderer. */
-export const FLAME_FONT = '11px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace';
-
 /** The families the page's text is set in (styles.css: the page's own, and `code`'s). */
 export const PAGE_TEXT_FAMILY = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
 export const PAGE_MONOSPACE_FAMILY = 'ui-monospace, SFMono-Regular, Menlo, Consolas, monospace';
+
+/** The flame graph's label font, here (not in renderer.ts) so the page's start-up script can warm it without loading the renderer. */
+export const FLAME_FONT = `11px ${PAGE_MONOSPACE_FAMILY}`;
 /**
  * The explorer's and the Profiling page's text faces: [weight, size in css px] of the page's text font,
  * and the sizes of its monospace one (the top table's names). The pages' e2e test checks that every
@@ -29,18 +29,35 @@ export const PAGE_TEXT_FACES: ReadonlyArray<readonly [weight: number, sizeCssPx:
 ];
 export const PAGE_MONOSPACE_SIZES_CSS_PX: readonly number[] = [12];
 
+/** A face of the page's text: what a thread looks up once (family list, size and weight). */
+export interface PageFace {
+  weight: number;
+  sizeCssPx: number;
+  family: string;
+}
+
+/** The explorer's and the Profiling page's faces (PAGE_TEXT_FACES, PAGE_MONOSPACE_SIZES_CSS_PX). */
+export function pageFaces(): PageFace[] {
+  return [
+    ...PAGE_TEXT_FACES.map(([weight, sizeCssPx]) => ({ weight, sizeCssPx, family: PAGE_TEXT_FAMILY })),
+    ...PAGE_MONOSPACE_SIZES_CSS_PX.map((sizeCssPx) => ({ weight: 400, sizeCssPx, family: PAGE_MONOSPACE_FAMILY })),
+  ];
+}
+
+/** The names in a CSS font-family list, unquoted (each is looked up on its own, misses included). */
+export function familyNames(list: string): string[] {
+  return list.split(',').map((name) => name.trim().replace(/["']/g, ''));
+}
+
 /**
- * The page's fonts as canvas font strings. A thread's first use of a family, size and weight looks
- * it up (FontCache::GetFontPlatformData: fontconfig and an IPC to the browser on Linux), and each
- * thread has its own cache: the worker's warm-up does not serve the page. Traced, that was 12 of the
- * explorer's first 13.6 ms Layout (217 boxes, 16 lookups), inside the frame that first shows the page.
+ * The page's fonts as canvas font strings: its faces and the label font. A thread's first use of a
+ * family, size and weight looks it up (FontCache::GetFontPlatformData: fontconfig and an IPC to the
+ * browser on Linux), and each thread has its own cache: the worker's warm-up does not serve the page.
+ * Traced, that was 12 of the explorer's first 13.6 ms Layout (217 boxes, 16 lookups), inside the frame
+ * that first shows the page.
  */
 export function pageFonts(): string[] {
-  return [
-    ...PAGE_TEXT_FACES.map(([weight, size]) => `${weight} ${size}px ${PAGE_TEXT_FAMILY}`),
-    ...PAGE_MONOSPACE_SIZES_CSS_PX.map((size) => `400 ${size}px ${PAGE_MONOSPACE_FAMILY}`),
-    FLAME_FONT,
-  ];
+  return [...pageFaces().map(({ weight, sizeCssPx, family }) => `${weight} ${sizeCssPx}px ${family}`), FLAME_FONT];
 }
 
 /**

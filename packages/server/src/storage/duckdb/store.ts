@@ -439,7 +439,7 @@ export class DuckDbStore implements Store {
    */
   private async reconcile(handle: Handle): Promise<void> {
     await handle.readers[0]!.runAndReadAll('SELECT 1');
-    await this.cachesCaughtUp();
+    await this.cachesLearned;
     for (const cache of Object.values(this.caches)) cache.clear();
   }
 
@@ -581,17 +581,15 @@ export class DuckDbStore implements Store {
     for (const [tenant, range] of ranges) this.announce({ tenant, ...range });
   }
 
-  /** The symbol caches' lesson from the last committed batch (writeBatch), while it is pending. */
-  private learning: Promise<void> = Promise.resolve();
-
-  /** Resolves when the symbol caches know every committed batch's ids. */
-  private cachesCaughtUp(): Promise<void> {
-    return this.learning;
-  }
+  /**
+   * Resolves when the symbol caches know every committed batch's ids (writeBatch teaches them after
+   * acknowledging a batch): the next batch, retention, a reopen and symbolCounts wait for it.
+   */
+  private cachesLearned: Promise<void> = Promise.resolve();
 
   /** Writes queued batches in one transaction; a disk failure becomes STORE_UNAVAILABLE. */
   private async writeBatch(batches: PendingRows[]): Promise<void> {
-    await this.cachesCaughtUp();
+    await this.cachesLearned;
     if (this.reopening) await this.reopening.catch(() => undefined);
     const handle = this.handle;
     if (!handle?.writer || handle.invalidated) throw this.unavailable();
@@ -601,8 +599,8 @@ export class DuckDbStore implements Store {
       const learn = await handle.memory.retryWithRoom(() => writeRows(handle.writer!, batches, this.caches, this.state, committedDespite));
       this.reader.symbolsWritten(batches.flatMap((batch) => batch.symbols));
       // The caches learn this batch's ids after its requests are answered (setImmediate: their
-      // responses are written first); the next batch, retention and a reopen wait for it (cachesCaughtUp).
-      this.learning = new Promise((resolve) =>
+      // responses are written first).
+      this.cachesLearned = new Promise((resolve) =>
         setImmediate(() => {
           try {
             learn();
@@ -648,7 +646,7 @@ export class DuckDbStore implements Store {
       await this.withWriteHandle((handle) => deleteCodeBefore(handle.maintenance!, result.firstKeptDay));
       this.codeVersion++;
     }
-    await this.cachesCaughtUp();
+    await this.cachesLearned;
     for (const cache of Object.values(this.caches)) cache.dropBefore(result.firstKeptDay);
     this.reader.daysDropped(result.firstKeptDay);
     if (result.rawRowsDeleted + result.rollupRowsDeleted > 0) this.announce({ all: true });
@@ -721,7 +719,7 @@ export class DuckDbStore implements Store {
   /** Rows in the symbol tables and ids in the symbol cache (tests: retention must shrink both). */
   async symbolCounts(): Promise<{ names: number; stacks: number; series: number; cachedIds: number }> {
     const counts = await this.reader.symbolCounts();
-    await this.cachesCaughtUp();
+    await this.cachesLearned;
     return { ...counts, cachedIds: this.caches.names.size + this.caches.stacks.size + this.caches.series.size };
   }
 
